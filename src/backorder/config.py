@@ -1,0 +1,105 @@
+"""The TOML config file: a database URL and one table per configured store.
+
+```toml
+database = "sqlite:///backorder.db"
+
+[stores.demo]
+platform = "core"
+[stores.demo.settings]
+switch_condition = 0
+[stores.demo.settings.defaults]
+threshold = 10
+[stores.demo.connection]          # platform-specific; secrets by env var name
+token_env = "BIGCOMMERCE_TOKEN"
+```
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from backorder.models import StoreSettings
+
+DEFAULT_CONFIG = "backorder.toml"
+DEFAULT_DATABASE = "sqlite:///backorder.db"
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the file and the field."""
+
+
+class StoreConfig(BaseModel):
+    """One store: which platform plugin serves it, its rules, and how to reach it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    platform: str = "core"
+    settings: StoreSettings = Field(default_factory=StoreSettings)
+    connection: dict[str, Any] = Field(default_factory=dict)
+    """Platform plugin options. A key ending in ``_env`` names an environment variable."""
+
+    def secret(self, key: str) -> str | None:
+        """``connection[key]``, or the environment variable ``connection[key + '_env']`` names."""
+        if key in self.connection:
+            return str(self.connection[key])
+        env_name = self.connection.get(f"{key}_env")
+        return os.environ.get(env_name) if env_name else None
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    database: str = DEFAULT_DATABASE
+    stores: dict[str, StoreConfig] = Field(default_factory=dict)
+
+    def store(self, name: str | None) -> StoreConfig:
+        if name is None:
+            if len(self.stores) == 1:
+                return next(iter(self.stores.values()))
+            raise ConfigError(f"several stores are configured; choose one of {sorted(self.stores)}")
+        try:
+            return self.stores[name]
+        except KeyError:
+            raise ConfigError(f"no store {name!r}; configured: {sorted(self.stores)}") from None
+
+
+def _where(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
+    stores = data.get("stores")
+    if isinstance(stores, dict):
+        data = {
+            **data,
+            "stores": {
+                name: {"name": name, **body} if isinstance(body, dict) else body
+                for name, body in stores.items()
+            },
+        }
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read the config; with no file at the default path, a single demo store on SQLite."""
+    explicit = path is not None
+    path = Path(path or os.environ.get("BACKORDER_CONFIG", DEFAULT_CONFIG))
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: no such config file")
+        return parse_config({"stores": {"demo": {"platform": "core"}}}, "<built-in demo>")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return parse_config(data, str(path))

@@ -1,0 +1,573 @@
+"""The store service: the rules applied through the ledger, with hooks told afterwards.
+
+Each public method is one transaction. It reads the items it touches, asks
+:mod:`backorder.rules` what changes, writes items, stock movements, order snapshots
+and events together, and only after commit tells plugins (``backorder_apply_items``,
+``backorder_notify``). A write that loses a race (another process changed the item)
+is retried from the read; a movement whose idempotency key is already in the ledger
+is skipped, so the same event applied twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
+
+import pluggy
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt
+
+from backorder import rules
+from backorder.config import StoreConfig
+from backorder.models import (
+    POLICY_FIELDS,
+    DomainEvent,
+    EventType,
+    ItemInput,
+    ItemState,
+    ItemView,
+    LineDecision,
+    Mode,
+    OrderIn,
+    OrderResult,
+)
+from backorder.storage import ledger
+from backorder.storage.db import Database
+
+MAX_RETRIES = 50
+
+UnassignAction = Literal["keep", "track", "not_purchasable"]
+
+
+class BackorderError(Exception):
+    """A request the rules refuse; nothing was changed."""
+
+
+class PlanLimitReached(BackorderError):
+    pass
+
+
+class UnknownItem(BackorderError):
+    pass
+
+
+class ItemEdit(BaseModel):
+    """Changes to one item; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on_hand: int | None = None
+    incoming_qty: NonNegativeInt | None = None
+    back_in_stock_date: dt.datetime | None = None
+    purchasing_disabled: bool | None = None
+    name: str | None = None
+    mode: Mode | None = None
+    threshold: NonNegativeInt | None = None
+    low_stock_level: NonNegativeInt | None = None
+    min_sale_qty: PositiveInt | None = None
+    max_sale_qty: PositiveInt | None = None
+    qty_increments: PositiveInt | None = None
+    use_default: list[str] = []
+
+
+class _Refused(Exception):
+    """Carries a refusal out of a transaction so that it rolls back."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Outcome:
+    """What one transaction produced, for the hooks to hear after commit."""
+
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+        self.changed: dict[str, ItemState] = {}
+
+
+class StoreService:
+    """All the backorder operations of one store."""
+
+    def __init__(
+        self,
+        db: Database,
+        store: StoreConfig,
+        pm: pluggy.PluginManager | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.name = store.name
+        self.settings = store.settings
+        self.pm = pm
+        self.clock = clock
+
+    # ----------------------------------------------------------------- plumbing
+    def _run(self, work: Callable[[sa.Connection, Outcome], Any], reason: str) -> Any:
+        """Run ``work`` in a transaction, retrying lost races; then tell the plugins."""
+        for _attempt in range(MAX_RETRIES):
+            outcome = Outcome()
+            try:
+                with self.db.transaction() as conn:
+                    result = work(conn, outcome)
+                    ledger.record_events(conn, self.name, outcome.events)
+            except (ledger.VersionConflict, sa.exc.IntegrityError):
+                continue
+            except _Refused as refused:
+                return refused.result
+            self._after_commit(outcome, reason)
+            return result
+        raise BackorderError(f"gave up after {MAX_RETRIES} conflicting writes")
+
+    def _after_commit(self, outcome: Outcome, reason: str) -> None:
+        if self.pm is None:
+            return
+        if outcome.changed:
+            views = [rules.view(item, self.settings) for item in outcome.changed.values()]
+            self.pm.hook.backorder_apply_items(store=self.store, items=views, reason=reason)
+        if outcome.events:
+            self.dispatch_events()
+
+    def dispatch_events(self) -> int:
+        """Hand pending events to ``backorder_notify``; those a plugin fails on stay pending."""
+        if self.pm is None:
+            return 0
+        with self.db.transaction() as conn:
+            pending = ledger.pending_events(conn, self.name)
+        done: list[int] = []
+        for event_id, event in pending:
+            try:
+                self.pm.hook.backorder_notify(store=self.store, event=event)
+            except Exception:  # a notifier's failure must not lose the event: retry later
+                break
+            done.append(event_id)
+        with self.db.transaction() as conn:
+            ledger.mark_dispatched(conn, done, self.clock())
+        return len(done)
+
+    def drain_events(self) -> list[DomainEvent]:
+        """Take every pending event out of the outbox (for callers that deliver them themselves)."""
+        with self.db.transaction() as conn:
+            pending = ledger.pending_events(conn, self.name, limit=100_000)
+            ledger.mark_dispatched(conn, [event_id for event_id, _ in pending], self.clock())
+        return [event for _, event in pending]
+
+    def _write(
+        self, conn: sa.Connection, loaded: ledger.Loaded, new: ItemState, outcome: Outcome, at
+    ) -> None:
+        ledger.write_item(conn, loaded, new, at)
+        if new != loaded.item:
+            outcome.changed[new.sku] = new
+
+    def _move(
+        self,
+        conn: sa.Connection,
+        item: ItemState,
+        delta: int,
+        *,
+        kind: str,
+        source: str,
+        key: str,
+        at: dt.datetime,
+    ) -> ItemState:
+        new = item.model_copy(update={"on_hand": item.on_hand + delta})
+        ledger.record_movement(
+            conn,
+            self.name,
+            sku=item.sku,
+            delta=delta,
+            on_hand_after=new.on_hand,
+            kind=kind,
+            source=source,
+            key=key,
+            at=at,
+        )
+        return new
+
+    def _settle(self, item: ItemState, outcome: Outcome, at: dt.datetime) -> ItemState:
+        item, events = rules.settle(item, self.settings, at)
+        outcome.events += events
+        return item
+
+    def _require(self, conn: sa.Connection, skus: Iterable[str]) -> dict[str, ledger.Loaded]:
+        skus = list(dict.fromkeys(skus))
+        found = ledger.load_items(conn, self.name, skus=skus)
+        missing = [sku for sku in skus if sku not in found]
+        if missing:
+            raise UnknownItem(f"no such item in store {self.name!r}: {', '.join(missing)}")
+        return found
+
+    # ------------------------------------------------------------------ reading
+    def item(self, sku: str) -> ItemView:
+        with self.db.transaction() as conn:
+            return rules.view(self._require(conn, [sku])[sku].item, self.settings)
+
+    def items(self, *, assigned: bool | None = None) -> list[ItemView]:
+        with self.db.transaction() as conn:
+            loaded = ledger.load_items(conn, self.name, assigned=assigned)
+        return [rules.view(entry.item, self.settings) for entry in loaded.values()]
+
+    def order(self, order_id: str) -> OrderResult | None:
+        with self.db.transaction() as conn:
+            return ledger.load_order(conn, self.name, order_id)
+
+    # ------------------------------------------------------------------ catalog
+    def upsert_catalog(self, entries: Sequence[ItemInput], *, at: dt.datetime | None = None) -> int:
+        """Add items the platform lists (unknown SKUs only); returns how many were new."""
+        at = at or self.clock()
+
+        def work(conn, outcome):
+            known = ledger.load_items(conn, self.name, skus=[e.sku for e in entries])
+            fresh = [e for e in entries if e.sku not in known]
+            for entry in fresh:
+                item = ItemState(
+                    **entry.model_dump(include=set(ItemState.model_fields) - {"overrides"}),
+                    overrides=entry.overrides(),
+                )
+                item = self._settle(item, outcome, at)
+                ledger.insert_item(conn, self.name, item, at)
+                if item.on_hand:
+                    ledger.record_movement(
+                        conn,
+                        self.name,
+                        sku=item.sku,
+                        delta=item.on_hand,
+                        on_hand_after=item.on_hand,
+                        kind="catalog",
+                        source="catalog load",
+                        key=f"catalog:{item.sku}",
+                        at=at,
+                    )
+                outcome.changed[item.sku] = item
+            return len(fresh)
+
+        return self._run(work, "catalog")
+
+    def assign(
+        self, entries: Sequence[ItemInput | str], *, at: dt.datetime | None = None
+    ) -> list[ItemView]:
+        """Assign items, each with all the variants of its product (seed 001).
+
+        Settings given on an entry become the item's overrides; stock given is booked
+        to the ledger. Already-assigned items are left as they are. Refused whole with
+        :class:`PlanLimitReached` when the store's plan cap would be passed.
+        """
+        at = at or self.clock()
+        given = {e.sku if isinstance(e, ItemInput) else e: e for e in entries}
+
+        def work(conn, outcome):
+            found = self._require(conn, given)
+            products = {e.item.product_id for e in found.values() if e.item.product_id}
+            if products:
+                found |= ledger.load_items(conn, self.name, product_ids=products)
+            self._check_plan(conn, [e.item for e in found.values() if not e.item.assigned])
+            template = {  # seed 001: a product's variants are assigned with the same settings
+                found[sku].item.product_id: entry
+                for sku, entry in given.items()
+                if isinstance(entry, ItemInput) and found[sku].item.product_id
+            }
+            for sku, loaded in found.items():
+                if loaded.item.assigned:
+                    continue
+                item = loaded.item.model_copy(update={"assigned": True})
+                entry = given.get(sku) or template.get(loaded.item.product_id)
+                if isinstance(entry, ItemInput):
+                    if entry.sku != sku:  # a sibling variant takes the settings, not the stock
+                        entry = ItemInput(
+                            sku=sku,
+                            **entry.model_dump(
+                                include=entry.model_fields_set
+                                - {"sku", "on_hand", "variant_id", "product_id", "name"}
+                            ),
+                        )
+                    item = self._apply_input(conn, item, entry, at, source="assign")
+                outcome.events.append(DomainEvent(type=EventType.ASSIGNED, sku=sku, at=at))
+                self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
+            return [rules.view(e.item, self.settings) for e in found.values()]
+
+        self._run(work, "assign")
+        return [self.item(sku) for sku in given]
+
+    def _check_plan(self, conn: sa.Connection, newcomers: list[ItemState]) -> None:
+        limit = self.settings.plan_limit
+        if limit is None or not newcomers:
+            return
+        assigned = ledger.load_items(conn, self.name, assigned=True).values()
+        products = {e.item.product_id or e.item.sku for e in assigned}
+        wanted = products | {item.product_id or item.sku for item in newcomers}
+        if len(wanted) > limit:
+            raise PlanLimitReached(
+                f"plan limit: store {self.name!r} may assign {limit} products; "
+                f"{len(products)} are assigned and this would make {len(wanted)}"
+            )
+
+    def _apply_input(
+        self, conn, item: ItemState, entry: ItemInput, at: dt.datetime, *, source: str
+    ) -> ItemState:
+        fields = entry.model_fields_set
+        overrides = {
+            k: v
+            for k, v in {**item.overrides, **entry.overrides()}.items()
+            if k not in entry.use_default
+        }
+        update: dict[str, Any] = {"overrides": overrides}
+        for name in ("incoming_qty", "back_in_stock_date", "purchasing_disabled", "name"):
+            if name in fields:
+                update[name] = getattr(entry, name)
+        item = item.model_copy(update=update)
+        if "on_hand" in fields and entry.on_hand != item.on_hand:
+            item = self._move(
+                conn,
+                item,
+                entry.on_hand - item.on_hand,
+                kind=source,
+                source=source,
+                key=f"{source}:{uuid.uuid4()}",
+                at=at,
+            )
+        return item
+
+    def unassign(
+        self, skus: Sequence[str], action: UnassignAction = "keep", *, at: dt.datetime | None = None
+    ) -> list[ItemView]:
+        """Stop managing items (and their product's variants).
+
+        ``action`` is the seed's optional choice: ``track`` hands tracking back to the
+        platform with our stock, ``not_purchasable`` makes the product unbuyable.
+        Each ``unassigned`` event carries the stock data to mail to the merchant.
+        """
+        at = at or self.clock()
+
+        def work(conn, outcome):
+            found = self._require(conn, skus)
+            products = {e.item.product_id for e in found.values() if e.item.product_id}
+            if products:
+                found |= ledger.load_items(conn, self.name, product_ids=products)
+            for sku, loaded in found.items():
+                if not loaded.item.assigned:
+                    continue
+                item = loaded.item.model_copy(
+                    update={
+                        "assigned": False,
+                        "state": "idle",
+                        "disabled_reason": None,
+                        "purchasing_disabled": loaded.item.purchasing_disabled
+                        or action == "not_purchasable",
+                    }
+                )
+                outcome.events.append(
+                    DomainEvent(
+                        type=EventType.UNASSIGNED,
+                        sku=sku,
+                        at=at,
+                        data={
+                            "action": action,
+                            "on_hand": item.on_hand,
+                            "incoming_qty": item.incoming_qty,
+                            "back_in_stock_date": item.back_in_stock_date.isoformat()
+                            if item.back_in_stock_date
+                            else None,
+                        },
+                    )
+                )
+                self._write(conn, loaded, item, outcome, at)
+
+        self._run(work, "unassign" if action == "keep" else f"unassign:{action}")
+        return [self.item(sku) for sku in skus]
+
+    def edit(
+        self, sku: str, changes: ItemEdit, *, key: str | None = None, at: dt.datetime | None = None
+    ) -> ItemView:
+        """Change an item's stock, dates, purchasability or settings (seed 000 §5)."""
+        at = at or self.clock()
+        bad = set(changes.use_default) - set(POLICY_FIELDS)
+        if bad:
+            raise BackorderError(f"use_default: not a setting: {', '.join(sorted(bad))}")
+        key = key or f"edit:{uuid.uuid4()}"
+
+        def work(conn, outcome):
+            loaded = self._require(conn, [sku])[sku]
+            if "on_hand" in changes.model_fields_set and ledger.movement_applied(
+                conn, self.name, key
+            ):
+                return
+            entry = ItemInput(sku=sku, **changes.model_dump(exclude_unset=True))
+            item = self._apply_input(conn, loaded.item, entry, at, source="manual")
+            self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
+
+        self._run(work, "edit")
+        return self.item(sku)
+
+    def enable(self, skus: Sequence[str], *, at: dt.datetime | None = None) -> list[ItemView]:
+        return self._switch(skus, "enable", at or self.clock())
+
+    def disable(self, skus: Sequence[str], *, at: dt.datetime | None = None) -> list[ItemView]:
+        return self._switch(skus, "disable", at or self.clock())
+
+    def _switch(self, skus: Sequence[str], how: str, at: dt.datetime) -> list[ItemView]:
+        def work(conn, outcome):
+            for loaded in self._require(conn, skus).values():
+                if not loaded.item.assigned:
+                    raise BackorderError(f"{loaded.item.sku}: not assigned; assign it first")
+                if how == "enable":
+                    item, events = rules.enable(loaded.item, self.settings, at)
+                else:
+                    item, events = rules.disable(loaded.item, at)
+                outcome.events += events
+                self._write(conn, loaded, item, outcome, at)
+
+        self._run(work, how)
+        return [self.item(sku) for sku in skus]
+
+    # -------------------------------------------------------------------- stock
+    def set_stock(
+        self,
+        sku: str,
+        on_hand: int,
+        *,
+        key: str,
+        source: str = "stock",
+        at: dt.datetime | None = None,
+    ) -> ItemView:
+        """Set on-hand stock to a figure (a platform's level, an import, a count)."""
+        at = at or self.clock()
+        return self._stock(sku, key, source, at, lambda item: on_hand - item.on_hand)
+
+    def adjust_stock(
+        self,
+        sku: str,
+        delta: int,
+        *,
+        key: str,
+        source: str = "stock",
+        at: dt.datetime | None = None,
+    ) -> ItemView:
+        """Add (or with a negative delta, take) units of stock."""
+        return self._stock(sku, key, source, at or self.clock(), lambda item: delta)
+
+    def _stock(self, sku, key, source, at, delta_of: Callable[[ItemState], int]) -> ItemView:
+        def work(conn, outcome):
+            if ledger.movement_applied(conn, self.name, key):
+                return
+            loaded = self._require(conn, [sku])[sku]
+            item = self._move(
+                conn,
+                loaded.item,
+                delta_of(loaded.item),
+                kind="stock",
+                source=source,
+                key=key,
+                at=at,
+            )
+            self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
+
+        self._run(work, "stock")
+        return self.item(sku)
+
+    # ------------------------------------------------------------------- orders
+    def place_order(self, order: OrderIn) -> OrderResult:
+        """Decide every line and book the order atomically: all lines or none.
+
+        Two orders racing for the last units can never both take them: each writes its
+        items only if no one changed them since it read (see :func:`ledger.write_item`).
+        The same order id placed twice returns the first decision unchanged.
+        """
+        at = order.placed_at or self.clock()
+
+        def work(conn, outcome):
+            previous = ledger.load_order(conn, self.name, order.order_id)
+            if previous is not None:
+                return previous.model_copy(update={"duplicate": True})
+            loaded = ledger.load_items(conn, self.name, skus={line.sku for line in order.lines})
+            current = {sku: entry.item for sku, entry in loaded.items()}
+            decisions: list[LineDecision] = []
+            for line_no, line in enumerate(order.lines, start=1):
+                decision = rules.decide_line(
+                    line_no, current.get(line.sku), self.settings, line.qty, line.sku
+                )
+                decisions.append(decision)
+                if decision.accepted:
+                    taken = decision.in_stock + decision.backordered
+                    current[line.sku] = self._move(
+                        conn,
+                        current[line.sku],
+                        -taken,
+                        kind="order",
+                        source=f"order {order.order_id} line {line_no}",
+                        key=f"order:{order.order_id}:{line_no}",
+                        at=at,
+                    )
+            errors = [f"line {d.line_no} ({d.sku}): {d.error}" for d in decisions if not d.accepted]
+            result = OrderResult(
+                order_id=order.order_id, accepted=not errors, lines=decisions, errors=errors
+            )
+            if errors:
+                raise _Refused(result)  # refused whole: the transaction rolls back
+            for decision in decisions:
+                if decision.backordered:
+                    outcome.events.append(
+                        DomainEvent(
+                            type=EventType.ORDER_BACKORDERED,
+                            sku=decision.sku,
+                            at=at,
+                            data={
+                                "order_id": order.order_id,
+                                "line_no": decision.line_no,
+                                "requested": decision.requested,
+                                "backordered": decision.backordered,
+                            },
+                        )
+                    )
+            for sku, item in current.items():
+                self._write(conn, loaded[sku], self._settle(item, outcome, at), outcome, at)
+            names = {line.sku: line.name or current[line.sku].name for line in order.lines}
+            ledger.save_order(
+                conn,
+                self.name,
+                result,
+                placed_at=at,
+                customer_email=order.customer_email,
+                names=names,
+            )
+            return result
+
+        return self._run(work, "order")
+
+    # --------------------------------------------------------------------- time
+    def tick(self, now: dt.datetime | None = None) -> list[DomainEvent]:
+        """Apply what time brings: back-in-stock dates that have arrived receive their stock.
+
+        Idempotent: a receipt is booked under a key naming the SKU and its date.
+        """
+        now = now or self.clock()
+
+        def work(conn, outcome):
+            due = ledger.load_items(conn, self.name, assigned=True, due_before=now)
+            for sku, loaded in due.items():
+                date = loaded.item.back_in_stock_date
+                received, (item, events) = rules.receive_incoming(loaded.item, self.settings, now)
+                key = f"receipt:{sku}:{date.isoformat()}"
+                if ledger.movement_applied(conn, self.name, key):
+                    continue
+                ledger.record_movement(
+                    conn,
+                    self.name,
+                    sku=sku,
+                    delta=received,
+                    on_hand_after=item.on_hand,
+                    kind="receipt",
+                    source=f"back-in-stock date {date.isoformat()}",
+                    key=key,
+                    at=now,
+                )
+                outcome.events += events
+                self._write(conn, loaded, item, outcome, now)
+            return list(outcome.events)
+
+        return self._run(work, "tick")

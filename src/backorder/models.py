@@ -1,0 +1,249 @@
+"""Pydantic models at every boundary: policies, item state, order lines, events.
+
+Everything here is plain data; the decisions live in :mod:`backorder.rules` and the
+persistence in :mod:`backorder.storage`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
+
+__all__ = [
+    "POLICY_FIELDS",
+    "BackorderPolicy",
+    "BackorderState",
+    "CatalogItem",
+    "DisableReason",
+    "DomainEvent",
+    "EventType",
+    "ItemInput",
+    "ItemState",
+    "ItemView",
+    "LineDecision",
+    "LineRequest",
+    "Mode",
+    "OrderIn",
+    "OrderResult",
+    "Status",
+    "StockLevel",
+    "StoreSettings",
+]
+
+
+class Strict(BaseModel):
+    """Base for boundary models: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Mode(StrEnum):
+    """Whether an item may sell below zero, and whether the customer is told.
+
+    Mirrors Magento's ``backorders`` 0/1/2 and the seed store's three options.
+    """
+
+    OFF = "off"  # No: do not let this product be purchased when out of stock
+    SILENT = "silent"  # Yes: do not tell customers this product is on backorder
+    NOTIFY = "notify"  # Yes: tell customers this product is on backorder
+
+
+class BackorderState(StrEnum):
+    """Where an assigned item is in its backorder life cycle."""
+
+    IDLE = "idle"  # above the switch condition: selling from stock, backorder armed
+    ENABLED = "enabled"  # at/below the switch condition: selling on backorder
+    DISABLED = "disabled"  # switched off (see DisableReason); sells only what is on hand
+
+
+class DisableReason(StrEnum):
+    MANUAL = "manual"
+    THRESHOLD_USED_UP = "threshold_used_up"
+    BACK_IN_STOCK_DATE = "back_in_stock_date"
+    STOCK_RECOVERED = "stock_recovered"
+
+
+class Status(StrEnum):
+    IN_STOCK = "in_stock"
+    LOW_STOCK = "low_stock"
+    BACKORDER = "backorder"
+    UNAVAILABLE = "unavailable"
+
+
+class EventType(StrEnum):
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    BACKORDER_ENABLED = "backorder_enabled"
+    BACKORDER_DISABLED = "backorder_disabled"
+    THRESHOLD_EXHAUSTED = "threshold_exhausted"
+    ORDER_BACKORDERED = "order_backordered"
+
+
+class BackorderPolicy(Strict):
+    """The per-item settings a store sets as defaults and an item may override.
+
+    ``threshold`` is the most units that may be on backorder at once; ``None`` means
+    unlimited. ``low_stock_level`` of 0 switches the low-stock status off.
+    """
+
+    mode: Mode = Mode.NOTIFY
+    threshold: NonNegativeInt | None = None
+    low_stock_level: NonNegativeInt = 0
+    min_sale_qty: PositiveInt = 1
+    max_sale_qty: PositiveInt | None = None
+    qty_increments: PositiveInt = 1
+
+
+POLICY_FIELDS: tuple[str, ...] = tuple(BackorderPolicy.model_fields)
+
+
+class StoreSettings(Strict):
+    """Store-wide settings (seed 000 §1.1, seed 001 §3, Magento global config)."""
+
+    switch_condition: int = 0
+    """When on-hand stock falls to or below this, an assigned item switches to backorder."""
+    over_threshold: Literal["refuse", "clamp"] = "refuse"
+    """A request above salable qty is refused whole, or clamped to what may be sold."""
+    plan_limit: PositiveInt | None = None
+    """Most items a store may have assigned at once (the app's subscription plans)."""
+    timezone: str = "UTC"
+    defaults: BackorderPolicy = Field(default_factory=BackorderPolicy)
+
+
+class ItemState(Strict):
+    """What the ledger knows about one SKU right now, plus its explicit overrides."""
+
+    sku: str
+    product_id: str | None = None
+    variant_id: str | None = None
+    name: str = ""
+    assigned: bool = False
+    tracked: bool = True
+    on_hand: int = 0
+    incoming_qty: NonNegativeInt = 0
+    back_in_stock_date: dt.datetime | None = None
+    state: BackorderState = BackorderState.IDLE
+    disabled_reason: DisableReason | None = None
+    purchasing_disabled: bool = False
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    """Policy fields set on this item; a field absent here uses the store default."""
+
+
+class ItemView(Strict):
+    """An item's computed availability: what the storefront and the platform are told."""
+
+    sku: str
+    product_id: str | None = None
+    variant_id: str | None = None
+    name: str = ""
+    assigned: bool
+    tracked: bool
+    on_hand: int
+    salable: int | None  # None = unlimited
+    status: Status
+    purchasable: bool
+    mode: Mode
+    threshold: int | None
+    backordered: NonNegativeInt
+    state: BackorderState
+    disabled_reason: DisableReason | None = None
+    incoming_qty: int = 0
+    back_in_stock_date: dt.datetime | None = None
+    policy: BackorderPolicy
+
+
+class ItemInput(Strict):
+    """An item as a scenario, an import or a platform plugin describes it.
+
+    Policy fields given here become explicit overrides; ``use_default`` names fields
+    that must fall back to the store default (the seed's "Default" link).
+    """
+
+    sku: str = Field(min_length=1)
+    product_id: str | None = None
+    variant_id: str | None = None
+    name: str = ""
+    assigned: bool = True
+    tracked: bool = True
+    on_hand: int = 0
+    incoming_qty: NonNegativeInt = 0
+    back_in_stock_date: dt.datetime | None = None
+    purchasing_disabled: bool = False
+    mode: Mode | None = None
+    threshold: NonNegativeInt | None = None
+    low_stock_level: NonNegativeInt | None = None
+    min_sale_qty: PositiveInt | None = None
+    max_sale_qty: PositiveInt | None = None
+    qty_increments: PositiveInt | None = None
+    use_default: list[str] = Field(default_factory=list)
+
+    def overrides(self) -> dict[str, Any]:
+        """Policy fields explicitly set (``threshold: null`` explicitly = unlimited)."""
+        given = self.model_fields_set & set(POLICY_FIELDS)
+        return {name: getattr(self, name) for name in given if name not in self.use_default}
+
+
+class CatalogItem(Strict):
+    """A product or variant as a platform's catalog lists it."""
+
+    sku: str
+    product_id: str
+    variant_id: str | None = None
+    name: str = ""
+    on_hand: int | None = None
+    tracked: bool = True
+
+
+class StockLevel(Strict):
+    """A platform's current stock figure for one SKU (for one-way sync into our ledger)."""
+
+    sku: str
+    on_hand: int
+    source_ref: str = ""
+
+
+class LineRequest(Strict):
+    sku: str
+    qty: PositiveInt
+    name: str | None = None
+
+
+class OrderIn(Strict):
+    """An order to place against the rules (from a platform, a scenario or the CLI)."""
+
+    order_id: str = Field(min_length=1)
+    lines: list[LineRequest] = Field(min_length=1)
+    customer_email: str | None = None
+    placed_at: dt.datetime | None = None
+
+
+class LineDecision(Strict):
+    """What one order line gets: the snapshot stored with the order."""
+
+    line_no: int
+    sku: str
+    requested: int
+    in_stock: int
+    backordered: int
+    accepted: bool
+    error: str | None = None
+    message: str | None = None
+
+
+class OrderResult(Strict):
+    order_id: str
+    accepted: bool
+    lines: list[LineDecision]
+    errors: list[str] = Field(default_factory=list)
+    duplicate: bool = False
+
+
+class DomainEvent(Strict):
+    type: EventType
+    sku: str | None = None
+    at: dt.datetime
+    reason: DisableReason | None = None
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Platforms that ship with the core package (registered through entry points like any other)."""

@@ -1,0 +1,33 @@
+"""The backorder rules: pure functions of state and settings, free of I/O.
+
+Every platform and every storage backend calls these; nothing here reads a clock,
+a database or the network, so the rules are tested directly and reused as they are.
+"""
+
+from backorder.rules.availability import (
+    backordered_units,
+    backorders_allowed,
+    effective_policy,
+    purchasable,
+    salable_qty,
+    status,
+    view,
+)
+from backorder.rules.ordering import check_quantity, decide_line
+from backorder.rules.switching import disable, enable, receive_incoming, settle
+
+__all__ = [
+    "backordered_units",
+    "backorders_allowed",
+    "check_quantity",
+    "decide_line",
+    "disable",
+    "effective_policy",
+    "enable",
+    "purchasable",
+    "receive_incoming",
+    "salable_qty",
+    "settle",
+    "status",
+    "view",
+]

@@ -1,0 +1,90 @@
+"""How many units of an item may be sold, and how it shows to a customer."""
+
+from __future__ import annotations
+
+from backorder.models import (
+    BackorderPolicy,
+    BackorderState,
+    ItemState,
+    ItemView,
+    Mode,
+    Status,
+    StoreSettings,
+)
+
+
+def effective_policy(settings: StoreSettings, item: ItemState) -> BackorderPolicy:
+    """The store defaults with the item's explicit overrides laid on top."""
+    return settings.defaults.model_copy(update=item.overrides)
+
+
+def backorders_allowed(item: ItemState, policy: BackorderPolicy) -> bool:
+    """True while the item may sell below zero: assigned, tracked, mode on, not switched off."""
+    return (
+        item.assigned
+        and item.tracked
+        and policy.mode is not Mode.OFF
+        and item.state is not BackorderState.DISABLED
+    )
+
+
+def salable_qty(item: ItemState, policy: BackorderPolicy) -> int | None:
+    """Units that may still be sold; ``None`` means unlimited.
+
+    Backorders on: stock + threshold (seed 001), unlimited when the threshold is.
+    Backorders off: what is on hand. Untracked items are always unlimited.
+    """
+    if not item.tracked:
+        return None
+    if backorders_allowed(item, policy):
+        if policy.threshold is None:
+            return None
+        return max(item.on_hand + policy.threshold, 0)
+    return max(item.on_hand, 0)
+
+
+def backordered_units(item: ItemState) -> int:
+    """Units sold and not yet covered by stock (stock 0, one backordered -> on hand -1)."""
+    return max(-item.on_hand, 0) if item.tracked else 0
+
+
+def purchasable(item: ItemState, policy: BackorderPolicy) -> bool:
+    if item.purchasing_disabled:
+        return False
+    salable = salable_qty(item, policy)
+    return salable is None or salable > 0
+
+
+def status(item: ItemState, policy: BackorderPolicy) -> Status:
+    if not purchasable(item, policy):
+        return Status.UNAVAILABLE
+    if item.tracked and item.state is BackorderState.ENABLED:
+        return Status.BACKORDER
+    if item.tracked and policy.low_stock_level and item.on_hand <= policy.low_stock_level:
+        return Status.LOW_STOCK
+    return Status.IN_STOCK
+
+
+def view(item: ItemState, settings: StoreSettings) -> ItemView:
+    """Everything a storefront, a report or a platform push needs to know about an item."""
+    policy = effective_policy(settings, item)
+    return ItemView(
+        sku=item.sku,
+        product_id=item.product_id,
+        variant_id=item.variant_id,
+        name=item.name,
+        assigned=item.assigned,
+        tracked=item.tracked,
+        on_hand=item.on_hand,
+        salable=salable_qty(item, policy),
+        status=status(item, policy),
+        purchasable=purchasable(item, policy),
+        mode=policy.mode,
+        threshold=policy.threshold,
+        backordered=backordered_units(item),
+        state=item.state,
+        disabled_reason=item.disabled_reason,
+        incoming_qty=item.incoming_qty,
+        back_in_stock_date=item.back_in_stock_date,
+        policy=policy,
+    )

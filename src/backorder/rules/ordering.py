@@ -1,0 +1,77 @@
+"""What one order line gets: quantity rules, then the in-stock / backordered split."""
+
+from __future__ import annotations
+
+from backorder.models import BackorderPolicy, ItemState, LineDecision, Mode, StoreSettings
+from backorder.rules.availability import (
+    backorders_allowed,
+    effective_policy,
+    salable_qty,
+)
+
+NOTIFY_MESSAGE = (
+    "We don't have as many quantity as you requested, but we'll back order the remaining {n}."
+)
+
+
+def check_quantity(qty: int, policy: BackorderPolicy) -> str | None:
+    """Order quantity rules in a fixed order; the first broken rule is the error."""
+    if qty < policy.min_sale_qty:
+        return f"min_sale_qty: the fewest you may buy is {policy.min_sale_qty}"
+    if policy.max_sale_qty is not None and qty > policy.max_sale_qty:
+        return f"max_sale_qty: the most you may buy is {policy.max_sale_qty}"
+    if qty % policy.qty_increments:
+        return f"qty_increments: buy in multiples of {policy.qty_increments}"
+    return None
+
+
+def _refused(line_no: int, sku: str, qty: int, error: str) -> LineDecision:
+    return LineDecision(
+        line_no=line_no,
+        sku=sku,
+        requested=qty,
+        in_stock=0,
+        backordered=0,
+        accepted=False,
+        error=error,
+    )
+
+
+def decide_line(
+    line_no: int, item: ItemState | None, settings: StoreSettings, qty: int, sku: str
+) -> LineDecision:
+    """Split a request of ``qty`` into in-stock and backordered units, or refuse it.
+
+    A request above salable qty is refused ("buying over threshold") or, when the
+    store says ``over_threshold = "clamp"``, cut down to what may still be sold.
+    """
+    if item is None:
+        return _refused(line_no, sku, qty, "unknown_sku: no such item in this store")
+    policy = effective_policy(settings, item)
+    if item.purchasing_disabled:
+        return _refused(line_no, sku, qty, "not_purchasable: the item is not for sale")
+    if error := check_quantity(qty, policy):
+        return _refused(line_no, sku, qty, error)
+    granted = qty
+    salable = salable_qty(item, policy)
+    if salable is not None and qty > salable:
+        over = "over_threshold" if backorders_allowed(item, policy) else "out_of_stock"
+        error = f"{over}: only {salable} can be bought"
+        if settings.over_threshold == "refuse" or salable <= 0:
+            return _refused(line_no, sku, qty, error)
+        granted = salable
+    in_stock = min(granted, max(item.on_hand, 0)) if item.tracked else granted
+    backordered = granted - in_stock
+    message = None
+    if backordered and policy.mode is Mode.NOTIFY:
+        message = NOTIFY_MESSAGE.format(n=backordered)
+    return LineDecision(
+        line_no=line_no,
+        sku=sku,
+        requested=qty,
+        in_stock=in_stock,
+        backordered=backordered,
+        accepted=True,
+        message=message,
+        error=None if granted == qty else f"clamped: {qty - granted} not sold",
+    )

@@ -1,0 +1,237 @@
+"""The what-if simulator: a scenario run through the real engine on a throwaway SQLite database.
+
+Scenario (YAML or JSON)::
+
+    platform: core            # or any platform plugin's name
+    settings: {...}           # StoreSettings
+    items: [{sku: A, on_hand: 2, threshold: 3}, ...]   # core or platform-native fields
+    events:
+      - {at: 2026-01-01T10:00:00Z, type: order, lines: [{sku: A, qty: 4}]}
+      - {at: ..., type: stock, sku: A, on_hand: 10}     # or delta: 5
+      - {at: ..., type: tick}
+      - {at: ..., type: assign|unassign|enable|disable, skus: [A]}   # or sku: A
+      - {at: ..., type: edit, sku: A, threshold: 5}
+
+Output: ``{"results": [...one per event...], "items": {sku: {...}}}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import pluggy
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from backorder.config import StoreConfig
+from backorder.engine import BackorderError, ItemEdit, StoreService
+from backorder.models import DomainEvent, ItemInput, ItemView, OrderIn, StoreSettings
+from backorder.storage.db import Database
+
+EventKind = Literal["order", "stock", "tick", "assign", "unassign", "enable", "disable", "edit"]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot run; the message names the file and the field."""
+
+
+class ScenarioEvent(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    at: dt.datetime
+    type: EventKind
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = "core"
+    settings: StoreSettings = Field(default_factory=StoreSettings)
+    items: list[dict[str, Any]] = Field(default_factory=list)
+    events: list[ScenarioEvent] = Field(default_factory=list)
+
+
+def _where(loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _invalid(source: str, exc: ValidationError, prefix: str = "") -> ScenarioError:
+    problems = "; ".join(f"{prefix}{_where(e['loc'])}: {e['msg']}" for e in exc.errors())
+    return ScenarioError(f"{source}: {problems}")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ScenarioError(
+            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
+        ) from None
+    return parse_scenario(data, str(path))
+
+
+def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: a scenario is a mapping with platform, items and events")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(source, exc) from None
+
+
+def _item_summary(view: ItemView) -> dict[str, Any]:
+    return {
+        "on_hand": view.on_hand,
+        "salable": view.salable,
+        "status": view.status.value,
+        "purchasable": view.purchasable,
+        "mode": view.mode.value,
+        "threshold": view.threshold,
+        "backordered": view.backordered,
+        "state": view.state.value,
+        "incoming_qty": view.incoming_qty,
+        "back_in_stock_date": view.back_in_stock_date.isoformat()
+        if view.back_in_stock_date
+        else None,
+    }
+
+
+class Simulator:
+    """Runs one scenario; ``pm`` supplies the platform plugin that translates native fields."""
+
+    def __init__(self, scenario: Scenario, pm: pluggy.PluginManager, source: str = "<scenario>"):
+        self.scenario = scenario
+        self.pm = pm
+        self.source = source
+
+    def _translate(self, fields: dict[str, Any], where: str) -> ItemInput:
+        try:
+            item = self.pm.hook.backorder_translate_item(
+                platform=self.scenario.platform, fields=fields
+            )
+        except ValidationError as exc:
+            raise _invalid(self.source, exc, f"{where}.") from None
+        except ValueError as exc:
+            raise ScenarioError(f"{self.source}: {where}: {exc}") from None
+        if item is None:
+            raise ScenarioError(
+                f"{self.source}: platform: no plugin serves {self.scenario.platform!r}"
+            )
+        return item
+
+    def run(self) -> dict[str, Any]:
+        items = [self._translate(raw, f"items[{i}]") for i, raw in enumerate(self.scenario.items)]
+        with tempfile.TemporaryDirectory(prefix="backorder-sim-") as tmp:
+            db = Database(f"sqlite:///{tmp}/simulation.db")
+            clock_now = [self.scenario.events[0].at if self.scenario.events else None]
+            store = StoreConfig(
+                name="simulation", platform=self.scenario.platform, settings=self.scenario.settings
+            )
+            service = StoreService(
+                db, store, pm=None, clock=lambda: clock_now[0] or dt.datetime.now(dt.UTC)
+            )
+            service.upsert_catalog(items)
+            service.drain_events()
+            results = []
+            for index, event in enumerate(self.scenario.events):
+                clock_now[0] = event.at
+                results.append(self._apply(service, event, f"events[{index}]"))
+            out = {"results": results, "items": {v.sku: _item_summary(v) for v in service.items()}}
+            db.dispose()
+        return out
+
+    def _apply(self, service: StoreService, event: ScenarioEvent, where: str) -> dict[str, Any]:
+        extra = dict(event.model_extra or {})
+        result: dict[str, Any] = {"type": event.type, "at": event.at.isoformat()}
+        try:
+            result |= self._dispatch(service, event.type, event.at, extra, where)
+            result.setdefault("accepted", True)
+            result.setdefault("errors", [])
+        except BackorderError as exc:
+            result |= {"accepted": False, "errors": [str(exc)]}
+        result["events"] = [_event_summary(e) for e in service.drain_events()]
+        return result
+
+    def _dispatch(self, service, kind, at, extra, where) -> dict[str, Any]:
+        skus = extra.get("skus") or ([extra["sku"]] if "sku" in extra else [])
+        if kind == "order":
+            extra.setdefault("order_id", f"sim-{where}")
+            if "lines" not in extra and "sku" in extra:
+                extra["lines"] = [{"sku": extra.pop("sku"), "qty": extra.pop("qty", 1)}]
+            try:
+                order = OrderIn.model_validate({**extra, "placed_at": at})
+            except ValidationError as exc:
+                raise _invalid(self.source, exc, f"{where}.") from None
+            placed = service.place_order(order)
+            return {
+                "order_id": placed.order_id,
+                "accepted": placed.accepted,
+                "errors": placed.errors,
+                "lines": [
+                    line.model_dump(
+                        include={
+                            "sku",
+                            "requested",
+                            "in_stock",
+                            "backordered",
+                            "accepted",
+                            "error",
+                            "message",
+                        }
+                    )
+                    for line in placed.lines
+                ],
+            }
+        if kind == "tick":
+            service.tick(at)
+            return {}
+        if not skus:
+            raise ScenarioError(f"{self.source}: {where}: give sku or skus")
+        if kind == "stock":
+            key = str(extra.get("key") or f"sim:{where}")
+            for sku in skus:
+                if "on_hand" in extra:
+                    service.set_stock(sku, int(extra["on_hand"]), key=f"{key}:{sku}", at=at)
+                elif "delta" in extra:
+                    service.adjust_stock(sku, int(extra["delta"]), key=f"{key}:{sku}", at=at)
+                else:
+                    raise ScenarioError(f"{self.source}: {where}: stock needs on_hand or delta")
+            return {}
+        if kind == "assign":
+            fields = {k: v for k, v in extra.items() if k not in ("sku", "skus")}
+            entries = [self._translate({"sku": sku, **fields}, where) for sku in skus]
+            service.assign(entries if fields else skus, at=at)
+        elif kind == "unassign":
+            service.unassign(skus, extra.get("action", "keep"), at=at)
+        elif kind in ("enable", "disable"):
+            getattr(service, kind)(skus, at=at)
+        elif kind == "edit":
+            fields = {k: v for k, v in extra.items() if k not in ("sku", "skus")}
+            for sku in skus:
+                entry = self._translate({"sku": sku, **fields}, where)
+                given = entry.model_dump(
+                    include=entry.model_fields_set & set(ItemEdit.model_fields)
+                )
+                service.edit(sku, ItemEdit(**given), at=at)
+        return {}
+
+
+def _event_summary(event: DomainEvent) -> dict[str, Any]:
+    fields = {"type": event.type.value, "sku": event.sku, "reason": event.reason, **event.data}
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in fields.items() if v is not None}
+
+
+def simulate(scenario: Scenario, pm: pluggy.PluginManager, source: str = "<scenario>") -> dict:
+    return Simulator(scenario, pm, source).run()

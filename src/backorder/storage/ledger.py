@@ -1,0 +1,234 @@
+"""Reading and writing items, the append-only stock ledger, orders and the event outbox.
+
+Every function takes an open connection: the caller decides the transaction, so an
+order, its stock movements, its item updates and its events commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from backorder.models import DomainEvent, ItemState, LineDecision, OrderResult
+from backorder.storage.schema import events, items, movements, order_lines, orders
+
+_STATE_COLUMNS = tuple(ItemState.model_fields)
+
+
+class VersionConflict(Exception):
+    """Another transaction changed the item between our read and our write; retry."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """An item as read, with the row id and version a conditional write needs."""
+
+    row_id: int
+    version: int
+    item: ItemState
+
+
+def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; every datetime in the ledger is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _row_to_loaded(row: sa.Row) -> Loaded:
+    data = {name: getattr(row, name) for name in _STATE_COLUMNS}
+    data["back_in_stock_date"] = _as_utc(data["back_in_stock_date"])
+    return Loaded(row.id, row.version, ItemState.model_validate(data))
+
+
+def load_items(
+    conn: sa.Connection,
+    store: str,
+    *,
+    skus: Iterable[str] | None = None,
+    product_ids: Iterable[str] | None = None,
+    assigned: bool | None = None,
+    due_before: dt.datetime | None = None,
+) -> dict[str, Loaded]:
+    """Items of a store keyed by SKU, filtered by whichever arguments are given."""
+    query = sa.select(items).where(items.c.store == store).order_by(items.c.sku)
+    if skus is not None:
+        query = query.where(items.c.sku.in_(list(skus)))
+    if product_ids is not None:
+        query = query.where(items.c.product_id.in_(list(product_ids)))
+    if assigned is not None:
+        query = query.where(items.c.assigned == assigned)
+    if due_before is not None:
+        query = query.where(items.c.back_in_stock_date <= due_before)
+    return {row.sku: _row_to_loaded(row) for row in conn.execute(query)}
+
+
+def insert_item(conn: sa.Connection, store: str, item: ItemState, at: dt.datetime) -> None:
+    values = item.model_dump(mode="python")
+    conn.execute(items.insert().values(store=store, version=0, updated_at=at, **values))
+
+
+def write_item(conn: sa.Connection, loaded: Loaded, new: ItemState, at: dt.datetime) -> None:
+    """Conditional write: succeeds only if nobody changed the row since ``loaded`` was read."""
+    changed = {
+        name: value
+        for name, value in new.model_dump(mode="python").items()
+        if value != getattr(loaded.item, name)
+    }
+    if not changed:
+        return
+    result = conn.execute(
+        items.update()
+        .where(items.c.id == loaded.row_id, items.c.version == loaded.version)
+        .values(version=loaded.version + 1, updated_at=at, **changed)
+    )
+    if result.rowcount != 1:
+        raise VersionConflict(new.sku)
+
+
+def movement_applied(conn: sa.Connection, store: str, key: str) -> bool:
+    query = sa.select(movements.c.id).where(
+        movements.c.store == store, movements.c.idempotency_key == key
+    )
+    return conn.execute(query).first() is not None
+
+
+def record_movement(
+    conn: sa.Connection,
+    store: str,
+    *,
+    sku: str,
+    delta: int,
+    on_hand_after: int,
+    kind: str,
+    source: str,
+    key: str,
+    at: dt.datetime,
+) -> None:
+    conn.execute(
+        movements.insert().values(
+            store=store,
+            sku=sku,
+            delta=delta,
+            on_hand_after=on_hand_after,
+            kind=kind,
+            source=source,
+            idempotency_key=key,
+            created_at=at,
+        )
+    )
+
+
+def ledger_balance(conn: sa.Connection, store: str, sku: str) -> int:
+    """The sum of every movement of a SKU: equals its on-hand stock when the books agree."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(movements.c.delta), 0)).where(
+        movements.c.store == store, movements.c.sku == sku
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def record_events(conn: sa.Connection, store: str, domain_events: list[DomainEvent]) -> None:
+    if domain_events:
+        conn.execute(
+            events.insert(),
+            [
+                {
+                    "store": store,
+                    "type": e.type.value,
+                    "sku": e.sku,
+                    "reason": e.reason.value if e.reason else None,
+                    "data": e.data,
+                    "at": e.at,
+                }
+                for e in domain_events
+            ],
+        )
+
+
+def pending_events(
+    conn: sa.Connection, store: str, limit: int = 500
+) -> list[tuple[int, DomainEvent]]:
+    query = (
+        sa.select(events)
+        .where(events.c.store == store, events.c.dispatched_at.is_(None))
+        .order_by(events.c.id)
+        .limit(limit)
+    )
+    return [
+        (
+            row.id,
+            DomainEvent(
+                type=row.type, sku=row.sku, reason=row.reason, data=row.data, at=_as_utc(row.at)
+            ),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def mark_dispatched(conn: sa.Connection, event_ids: list[int], at: dt.datetime) -> None:
+    if event_ids:
+        conn.execute(events.update().where(events.c.id.in_(event_ids)).values(dispatched_at=at))
+
+
+def load_order(conn: sa.Connection, store: str, order_id: str) -> OrderResult | None:
+    row = conn.execute(
+        sa.select(orders).where(orders.c.store == store, orders.c.order_id == order_id)
+    ).first()
+    if row is None:
+        return None
+    lines = conn.execute(
+        sa.select(order_lines)
+        .where(order_lines.c.order_pk == row.id)
+        .order_by(order_lines.c.line_no)
+    )
+    return OrderResult(
+        order_id=order_id,
+        accepted=row.accepted,
+        errors=row.errors,
+        lines=[
+            LineDecision(
+                line_no=line.line_no,
+                sku=line.sku,
+                requested=line.requested,
+                in_stock=line.in_stock,
+                backordered=line.backordered,
+                accepted=line.accepted,
+                error=line.error,
+                message=line.message,
+            )
+            for line in lines
+        ],
+    )
+
+
+def save_order(
+    conn: sa.Connection,
+    store: str,
+    result: OrderResult,
+    *,
+    placed_at: dt.datetime,
+    customer_email: str | None,
+    names: dict[str, str],
+) -> None:
+    order_pk = conn.execute(
+        orders.insert()
+        .values(
+            store=store,
+            order_id=result.order_id,
+            placed_at=placed_at,
+            customer_email=customer_email,
+            accepted=result.accepted,
+            errors=result.errors,
+        )
+        .returning(orders.c.id)
+    ).scalar_one()
+    conn.execute(
+        order_lines.insert(),
+        [
+            {"order_pk": order_pk, "name": names.get(line.sku, ""), **line.model_dump()}
+            for line in result.lines
+        ],
+    )

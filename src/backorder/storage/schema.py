@@ -1,0 +1,102 @@
+"""The one schema, for SQLite and PostgreSQL alike. Changes go through an Alembic migration."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+UTCDateTime = sa.DateTime(timezone=True)
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(64), nullable=False),
+    sa.Column("sku", sa.String(255), nullable=False),
+    sa.Column("product_id", sa.String(64)),
+    sa.Column("variant_id", sa.String(64)),
+    sa.Column("name", sa.String(500), nullable=False, server_default=""),
+    sa.Column("assigned", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("tracked", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("on_hand", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("incoming_qty", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("back_in_stock_date", UTCDateTime),
+    sa.Column("state", sa.String(16), nullable=False, server_default="idle"),
+    sa.Column("disabled_reason", sa.String(32)),
+    sa.Column("purchasing_disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("overrides", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("store", "sku"),
+    sa.Index(None, "store", "product_id"),
+    sa.Index(None, "store", "back_in_stock_date"),
+)
+
+movements = sa.Table(
+    "movements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(64), nullable=False),
+    sa.Column("sku", sa.String(255), nullable=False),
+    sa.Column("delta", sa.Integer, nullable=False),
+    sa.Column("on_hand_after", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(255), nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("store", "idempotency_key"),
+    sa.Index(None, "store", "sku"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=False),
+    sa.Column("placed_at", UTCDateTime, nullable=False),
+    sa.Column("customer_email", sa.String(320)),
+    sa.Column("accepted", sa.Boolean, nullable=False),
+    sa.Column("errors", sa.JSON, nullable=False),
+    sa.UniqueConstraint("store", "order_id"),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("order_pk", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("sku", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False, server_default=""),
+    sa.Column("requested", sa.Integer, nullable=False),
+    sa.Column("in_stock", sa.Integer, nullable=False),
+    sa.Column("backordered", sa.Integer, nullable=False),
+    sa.Column("accepted", sa.Boolean, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("message", sa.Text),
+    sa.UniqueConstraint("order_pk", "line_no"),
+    sa.Index(None, "sku"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(64), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("sku", sa.String(255)),
+    sa.Column("reason", sa.String(32)),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("dispatched_at", UTCDateTime),
+    sa.Index(None, "store", "dispatched_at"),
+)

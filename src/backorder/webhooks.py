@@ -1,0 +1,25 @@
+"""What a parsed webhook delivery asks of the core."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class WebhookRejected(ValueError):
+    """A delivery that failed authentication or could not be parsed."""
+
+
+class WebhookEvent(BaseModel):
+    """One thing a delivery asks for. ``delivery_id`` is the dedupe key (BigCommerce's hash)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["stock", "order", "product", "ignored"]
+    delivery_id: str
+    sku: str | None = None
+    on_hand: int | None = None
+    order_id: str | None = None
+    product_id: str | None = None
+    tracking_enabled: bool | None = None
