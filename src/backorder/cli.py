@@ -318,3 +318,25 @@ def demo(ctx, fresh):
 
 
 # Commands that live in their own modules register here, one line each.
+
+
+@main.command()
+@pass_ctx
+def sync(obj: Context):
+    """Pull the platform's catalog and stock levels into the ledger (platform -> us)."""
+    new, changed = obj.service.sync_from_platform()
+    click.echo(f"{new} new item(s), stock changed for {changed}")
+
+
+@main.group()
+def sandbox():
+    """Run a platform sandbox (a local stand-in for a platform's API)."""
+
+
+def _register_plugin_commands() -> None:
+    from backorder.plugins import get_manager
+
+    get_manager().hook.backorder_register_commands(cli=main)
+
+
+_register_plugin_commands()

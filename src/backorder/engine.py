@@ -32,6 +32,7 @@ from backorder.models import (
     Mode,
     OrderIn,
     OrderResult,
+    StockLevel,
 )
 from backorder.storage import ledger
 from backorder.storage.db import Database
@@ -426,6 +427,64 @@ class StoreService:
         return [self.item(sku) for sku in skus]
 
     # -------------------------------------------------------------------- stock
+    def apply_levels(
+        self, levels: Sequence[StockLevel], *, source: str, at: dt.datetime | None = None
+    ) -> int:
+        """Set many SKUs' stock from a platform's figures in one transaction.
+
+        Each level is booked under the key ``{source}:{sku}:{source_ref}``, so a level
+        already applied (the same webhook, the same sync snapshot) changes nothing.
+        Unknown SKUs are skipped. Returns how many items changed.
+        """
+        at = at or self.clock()
+
+        def work(conn, outcome):
+            found = ledger.load_items(conn, self.name, skus=[level.sku for level in levels])
+            changed = 0
+            for level in levels:
+                loaded = found.get(level.sku)
+                key = f"{source}:{level.sku}:{level.source_ref or level.on_hand}"
+                if loaded is None or ledger.movement_applied(conn, self.name, key):
+                    continue
+                delta = level.on_hand - loaded.item.on_hand
+                if not delta:
+                    continue
+                item = self._move(
+                    conn, loaded.item, delta, kind="sync", source=source, key=key, at=at
+                )
+                self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
+                changed += 1
+            return changed
+
+        return self._run(work, "stock")
+
+    def sync_from_platform(self) -> tuple[int, int]:
+        """Pull the platform's catalog and stock levels (one-way, platform -> us).
+
+        Returns ``(new items, items whose stock changed)``.
+        """
+        if self.pm is None:
+            raise BackorderError("no plugin manager: cannot reach a platform")
+        catalog = self.pm.hook.backorder_fetch_catalog(store=self.store)
+        if catalog is None:
+            raise BackorderError(f"no plugin serves platform {self.store.platform!r}")
+        new = self.upsert_catalog(
+            [
+                ItemInput(
+                    sku=c.sku,
+                    product_id=c.product_id,
+                    variant_id=c.variant_id,
+                    name=c.name,
+                    on_hand=c.on_hand or 0,
+                    tracked=c.tracked,
+                    assigned=False,
+                )
+                for c in catalog
+            ]
+        )
+        levels = self.pm.hook.backorder_fetch_levels(store=self.store, skus=[]) or []
+        return new, self.apply_levels(levels, source="sync")
+
     def set_stock(
         self,
         sku: str,

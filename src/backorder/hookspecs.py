@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import click
+
     from backorder.config import StoreConfig
     from backorder.dialects import CsvDialect
     from backorder.models import (
@@ -38,6 +40,7 @@ __all__ = [
     "backorder_parse_webhook",
     "backorder_platforms",
     "backorder_publish_storefront",
+    "backorder_register_commands",
     "backorder_render_document",
     "backorder_translate_item",
     "hookimpl",
@@ -166,4 +169,13 @@ def backorder_csv_dialects() -> Sequence[CsvDialect]:
     """Offer CSV dialects for import and export (a platform's own product CSV).
 
     :return: the dialects this plugin provides.
+    """
+
+
+@hookspec
+def backorder_register_commands(cli: click.Group) -> None:
+    """Add commands to the ``backorder`` CLI (e.g. ``backorder sandbox bigcommerce``).
+
+    :param cli: the top-level click group; add commands or subgroups to it. The group
+        ``cli.commands["sandbox"]`` holds one command per platform sandbox.
     """
