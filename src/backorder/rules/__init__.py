@@ -13,7 +13,7 @@ from backorder.rules.availability import (
     status,
     view,
 )
-from backorder.rules.ordering import check_quantity, decide_line
+from backorder.rules.ordering import check_quantity, decide_line, record_line
 from backorder.rules.switching import disable, enable, receive_incoming, settle
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "enable",
     "purchasable",
     "receive_incoming",
+    "record_line",
     "salable_qty",
     "settle",
     "status",

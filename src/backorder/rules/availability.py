@@ -14,8 +14,14 @@ from backorder.models import (
 
 
 def effective_policy(settings: StoreSettings, item: ItemState) -> BackorderPolicy:
-    """The store defaults with the item's explicit overrides laid on top."""
-    return settings.defaults.model_copy(update=item.overrides)
+    """The store defaults with the item's explicit overrides laid on top.
+
+    Validated, not ``model_copy(update=...)``: overrides read back from storage are plain
+    JSON (``"off"``), and ``policy.mode is Mode.OFF`` must hold for them too.
+    """
+    if not item.overrides:
+        return settings.defaults
+    return BackorderPolicy.model_validate({**settings.defaults.model_dump(), **item.overrides})
 
 
 def backorders_allowed(item: ItemState, policy: BackorderPolicy) -> bool:
@@ -32,7 +38,8 @@ def salable_qty(item: ItemState, policy: BackorderPolicy) -> int | None:
     """Units that may still be sold; ``None`` means unlimited.
 
     Backorders on: stock + threshold (seed 001), unlimited when the threshold is.
-    Backorders off: what is on hand. Untracked items are always unlimited.
+    Backorders off: what is on hand above the out-of-stock threshold (0 unless set).
+    Untracked items are always unlimited.
     """
     if not item.tracked:
         return None
@@ -40,7 +47,7 @@ def salable_qty(item: ItemState, policy: BackorderPolicy) -> int | None:
         if policy.threshold is None:
             return None
         return max(item.on_hand + policy.threshold, 0)
-    return max(item.on_hand, 0)
+    return max(item.on_hand - policy.out_of_stock_threshold, 0)
 
 
 def backordered_units(item: ItemState) -> int:

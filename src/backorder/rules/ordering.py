@@ -75,3 +75,18 @@ def decide_line(
         message=message,
         error=None if granted == qty else f"clamped: {qty - granted} not sold",
     )
+
+
+def record_line(line_no: int, item: ItemState, qty: int, decided: LineDecision) -> LineDecision:
+    """A line the platform already sold: booked whole, whatever the rules would have said.
+
+    The split still follows the stock (in stock first, the rest backordered); a broken
+    rule is kept as a note so a report can show the oversell.
+    """
+    in_stock = min(qty, max(item.on_hand, 0)) if item.tracked else qty
+    return LineDecision(
+        line_no=line_no, sku=item.sku, requested=qty, in_stock=in_stock,
+        backordered=qty - in_stock, accepted=True, message=decided.message,
+        error=None if decided.accepted and decided.error is None
+        else f"recorded past the rules: {decided.error}",
+    )

@@ -26,8 +26,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 def _sqlite_begin(conn) -> None:
     # Take the write lock up front: a read-then-write transaction can then never be
-    # overtaken by another writer (no lost update, no upgrade deadlock).
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # overtaken by another writer (no lost update, no upgrade deadlock). Read-only
+    # transactions (Database.read) begin deferred and never wait for writers (WAL).
+    read_only = conn.get_execution_options().get("backorder_read_only", False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -63,8 +65,17 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
+        """A read-write transaction (on SQLite it holds the write lock from the start)."""
         with self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A read-only transaction: a consistent snapshot that does not block writers."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(backorder_read_only=True)
+            with conn.begin():
+                yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,22 @@
+"""Constants and helpers shared by the core's tests (importable: tests/ is on pythonpath)."""
+
+import datetime as dt
+import os
+
+import sqlalchemy as sa
+
+PG_URL = os.environ.get("BACKORDER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def pg_unavailable() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure to connect means: skip, and say why
+        return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}"
