@@ -1,0 +1,222 @@
+"""The Lightspeed eCom REST client (httpx, sync).
+
+- Hosts: ``https://api.webshopapp.com`` (EU cluster) and ``https://api.shoplightspeed.com``
+  (US cluster); URLs ``/{lang}/{resource}.json``; HTTP Basic with the API key and secret.
+- Lists page with ``page`` / ``limit`` (at most 250 a page); a short page is the last.
+- Variants change in bulk with ``PUT /{lang}/variants/bulk.json`` (batch size: *unconfirmed*,
+  50 by default, ``bulk_size`` in the connection).
+- Rate limits: the three ``X-RateLimit-*`` windows are read from every response; a used-up
+  window is waited out (up to ``max_rate_wait`` seconds, else :class:`RateLimitError`), a
+  429 is retried after the window resets, and every request first takes a slot of the
+  shop's 20-a-second throttle.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from backorder.config import StoreConfig
+from backorder_lightspeed_ecom.models import DeliveryDate, Order, OrderProduct, Product, Variant
+from backorder_lightspeed_ecom.ratelimit import (
+    RateLimitError,
+    RateWindows,
+    ShopThrottle,
+    shop_throttle,
+)
+
+CLUSTERS = {"eu": "https://api.webshopapp.com", "us": "https://api.shoplightspeed.com"}
+MAX_PAGE = 250
+RETRY_STATUSES = {500, 502, 503, 504}
+
+
+class LightspeedError(RuntimeError):
+    """The API refused a request; the message names the method, path and status."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Connection(BaseModel):
+    """``StoreConfig.connection`` for a Lightspeed store (secrets by ``*_env`` names)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cluster: Literal["eu", "us"] = "eu"
+    base_url: str | None = None
+    """Overrides the cluster's host (a sandbox)."""
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    page_size: int = Field(default=MAX_PAGE, ge=1, le=MAX_PAGE)
+    bulk_size: int = Field(default=50, ge=1)
+    max_rate_wait: float = Field(default=300.0, ge=0)
+    retries: int = Field(default=3, ge=0)
+    timeout: float = 30.0
+    allow_backorders_default: bool = False
+    """The shop's "Allow backorders" default: applies to variants first seen in a sync."""
+
+    @property
+    def root(self) -> str:
+        return (self.base_url or CLUSTERS[self.cluster]).rstrip("/")
+
+
+def connection_of(store: StoreConfig) -> Connection:
+    try:
+        return Connection.model_validate(store.connection)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"]))
+        raise ValueError(f"store {store.name!r}: connection.{where}: {first['msg']}") from None
+
+
+class LightspeedClient:
+    def __init__(
+        self,
+        connection: Connection,
+        key: str,
+        secret: str,
+        *,
+        http: httpx.Client | None = None,
+        throttle: ShopThrottle | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.conn = connection
+        self.http = http or httpx.Client(timeout=connection.timeout)
+        self.auth = httpx.BasicAuth(key, secret)
+        self.throttle = throttle or shop_throttle(f"{connection.root}|{key}")
+        self.sleep = sleep
+        self.windows: RateWindows | None = None
+        self.requests = 0
+
+    @classmethod
+    def for_store(cls, store: StoreConfig, **kwargs: Any) -> LightspeedClient:
+        key, secret = store.secret("api_key"), store.secret("api_secret")
+        if not key or not secret:
+            raise ValueError(
+                f"store {store.name!r}: connection.api_key and connection.api_secret "
+                "(or api_key_env / api_secret_env) are required"
+            )
+        return cls(connection_of(store), key, secret, **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> LightspeedClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transport
+    def url(self, resource: str) -> str:
+        return f"{self.conn.root}/{self.conn.language}/{resource}.json"
+
+    def _wait_for_windows(self) -> None:
+        spent = self.windows.exhausted() if self.windows else None
+        if spent is None:
+            return
+        window, seconds = spent
+        if seconds > self.conn.max_rate_wait:
+            raise RateLimitError(
+                f"Lightspeed rate limit: the {window} window is used up; "
+                f"it resets in {seconds} s (more than max_rate_wait {self.conn.max_rate_wait:g} s)"
+            )
+        self.sleep(seconds)
+        self.windows = None
+
+    def request(self, method: str, resource: str, **kwargs: Any) -> Any:
+        """One call, with the rate limits honoured and 429/5xx retried; returns the JSON."""
+        url = self.url(resource)
+        for attempt in range(self.conn.retries + 1):
+            self._wait_for_windows()
+            self.throttle.acquire()
+            response = self.http.request(method, url, auth=self.auth, **kwargs)
+            self.requests += 1
+            self.windows = RateWindows.from_headers(response.headers) or self.windows
+            last = attempt == self.conn.retries
+            if response.status_code == 429 and not last:
+                if self.windows is None or self.windows.exhausted() is None:
+                    self.sleep(1.0)  # the per-shop 20/s limit: a second frees it
+                continue
+            if response.status_code in RETRY_STATUSES and not last:
+                self.sleep(min(2**attempt, 8))
+                continue
+            if response.is_error:
+                detail = response.text[:200]
+                raise LightspeedError(
+                    f"{method} /{self.conn.language}/{resource}.json: "
+                    f"HTTP {response.status_code}: {detail}",
+                    response.status_code,
+                )
+            return response.json() if response.content else None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def pages(self, resource: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every record of a list resource, page by page."""
+        page = 1
+        while True:
+            body = self.request(
+                "GET", resource, params={**params, "page": page, "limit": self.conn.page_size}
+            )
+            records = (body or {}).get(key, [])
+            yield from records
+            if len(records) < self.conn.page_size:
+                return
+            page += 1
+
+    # ------------------------------------------------------------------ resources
+    def variants(self) -> list[Variant]:
+        return [Variant.model_validate(v) for v in self.pages("variants", "variants")]
+
+    def variant(self, variant_id: int) -> Variant:
+        return Variant.model_validate(self.request("GET", f"variants/{variant_id}")["variant"])
+
+    def products(self) -> list[Product]:
+        return [Product.model_validate(p) for p in self.pages("products", "products")]
+
+    def product(self, product_id: int) -> Product:
+        return Product.model_validate(self.request("GET", f"products/{product_id}")["product"])
+
+    def deliverydates(self) -> list[DeliveryDate]:
+        return [
+            DeliveryDate.model_validate(d) for d in self.pages("deliverydates", "deliverydates")
+        ]
+
+    def order(self, order_id: str | int) -> Order:
+        return Order.model_validate(self.request("GET", f"orders/{order_id}")["order"])
+
+    def order_products(self, order_id: str | int) -> list[OrderProduct]:
+        return [
+            OrderProduct.model_validate(p)
+            for p in self.pages(f"orders/{order_id}/products", "orderProducts")
+        ]
+
+    def update_variant(self, variant_id: int, fields: dict[str, Any]) -> Variant:
+        body = self.request("PUT", f"variants/{variant_id}", json={"variant": fields})
+        return Variant.model_validate(body["variant"])
+
+    def bulk_update_variants(self, updates: Sequence[dict[str, Any]]) -> int:
+        """``PUT variants/bulk`` in batches of ``bulk_size``; each update carries its ``id``."""
+        size = self.conn.bulk_size
+        for start in range(0, len(updates), size):
+            self.request(
+                "PUT", "variants/bulk", json={"variants": list(updates[start : start + size])}
+            )
+        return len(updates)
+
+    def create_webhook(self, item_group: str, item_action: str, address: str) -> dict[str, Any]:
+        body = {
+            "webhook": {
+                "isActive": True,
+                "itemGroup": item_group,
+                "itemAction": item_action,
+                "language": self.conn.language,
+                "format": "json",
+                "address": address,
+            }
+        }
+        return self.request("POST", "webhooks", json=body)["webhook"]

@@ -1,0 +1,152 @@
+"""End to end against the sandbox on 127.0.0.1: sync, shop default, orders, pushes, webhooks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from backorder_lightspeed_ecom.client import LightspeedClient
+from backorder_lightspeed_ecom.sync import handle_delivery, record_order, sync_catalog
+from backorder_lightspeed_ecom.webhooks import DeliveryLog
+
+from backorder.models import Mode
+from backorder.webhooks import WebhookRejected
+
+
+def _variant(shop, sku):
+    return next(v for v in shop.variants.values() if v["sku"] == sku)
+
+
+def _sync(service):
+    with LightspeedClient.for_store(service.store) as client:
+        return sync_catalog(service, client)
+
+
+def test_sync_brings_each_variants_own_setting(ls_service):
+    service = ls_service()
+    report = _sync(service)
+    assert report.new == 4 and report.defaulted == []
+    small, medium, mug = service.item("TEE-S"), service.item("TEE-M"), service.item("MUG")
+    assert (small.mode, small.threshold, small.on_hand) == (Mode.NOTIFY, None, 2)
+    assert (medium.mode, medium.on_hand) == (Mode.OFF, 5)
+    assert mug.policy.low_stock_level == 3
+    card = next(v for v in service.items() if v.sku.startswith("lightspeed-"))
+    assert card.tracked is False and small.name == "Organic tee - Small"
+
+
+@pytest.mark.parametrize("default_on", [True, False])
+def test_shop_default_applies_to_new_variants_only(ls_service, ls_live, default_on):
+    _, shop = ls_live
+    service = ls_service(allow_backorders_default=default_on)
+    _sync(service)  # the first sync takes the shop as it is
+    assert service.item("TEE-M").mode is Mode.OFF
+    with shop.lock:
+        product = next(iter(shop.products))
+        shop.add_variant(product, sku="TEE-L", title="Large", stockTracking="enabled", stockLevel=0)
+    report = _sync(service)
+    assert report.new == 1
+    new = service.item("TEE-L")
+    assert new.mode is (Mode.NOTIFY if default_on else Mode.OFF)
+    assert _variant(shop, "TEE-L")["stockTracking"] == ("indicator" if default_on else "enabled")
+    assert report.defaulted == (["TEE-L"] if default_on else [])
+    # existing variants are never changed by the default
+    assert service.item("TEE-M").mode is Mode.OFF
+    assert _variant(shop, "TEE-M")["stockTracking"] == "enabled"
+
+
+def test_sync_follows_later_stock_changes(ls_service, ls_live):
+    _, shop = ls_live
+    service = ls_service()
+    _sync(service)
+    for level in (7, 5, 7):  # back to an earlier figure must still apply
+        shop.variants[_variant(shop, "MUG")["id"]]["stockLevel"] = level
+        _sync(service)
+        assert service.item("MUG").on_hand == level
+
+
+def test_order_is_split_through_the_core(ls_service, ls_live, ls_sandbox_http):
+    _, shop = ls_live
+    service = ls_service()
+    _sync(service)
+    service.assign(["TEE-S"])
+    small = _variant(shop, "TEE-S")
+    response = ls_sandbox_http.post(
+        "/__sandbox/checkout",
+        json={"lines": [{"variant": small["id"], "quantity": 5}], "email": "ann@example.com"},
+    )
+    order_id = str(response.json()["order"]["id"])
+    assert small["stockLevel"] == -3  # Lightspeed sold below zero: "indicator"
+    with LightspeedClient.for_store(service.store) as client:
+        recorded = record_order(service, client, order_id)
+        again = record_order(service, client, order_id)
+    line = recorded.result.lines[0]
+    assert recorded.result.accepted and (line.in_stock, line.backordered) == (2, 3)
+    assert recorded.shipping == {1: "Ships within 1 week"}
+    assert service.item("TEE-S").on_hand == -3 == small["stockLevel"]
+    assert service.order(order_id).lines[0].backordered == 3
+    assert again.result.duplicate and service.item("TEE-S").on_hand == -3
+
+
+def test_assign_and_threshold_push_stock_tracking(ls_service, ls_live, ls_sandbox_http):
+    _, shop = ls_live
+    service = ls_service()
+    _sync(service)
+    medium = _variant(shop, "TEE-M")
+    service.assign(["TEE-M"])
+    assert medium["stockTracking"] == "enabled"  # its own setting: no backorders
+    from backorder.engine import ItemEdit
+
+    service.edit("TEE-M", ItemEdit(mode=Mode.NOTIFY, threshold=1, on_hand=0))
+    assert (medium["stockTracking"], medium["stockLevel"]) == ("indicator", 0)
+    ls_sandbox_http.post(
+        "/__sandbox/checkout", json={"lines": [{"variant": medium["id"], "quantity": 1}]}
+    )
+    with LightspeedClient.for_store(service.store) as client:
+        order_id = str(max(shop.orders))
+        assert record_order(service, client, order_id).result.accepted
+    assert service.item("TEE-M").purchasable is False
+    assert medium["stockTracking"] == "enabled"  # threshold used up: Lightspeed refuses now
+    refused = ls_sandbox_http.post(
+        "/__sandbox/checkout", json={"lines": [{"variant": medium["id"], "quantity": 1}]}
+    )
+    assert refused.status_code == 409
+
+
+def test_webhook_deliveries_are_verified_and_deduplicated(ls_service, ls_live, ls_sandbox_http):
+    _, shop = ls_live
+    service = ls_service()
+    _sync(service)
+    service.assign(["TEE-S"])
+    with LightspeedClient.for_store(service.store) as client:
+        client.create_webhook("variants", "updated", "https://example.com/hooks")
+        client.create_webhook("orders", "created", "https://example.com/hooks")
+        small = _variant(shop, "TEE-S")
+        ls_sandbox_http.post(
+            "/__sandbox/checkout", json={"lines": [{"variant": small["id"], "quantity": 3}]}
+        )
+        deliveries = ls_sandbox_http.get("/__sandbox/deliveries").json()["deliveries"]
+        groups = [d["headers"]["x-item-group"] for d in deliveries]
+        assert groups == ["orders", "variants"]
+        log = DeliveryLog()
+        # the variant change arrives first; the order is still split on the stock it met
+        for delivery in reversed(deliveries):
+            handle_delivery(service, client, delivery["headers"], delivery["body"].encode(), log)
+        for delivery in deliveries:  # redelivered: nothing happens twice
+            again = handle_delivery(
+                service, client, delivery["headers"], delivery["body"].encode(), log
+            )
+            assert again == []
+        first = service.order(str(max(shop.orders)))
+        assert (first.lines[0].in_stock, first.lines[0].backordered) == (2, 1)
+        assert service.item("TEE-S").on_hand == -1 == small["stockLevel"]
+        # a fresh log (another process) still books nothing twice: the ledger keys hold
+        for delivery in deliveries:
+            handle_delivery(
+                service, client, delivery["headers"], delivery["body"].encode(), DeliveryLog()
+            )
+        assert service.item("TEE-S").on_hand == -1
+        tampered = deliveries[1]["body"].replace('"stockLevel": -1', '"stockLevel": 50')
+        with pytest.raises(WebhookRejected, match="x-signature"):
+            handle_delivery(service, client, deliveries[1]["headers"], tampered.encode(), log)
+        assert json.loads(tampered)["variant"]["stockLevel"] == 50
+        assert service.item("TEE-S").on_hand == -1

@@ -1,0 +1,3 @@
+"""Magento 2 platform plugin for backorder (entry point ``magento``, platform ``"magento"``)."""
+
+PLATFORM = "magento"

@@ -1,0 +1,163 @@
+"""A small Magento 2 REST client (httpx, bearer token of an integration).
+
+``base_url`` is the REST root including the store code, e.g.
+``https://shop.example/rest/default`` (or ``/rest/all`` for global scope); every path
+below is appended as ``{base_url}/V1/...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from backorder_magento.models import StockItem
+
+PAGE_SIZE = 100
+
+
+class MagentoError(Exception):
+    """A Magento API error: the HTTP status and Magento's message with its parameters filled in."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"Magento API {status}: {message}")
+        self.status = status
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    message = str(body.get("message", "")) if isinstance(body, dict) else str(body)
+    params = body.get("parameters") if isinstance(body, dict) else None
+    if isinstance(params, dict):
+        for key, value in params.items():
+            message = message.replace(f"%{key}", str(value))
+    elif isinstance(params, list):
+        for index, value in enumerate(params, start=1):
+            message = message.replace(f"%{index}", str(value))
+    return message
+
+
+def _sku(sku: str) -> str:
+    return quote(sku, safe="")
+
+
+class MagentoClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/V1",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            transport=transport,
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> MagentoClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise MagentoError(response.status_code, _message(response))
+        return response.json()
+
+    # ------------------------------------------------------------- catalog
+    def products(self, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Every product (``GET /V1/products``), page by page, with its stock item attached."""
+        page = 1
+        while True:
+            body = self._call(
+                "GET",
+                "/products",
+                params={
+                    "searchCriteria[pageSize]": page_size,
+                    "searchCriteria[currentPage]": page,
+                },
+            )
+            items = body.get("items") or []
+            yield from items
+            if not items or page * page_size >= int(body.get("total_count", 0)):
+                return
+            page += 1
+
+    # ----------------------------------------------------- CatalogInventory
+    def stock_item(self, sku: str) -> StockItem:
+        """``GET /V1/stockItems/{sku}``."""
+        return StockItem.model_validate(self._call("GET", f"/stockItems/{_sku(sku)}"))
+
+    def update_stock_item(self, sku: str, item_id: int, changes: dict[str, Any]) -> int:
+        """``PUT /V1/products/{sku}/stockItems/{itemId}``; returns the item id."""
+        return int(
+            self._call(
+                "PUT",
+                f"/products/{_sku(sku)}/stockItems/{item_id}",
+                json={"stockItem": changes},
+            )
+        )
+
+    def stock_status(self, sku: str) -> dict[str, Any]:
+        """``GET /V1/stockStatuses/{sku}``: ``stock_status`` 0/1, ``qty``, the stock item."""
+        return self._call("GET", f"/stockStatuses/{_sku(sku)}")
+
+    def low_stock(
+        self, qty: float, *, scope_id: int = 0, page_size: int = PAGE_SIZE
+    ) -> Iterator[StockItem]:
+        """``GET /V1/stockItems/lowStock``: items whose qty is below ``qty``, page by page."""
+        page = 1
+        while True:
+            body = self._call(
+                "GET",
+                "/stockItems/lowStock",
+                params={
+                    "scopeId": scope_id,
+                    "qty": qty,
+                    "pageSize": page_size,
+                    "currentPage": page,
+                },
+            )
+            items = body.get("items") or []
+            yield from (StockItem.model_validate(item) for item in items)
+            if len(items) < page_size:
+                return
+            page += 1
+
+    # ------------------------------------------------------------------ MSI
+    def salable_qty(self, sku: str, stock_id: int = 1) -> float:
+        """``GET /V1/inventory/get-product-salable-quantity/{sku}/{stockId}``."""
+        return float(
+            self._call("GET", f"/inventory/get-product-salable-quantity/{_sku(sku)}/{stock_id}")
+        )
+
+    def is_salable_for_requested_qty(
+        self, sku: str, qty: float, stock_id: int = 1
+    ) -> dict[str, Any]:
+        """``GET /V1/inventory/is-product-salable-for-requested-qty/{sku}/{stockId}/{qty}``."""
+        return self._call(
+            "GET",
+            f"/inventory/is-product-salable-for-requested-qty/{_sku(sku)}/{stock_id}/{qty:g}",
+        )
+
+    def save_source_items(self, items: list[dict[str, Any]]) -> None:
+        """MSI source items: ``sourceItems[]{sku, source_code, quantity, status}``."""
+        self._call("POST", "/inventory/source-items", json={"sourceItems": items})
+
+    # --------------------------------------------------------------- orders
+    def order(self, order_id: str) -> dict[str, Any]:
+        """``GET /V1/orders/{id}`` (entity id)."""
+        return self._call("GET", f"/orders/{quote(str(order_id), safe='')}")

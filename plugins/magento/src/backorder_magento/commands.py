@@ -1,0 +1,59 @@
+"""CLI commands: ``backorder sandbox magento`` and ``backorder magento-repair-stock-status``."""
+
+from __future__ import annotations
+
+import click
+
+from backorder_magento import PLATFORM
+
+
+@click.command("magento")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8089, show_default=True, type=int)
+@click.option("--token", default="sandbox-token", show_default=True, help="Bearer token.")
+def sandbox_magento(host: str, port: int, token: str) -> None:
+    """Serve a Magento 2 REST sandbox (REST root http://HOST:PORT/rest/default)."""
+    import uvicorn
+
+    from backorder_magento.sandbox import SandboxStore, create_app
+
+    click.echo(f"Magento sandbox: http://{host}:{port}/rest/default  (Bearer {token})")
+    uvicorn.run(create_app(SandboxStore(token=token)), host=host, port=port, log_level="warning")
+
+
+@click.command("magento-repair-stock-status")
+@click.option("--apply", is_flag=True, help="Set the stuck items in stock (default: dry run).")
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, writable=True),
+              help="Write the Magento import CSV of what is (or would be) changed.")  # fmt: skip
+@click.option("--input", "csv_in", type=click.Path(exists=True, dir_okay=False),
+              help="Read a Magento product CSV export instead of calling the API.")  # fmt: skip
+@click.pass_context
+def repair_stock_status(ctx, apply: bool, csv_out: str | None, csv_in: str | None) -> None:
+    """Find items stuck at is_in_stock = 0 while backorders are allowed, and repair them."""
+    from backorder.config import load_config
+    from backorder_magento.connection import client_for, item_options
+    from backorder_magento.repair import repair_from_csv, repair_via_api, write_csv
+
+    obj = ctx.find_root().obj
+    store = load_config(getattr(obj, "config_path", None)).store(getattr(obj, "store_name", None))
+    if store.platform != PLATFORM:
+        raise click.UsageError(
+            f"store {store.name!r} is on platform {store.platform!r}, not magento"
+        )
+    config = item_options(store)
+    if csv_in:
+        if apply:
+            raise click.UsageError("--apply works on the API; with --input, import the --csv file")
+        repairs = repair_from_csv(csv_in, config)
+    else:
+        with client_for(store) as client:
+            repairs = repair_via_api(client, config, apply=apply)
+    verb = "set in stock" if apply else "would set in stock"
+    for repair in repairs:
+        item = repair.item
+        click.echo(f"{item.sku}: qty {float(item.qty or 0):g}, is_in_stock 0 -> 1 ({verb})")
+    dry = "" if apply or csv_in else "; dry run, nothing changed (use --apply)"
+    click.echo(f"{len(repairs)} item(s) stuck out of stock with backorders allowed{dry}")
+    if csv_out:
+        write_csv(repairs, csv_out)
+        click.echo(f"wrote {csv_out}")

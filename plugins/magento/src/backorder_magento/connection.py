@@ -1,0 +1,33 @@
+"""What a store's ``connection`` table holds for Magento, and the client built from it.
+
+```toml
+[stores.shop.connection]
+base_url = "https://shop.example/rest/default"   # REST root with the store code
+token_env = "MAGENTO_TOKEN"                       # integration access token (bearer)
+stock_id = 1                                      # MSI stock of the website
+webhook_token_env = "MAGENTO_PUSH_TOKEN"          # or webhook_secret_env (HMAC)
+[stores.shop.connection.item_options]             # cataloginventory/item_options/*
+backorders = 0
+min_qty = 0
+```
+"""
+
+from __future__ import annotations
+
+from backorder_magento.client import MagentoClient
+from backorder_magento.models import ItemOptions
+
+
+def item_options(store) -> ItemOptions:
+    """The store's global config; Magento's defaults where not given."""
+    return ItemOptions.from_mapping(store.connection.get("item_options"))
+
+
+def client_for(store) -> MagentoClient:
+    base_url = store.connection.get("base_url")
+    token = store.secret("token")
+    if not base_url or not token:
+        raise ValueError(
+            f"store {store.name!r}: connection needs base_url and token (or token_env)"
+        )
+    return MagentoClient(base_url, token, transport=store.connection.get("transport"))

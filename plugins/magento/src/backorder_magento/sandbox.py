@@ -1,0 +1,333 @@
+"""A local stand-in for a Magento 2 store's REST API (Starlette), for tests and demos.
+
+It keeps products with legacy stock items, MSI reservations and orders in memory and
+applies :mod:`backorder_magento.stock_rules` where Magento would: a stock-item PUT runs
+``StockItemRepository::save``'s ``is_in_stock`` flips; an order placed through the
+sandbox-only ``POST /V1/sandbox/orders`` runs the cart checks, appends a reservation and
+stores each line's ``qty_backordered``. Auth: ``Authorization: Bearer <token>``.
+
+Run it: ``backorder sandbox magento --port 8089`` (REST root ``http://127.0.0.1:8089/rest/default``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from backorder_magento.models import ItemOptions, StockItem
+from backorder_magento.stock_rules import (
+    check_quote_item_qty,
+    is_salable_for_requested_qty,
+    salable_qty,
+    save_stock_item,
+)
+
+DEFAULT_TOKEN = "sandbox-token"
+
+SEED_PRODUCTS: list[dict[str, Any]] = [
+    {"sku": "MB-01", "name": "Joust Duffle Bag", "qty": 12},
+    {"sku": "MB-02", "name": "Strive Shoulder Pack", "qty": 0, "backorders": 2,
+     "use_config_backorders": False, "min_qty": -5, "use_config_min_qty": False},
+    {"sku": "MB-03", "name": "Crown Summit Backpack", "qty": 0, "backorders": 1,
+     "use_config_backorders": False, "is_in_stock": False},
+    {"sku": "MB-04", "name": "Wayfarer Messenger Bag", "qty": 0, "is_in_stock": False,
+     "stock_status_changed_auto": 1},
+    {"sku": "MB-05", "name": "Rival Field Messenger", "qty": 3, "use_config_manage_stock": False,
+     "manage_stock": False},
+]  # fmt: skip
+
+
+class SandboxStore:
+    """The sandbox's data: products by SKU, reservations, orders, and the global config."""
+
+    def __init__(
+        self,
+        products: list[dict[str, Any]] | None = None,
+        config: ItemOptions | None = None,
+        token: str = DEFAULT_TOKEN,
+    ) -> None:
+        self.token = token
+        self.config = config or ItemOptions()
+        self.products: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, StockItem] = {}
+        self.reservations: dict[str, float] = {}
+        self.orders: dict[str, dict[str, Any]] = {}
+        for index, raw in enumerate(copy.deepcopy(products or SEED_PRODUCTS), start=1):
+            sku, name = raw["sku"], raw.get("name", raw["sku"])
+            self.products[sku] = {"id": index, "sku": sku, "name": name, "type_id": "simple"}
+            item = StockItem.model_validate({"item_id": index, "product_id": index, **raw})
+            self.items[sku] = save_stock_item(item, {}, self.config, automatic=True)
+
+    def product_json(self, sku: str) -> dict[str, Any]:
+        stock = self.items[sku].model_dump(exclude={"sku", "name", "extension_attributes"})
+        return {**self.products[sku], "extension_attributes": {"stock_item": stock}}
+
+    def stock_item_json(self, sku: str) -> dict[str, Any]:
+        return self.items[sku].model_dump(exclude={"sku", "name", "extension_attributes"})
+
+    def place_order(self, lines: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+        """Check every line like a cart, then reserve and record ``qty_backordered``."""
+        from backorder_magento.stock_rules import backorder_qty
+
+        totals: dict[str, float] = {}
+        for line in lines:
+            totals[line["sku"]] = totals.get(line["sku"], 0) + float(line["qty"])
+        order_items = []
+        for line in lines:
+            sku, qty = line["sku"], float(line["qty"])
+            if sku not in self.items:
+                return 404, {"message": "The product that was requested doesn't exist."}
+            result = check_quote_item_qty(
+                self.items[sku], self.config, qty, totals[sku], self.reservations.get(sku, 0)
+            )
+            if result.has_error:
+                return 400, {"message": result.message, "parameters": [], "code": result.error_code}
+            backordered = backorder_qty(
+                self.items[sku], self.config, qty, self.reservations.get(sku, 0)
+            )
+            order_items.append(
+                {
+                    "item_id": len(order_items) + 1,
+                    "sku": sku,
+                    "name": self.products[sku]["name"],
+                    "product_id": self.products[sku]["id"],
+                    "product_type": "simple",
+                    "qty_ordered": qty,
+                    "qty_backordered": backordered or None,
+                    "parent_item_id": None,
+                }
+            )
+            self.reservations[sku] = self.reservations.get(sku, 0) - qty
+        entity_id = len(self.orders) + 1
+        order = {
+            "entity_id": entity_id,
+            "increment_id": f"{100000000 + entity_id}",
+            "customer_email": lines[0].get("customer_email") if lines else None,
+            "created_at": "2026-01-05 12:00:00",
+            "items": order_items,
+        }
+        self.orders[str(entity_id)] = order
+        return 200, order
+
+
+def _error(status: int, message: str, parameters: Any = None) -> JSONResponse:
+    return JSONResponse({"message": message, "parameters": parameters or []}, status_code=status)
+
+
+def create_app(store: SandboxStore | None = None) -> Starlette:
+    store = store or SandboxStore()
+
+    def authorized(request: Request) -> bool:
+        return request.headers.get("authorization", "") == f"Bearer {store.token}"
+
+    def guarded(handler):
+        async def endpoint(request: Request):
+            if not authorized(request):
+                return _error(
+                    401,
+                    "The consumer isn't authorized to access %resources.",
+                    {"resources": "Magento_CatalogInventory::cataloginventory"},
+                )
+            sku = request.path_params.get("sku")
+            if sku is not None and sku not in store.items:
+                return _error(404, "The product that was requested doesn't exist. "
+                              "Verify the product and try again.")  # fmt: skip
+            return await handler(request)
+
+        return endpoint
+
+    async def products(request: Request):
+        size = int(request.query_params.get("searchCriteria[pageSize]", 20) or 20)
+        page = int(request.query_params.get("searchCriteria[currentPage]", 1) or 1)
+        skus = list(store.products)
+        chunk = skus[(page - 1) * size : page * size]
+        return JSONResponse(
+            {
+                "items": [store.product_json(sku) for sku in chunk],
+                "search_criteria": {"page_size": size, "current_page": page},
+                "total_count": len(skus),
+            }
+        )
+
+    async def stock_item(request: Request):
+        return JSONResponse(store.stock_item_json(request.path_params["sku"]))
+
+    async def update_stock_item(request: Request):
+        sku = request.path_params["sku"]
+        try:
+            body = await request.json()
+            changes = dict(body["stockItem"])
+        except (ValueError, KeyError, TypeError):
+            return _error(400, '"%fieldName" is required. Enter and try again.',
+                          {"fieldName": "stockItem"})  # fmt: skip
+        changes.pop("item_id", None)
+        try:
+            merged = StockItem.model_validate({**store.items[sku].model_dump(), **changes})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            return _error(400, f"Invalid value of \"{first.get('input')}\" provided for the "
+                          f"{first['loc'][0]} field.")  # fmt: skip
+        known = {k: getattr(merged, k) for k in changes if k in StockItem.model_fields}
+        store.items[sku] = save_stock_item(store.items[sku], known, store.config)
+        return JSONResponse(store.items[sku].item_id)
+
+    async def stock_status(request: Request):
+        sku = request.path_params["sku"]
+        item = store.items[sku]
+        return JSONResponse(
+            {
+                "product_id": item.product_id,
+                "stock_id": item.stock_id,
+                "qty": item.qty,
+                "stock_status": int(item.is_in_stock),
+                "stock_item": store.stock_item_json(sku),
+            }
+        )
+
+    async def low_stock(request: Request):
+        qty = float(request.query_params.get("qty", 0))
+        size = int(request.query_params.get("pageSize", 10))
+        page = int(request.query_params.get("currentPage", 1))
+        low = [s for s, item in store.items.items() if float(item.qty or 0) < qty]
+        chunk = low[(page - 1) * size : page * size]
+        return JSONResponse(
+            {"items": [store.stock_item_json(s) for s in chunk], "total_count": len(low)}
+        )
+
+    async def salable(request: Request):
+        sku = request.path_params["sku"]
+        return JSONResponse(
+            salable_qty(store.items[sku], store.config, store.reservations.get(sku, 0))
+        )
+
+    async def salable_for_qty(request: Request):
+        sku = request.path_params["sku"]
+        try:
+            qty = float(request.path_params["qty"])
+            if not math.isfinite(qty):
+                raise ValueError
+        except ValueError:
+            return _error(400, "Invalid type for value: \"%1\". Expected Type: \"float\".",
+                          [request.path_params["qty"]])  # fmt: skip
+        result = is_salable_for_requested_qty(
+            store.items[sku], store.config, qty, store.reservations.get(sku, 0)
+        )
+        errors = [{"code": code, "message": message} for code, message in result.errors]
+        return JSONResponse({"salable": result.salable, "errors": errors})
+
+    async def source_items(request: Request):
+        try:
+            rows = (await request.json())["sourceItems"]
+        except (ValueError, KeyError, TypeError):
+            return _error(400, '"%fieldName" is required. Enter and try again.',
+                          {"fieldName": "sourceItems"})  # fmt: skip
+        for row in rows:
+            sku = row.get("sku")
+            if sku not in store.items:
+                return _error(400, "Validation Failed", [f"SKU {sku} does not exist"])
+            changes = {"qty": float(row["quantity"]), "is_in_stock": bool(row.get("status", 1))}
+            store.items[sku] = save_stock_item(store.items[sku], changes, store.config)
+        return JSONResponse([])
+
+    async def order(request: Request):
+        found = store.orders.get(request.path_params["order_id"])
+        if found is None:
+            return _error(404, "The entity that was requested doesn't exist. "
+                          "Verify the entity and try again.")  # fmt: skip
+        return JSONResponse(found)
+
+    async def place_order(request: Request):
+        try:
+            lines = (await request.json())["items"]
+        except (ValueError, KeyError, TypeError):
+            return _error(400, "body: give items[{sku, qty}]")
+        status, body = store.place_order(lines)
+        return JSONResponse(body, status_code=status)
+
+    prefix = "/rest/{store_code}/V1"
+    routes = [
+        Route(f"{prefix}/products", guarded(products)),
+        Route(f"{prefix}/stockItems/lowStock", guarded(low_stock)),
+        Route(f"{prefix}/stockItems/{{sku}}", guarded(stock_item)),
+        Route(
+            f"{prefix}/products/{{sku}}/stockItems/{{item_id}}",
+            guarded(update_stock_item),
+            methods=["PUT"],
+        ),
+        Route(f"{prefix}/stockStatuses/{{sku}}", guarded(stock_status)),
+        Route(
+            f"{prefix}/inventory/get-product-salable-quantity/{{sku}}/{{stock_id:int}}",
+            guarded(salable),
+        ),
+        Route(
+            f"{prefix}/inventory/is-product-salable-for-requested-qty/{{sku}}/{{stock_id:int}}/{{qty}}",
+            guarded(salable_for_qty),
+        ),
+        Route(f"{prefix}/inventory/source-items", guarded(source_items), methods=["POST"]),
+        Route(f"{prefix}/orders/{{order_id}}", guarded(order)),
+        Route(f"{prefix}/sandbox/orders", guarded(place_order), methods=["POST"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.store = store
+    return app
+
+
+def sandbox_transport(app: Starlette) -> httpx.MockTransport:
+    """A synchronous httpx transport that serves requests from ``app`` in-process (ASGI)."""
+    import asyncio
+
+    async def forward(request: httpx.Request) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+            copy_ = httpx.Request(
+                request.method, request.url, headers=request.headers, content=request.read()
+            )
+            response = await client.send(copy_)
+            body = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+    return httpx.MockTransport(lambda request: asyncio.run(forward(request)))
+
+
+class ThreadedSandbox:
+    """The sandbox served over real HTTP on 127.0.0.1 from a background thread.
+
+    ``with ThreadedSandbox(store, port) as base_url: ...`` (port 0 picks a free one).
+    """
+
+    def __init__(self, store: SandboxStore | None = None, port: int = 0) -> None:
+        import socket
+
+        import uvicorn
+
+        if not port:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+        self.store = store or SandboxStore()
+        self.base_url = f"http://127.0.0.1:{port}/rest/default"
+        config = uvicorn.Config(create_app(self.store), host="127.0.0.1", port=port,
+                                log_level="error")  # fmt: skip
+        self.server = uvicorn.Server(config)
+
+    def __enter__(self) -> str:
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.base_url
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)

@@ -1,0 +1,93 @@
+"""Push deliveries from a Magento integration module (this project's convention).
+
+Magento has no native webhooks for stock. The convention: a small integration module
+observes ``cataloginventory_stock_item_save_after`` and ``sales_order_place_after`` and
+POSTs JSON to backorder::
+
+    {"delivery_id": "uuid", "event": "cataloginventory_stock_item_save_after",
+     "sku": "MB-01", "qty": 5}
+    {"delivery_id": "uuid", "event": "sales_order_place_after", "order_id": "42"}
+
+authenticated by either ``Authorization: Bearer <webhook_token>`` or
+``X-Backorder-Signature: sha256=<hex HMAC-SHA256 of the raw body with webhook_secret>``
+(connection keys ``webhook_token`` / ``webhook_secret``, or their ``*_env`` variants).
+Other events are acknowledged as ``ignored``. ``delivery_id`` is the dedupe key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from backorder.webhooks import WebhookEvent, WebhookRejected
+
+SIGNATURE_HEADER = "x-backorder-signature"
+STOCK_EVENT = "cataloginventory_stock_item_save_after"
+ORDER_EVENT = "sales_order_place_after"
+
+
+class Push(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    delivery_id: str = Field(min_length=1)
+    event: str = Field(min_length=1)
+    sku: str | None = None
+    qty: float | None = None
+    order_id: str | int | None = None
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value an integration module sends for ``body``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _authenticated(store: Any, headers: Mapping[str, str], body: bytes) -> bool:
+    given = {k.lower(): v for k, v in headers.items()}
+    token, secret = store.secret("webhook_token"), store.secret("webhook_secret")
+    if token:
+        bearer = given.get("authorization", "")
+        if hmac.compare_digest(bearer.encode(), f"Bearer {token}".encode()):
+            return True
+    if secret:
+        signature = given.get(SIGNATURE_HEADER, "")
+        if hmac.compare_digest(signature.encode(), sign(secret, body).encode()):
+            return True
+    return False
+
+
+def parse_push(store: Any, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+    if not (store.secret("webhook_token") or store.secret("webhook_secret")):
+        raise WebhookRejected("connection: set webhook_token or webhook_secret to accept pushes")
+    if not _authenticated(store, headers, body):
+        raise WebhookRejected(
+            "header Authorization (Bearer) or X-Backorder-Signature: missing or wrong"
+        )
+    try:
+        push = Push.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise WebhookRejected(
+            f"body field {'.'.join(map(str, first['loc'])) or '(body)'}: {first['msg']}"
+        ) from None
+    if push.event == STOCK_EVENT:
+        if not push.sku or push.qty is None:
+            raise WebhookRejected("body field sku/qty: required for a stock item save")
+        if not math.isclose(push.qty, round(push.qty)):
+            raise WebhookRejected(f"body field qty: {push.qty} is not a whole number")
+        return [
+            WebhookEvent(
+                kind="stock", delivery_id=push.delivery_id, sku=push.sku, on_hand=round(push.qty)
+            )
+        ]
+    if push.event == ORDER_EVENT:
+        if push.order_id in (None, ""):
+            raise WebhookRejected("body field order_id: required for an order placement")
+        return [
+            WebhookEvent(kind="order", delivery_id=push.delivery_id, order_id=str(push.order_id))
+        ]
+    return [WebhookEvent(kind="ignored", delivery_id=push.delivery_id)]
