@@ -256,3 +256,10 @@ class TestRecordedOrders:
     def test_edit_can_hand_tracking_back(self, shop):
         shop.assign(["CAP"])
         assert shop.edit("CAP", ItemEdit(tracked=False)).salable is None
+
+
+def test_a_date_with_an_offset_is_stored_as_the_same_instant(shop):
+    paris = dt.timezone(dt.timedelta(hours=1))
+    due = dt.datetime(2026, 12, 1, 9, 0, tzinfo=paris)
+    view = shop.edit("CAP", ItemEdit(back_in_stock_date=due))
+    assert view.back_in_stock_date == due and view.back_in_stock_date.tzinfo == dt.UTC

@@ -31,7 +31,7 @@ def test_a_broken_plugin_is_named_in_the_error(monkeypatch):
     )
     monkeypatch.delenv("BACKORDER_PLUGINS", raising=False)
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [broken])
-    with pytest.raises(PluginLoadError, match="plugin 'broken'.*BACKORDER_PLUGINS"):
+    with pytest.raises(PluginLoadError, match=r"plugin 'broken'.*BACKORDER_PLUGINS"):
         make_manager()
 
 

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from backorder.config import ConfigError, load_config
 from backorder.engine import BackorderError, ItemEdit, StoreService
 from backorder.models import POLICY_FIELDS, ItemInput, ItemView, LineRequest, OrderIn
+from backorder.plugins import PluginLoadError
 
 
 class Context:
@@ -50,7 +51,7 @@ class Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (BackorderError, ConfigError, ValueError) as exc:
+        except (BackorderError, ConfigError, ValueError, PluginLoadError) as exc:
             if isinstance(exc, ValidationError):
                 exc = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             _fail(str(exc))
@@ -172,8 +173,20 @@ def simulate(scenario):
 @click.option("--all", "show_all", is_flag=True, help="Unassigned items too.")
 @pass_ctx
 def status(obj: Context, as_json, show_all):
-    """List items with stock, threshold, salable qty, status and ETA."""
-    _print_items(obj.service.items(assigned=None if show_all else True), as_json)
+    """List items with stock, threshold, salable qty, status and ETA; then what is pending."""
+    views = obj.service.items(assigned=None if show_all else True)
+    _print_items(views, as_json)
+    if as_json:
+        return
+    counts: dict[str, int] = {}
+    for view in views:
+        counts[view.status.value] = counts.get(view.status.value, 0) + 1
+    summary = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in sorted(counts.items()))
+    click.echo(f"\n{len(views)} item(s){': ' + summary if summary else ''}")
+    backlog = {k: v for k, v in obj.service.backlog().items() if v}
+    if backlog:
+        pending = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in backlog.items())
+        click.echo(f"pending: {pending}")
 
 
 @main.command()
@@ -318,6 +331,9 @@ def demo(ctx, fresh):
 
 
 # Commands that live in their own modules register here, one line each.
+import backorder.cli_documents  # noqa: E402  (storefront, render)
+import backorder.cli_incoming  # noqa: E402  (receipt, fulfil-queue)
+import backorder.cli_operations  # noqa: E402,F401  (import, export, report, serve, tick)
 
 
 @main.command()
@@ -334,9 +350,12 @@ def sandbox():
 
 
 def _register_plugin_commands() -> None:
-    from backorder.plugins import get_manager
+    from backorder.plugins import PluginLoadError, get_manager
 
-    get_manager().hook.backorder_register_commands(cli=main)
+    try:
+        get_manager().hook.backorder_register_commands(cli=main)
+    except PluginLoadError as exc:  # say so once; commands that need plugins fail clearly
+        click.secho(f"warning: {exc}", fg="yellow", err=True)
 
 
 _register_plugin_commands()

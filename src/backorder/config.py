@@ -23,7 +23,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from backorder.documents.settings import TemplateSettings
 from backorder.models import StoreSettings
+from backorder.notify.settings import NotificationSettings
+from backorder.storefront import StorefrontSettings
 
 DEFAULT_CONFIG = "backorder.toml"
 DEFAULT_DATABASE = "sqlite:///backorder.db"
@@ -43,6 +46,12 @@ class StoreConfig(BaseModel):
     settings: StoreSettings = Field(default_factory=StoreSettings)
     connection: dict[str, Any] = Field(default_factory=dict)
     """Platform plugin options. A key ending in ``_env`` names an environment variable."""
+    storefront: StorefrontSettings = Field(default_factory=StorefrontSettings)
+    """Storefront messages (seed 001 §4.2), see :mod:`backorder.storefront`."""
+    templates: TemplateSettings = Field(default_factory=TemplateSettings)
+    """Document templates and their messages, see :mod:`backorder.documents.settings`."""
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    """Recipients, per-event switches and transport (file outbox or SMTP)."""
 
     def secret(self, key: str) -> str | None:
         """``connection[key]``, or the environment variable ``connection[key + '_env']`` names."""

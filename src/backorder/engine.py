@@ -21,8 +21,10 @@ from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt
 
 from backorder import rules
 from backorder.config import StoreConfig
+from backorder.eta import IncomingStock
 from backorder.models import (
     POLICY_FIELDS,
+    BackorderState,
     DomainEvent,
     EventType,
     ItemInput,
@@ -33,6 +35,7 @@ from backorder.models import (
     OrderIn,
     OrderResult,
     StockLevel,
+    UTCDateTime,
 )
 from backorder.storage import ledger
 from backorder.storage.db import Database
@@ -60,8 +63,9 @@ class ItemEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     on_hand: int | None = None
+    tracked: bool | None = None
     incoming_qty: NonNegativeInt | None = None
-    back_in_stock_date: dt.datetime | None = None
+    back_in_stock_date: UTCDateTime | None = None
     purchasing_disabled: bool | None = None
     name: str | None = None
     mode: Mode | None = None
@@ -71,13 +75,6 @@ class ItemEdit(BaseModel):
     max_sale_qty: PositiveInt | None = None
     qty_increments: PositiveInt | None = None
     use_default: list[str] = []
-
-
-class _Refused(Exception):
-    """Carries a refusal out of a transaction so that it rolls back."""
-
-    def __init__(self, result: Any) -> None:
-        self.result = result
 
 
 def utcnow() -> dt.datetime:
@@ -109,6 +106,11 @@ class StoreService:
         self.pm = pm
         self.clock = clock
 
+    @property
+    def incoming(self) -> IncomingStock:
+        """Expected receipts, first-come-first-served release and per-line ETAs (issue 9)."""
+        return IncomingStock(self)
+
     # ----------------------------------------------------------------- plumbing
     def _run(self, work: Callable[[sa.Connection, Outcome], Any], reason: str) -> Any:
         """Run ``work`` in a transaction, retrying lost races; then tell the plugins."""
@@ -118,20 +120,23 @@ class StoreService:
                 with self.db.transaction() as conn:
                     result = work(conn, outcome)
                     ledger.record_events(conn, self.name, outcome.events)
+                    outcome.push_ids = self._queue_pushes(conn, outcome, reason)
             except (ledger.VersionConflict, sa.exc.IntegrityError):
                 continue
-            except _Refused as refused:
-                return refused.result
             self._after_commit(outcome, reason)
             return result
         raise BackorderError(f"gave up after {MAX_RETRIES} conflicting writes")
 
+    inline_pushes: bool = True
+    """Deliver a change's platform pushes right after its commit; False leaves them to workers."""
+
     def _after_commit(self, outcome: Outcome, reason: str) -> None:
+        # Pushes were written to the outbox in the change's own transaction (_queue_pushes):
+        # a crash here loses nothing, a worker (deliver_outbox) sends what is left.
         if self.pm is None:
             return
-        if outcome.changed:
-            views = [rules.view(item, self.settings) for item in outcome.changed.values()]
-            self.pm.hook.backorder_apply_items(store=self.store, items=views, reason=reason)
+        if getattr(outcome, "push_ids", None) and self.inline_pushes:
+            self.deliver_outbox(ids=outcome.push_ids)
         if outcome.events:
             self.dispatch_events()
 
@@ -206,16 +211,16 @@ class StoreService:
 
     # ------------------------------------------------------------------ reading
     def item(self, sku: str) -> ItemView:
-        with self.db.transaction() as conn:
+        with self.db.read() as conn:
             return rules.view(self._require(conn, [sku])[sku].item, self.settings)
 
     def items(self, *, assigned: bool | None = None) -> list[ItemView]:
-        with self.db.transaction() as conn:
+        with self.db.read() as conn:
             loaded = ledger.load_items(conn, self.name, assigned=assigned)
         return [rules.view(entry.item, self.settings) for entry in loaded.values()]
 
     def order(self, order_id: str) -> OrderResult | None:
-        with self.db.transaction() as conn:
+        with self.db.read() as conn:
             return ledger.load_order(conn, self.name, order_id)
 
     # ------------------------------------------------------------------ catalog
@@ -318,7 +323,8 @@ class StoreService:
             if k not in entry.use_default
         }
         update: dict[str, Any] = {"overrides": overrides}
-        for name in ("incoming_qty", "back_in_stock_date", "purchasing_disabled", "name"):
+        for name in ("incoming_qty", "back_in_stock_date", "purchasing_disabled", "name",
+                     "tracked"):
             if name in fields:
                 update[name] = getattr(entry, name)
         item = item.model_copy(update=update)
@@ -356,7 +362,7 @@ class StoreService:
                 item = loaded.item.model_copy(
                     update={
                         "assigned": False,
-                        "state": "idle",
+                        "state": BackorderState.IDLE,
                         "disabled_reason": None,
                         "purchasing_disabled": loaded.item.purchasing_disabled
                         or action == "not_purchasable",
@@ -477,7 +483,10 @@ class StoreService:
                     name=c.name,
                     on_hand=c.on_hand or 0,
                     tracked=c.tracked,
+                    category=c.category,
+                    brand=c.brand,
                     assigned=False,
+                    **c.policy,
                 )
                 for c in catalog
             ]
@@ -530,103 +539,305 @@ class StoreService:
         return self.item(sku)
 
     # ------------------------------------------------------------------- orders
-    def place_order(self, order: OrderIn) -> OrderResult:
+    def place_order(self, order: OrderIn, *, enforce: bool = True) -> OrderResult:
         """Decide every line and book the order atomically: all lines or none.
 
         Two orders racing for the last units can never both take them: each writes its
         items only if no one changed them since it read (see :func:`ledger.write_item`).
-        The same order id placed twice returns the first decision unchanged.
+        The same order id placed twice returns the first decision unchanged, whether it
+        was accepted or refused.
+
+        ``enforce=False`` records an order the platform has already taken (a webhook for a
+        placed order): every known line is booked whole and split into in-stock and
+        backordered units, even past the threshold; the switches still fire.
         """
+        return self._run(lambda conn, outcome: self._book(conn, outcome, order, enforce), "order")
+
+    def place_orders(self, orders: Sequence[OrderIn], *, enforce: bool = True) -> list[OrderResult]:
+        """Place many orders in ONE transaction, each exactly as :meth:`place_order` would.
+
+        The orders are decided in sequence, each seeing the stock the ones before it took;
+        each is still all-or-nothing (a refused order is kept with no stock moved) and an
+        order id already placed returns its first answer. The batch commits whole: a lost
+        race retries it from the start, a crash leaves none of it. For bulk loads (one
+        commit instead of one per order); the write lock is held for the whole batch, so
+        keep batches to a few thousand orders while other writers are live.
+        """
+        return self._run(
+            lambda conn, outcome: [self._book(conn, outcome, o, enforce) for o in orders], "order"
+        )
+
+    def _book(self, conn, outcome: Outcome, order: OrderIn, enforce: bool) -> OrderResult:
+        """One order inside the caller's transaction (cached statements: storage.bulk)."""
+        from backorder.storage import bulk
+
         at = order.placed_at or self.clock()
-
-        def work(conn, outcome):
+        if bulk.order_exists(conn, self.name, order.order_id):
             previous = ledger.load_order(conn, self.name, order.order_id)
-            if previous is not None:
-                return previous.model_copy(update={"duplicate": True})
-            loaded = ledger.load_items(conn, self.name, skus={line.sku for line in order.lines})
-            current = {sku: entry.item for sku, entry in loaded.items()}
-            decisions: list[LineDecision] = []
-            for line_no, line in enumerate(order.lines, start=1):
-                decision = rules.decide_line(
-                    line_no, current.get(line.sku), self.settings, line.qty, line.sku
-                )
-                decisions.append(decision)
-                if decision.accepted:
-                    taken = decision.in_stock + decision.backordered
-                    current[line.sku] = self._move(
-                        conn,
-                        current[line.sku],
-                        -taken,
-                        kind="order",
-                        source=f"order {order.order_id} line {line_no}",
-                        key=f"order:{order.order_id}:{line_no}",
-                        at=at,
-                    )
-            errors = [f"line {d.line_no} ({d.sku}): {d.error}" for d in decisions if not d.accepted]
-            result = OrderResult(
-                order_id=order.order_id, accepted=not errors, lines=decisions, errors=errors
+            return previous.model_copy(update={"duplicate": True})
+        loaded = bulk.load_items(conn, self.name, {line.sku for line in order.lines})
+        current = {sku: entry.item for sku, entry in loaded.items()}
+        decisions: list[LineDecision] = []
+        for line_no, line in enumerate(order.lines, start=1):
+            decision = rules.decide_line(
+                line_no, current.get(line.sku), self.settings, line.qty, line.sku
             )
-            if errors:
-                raise _Refused(result)  # refused whole: the transaction rolls back
-            for decision in decisions:
-                if decision.backordered:
-                    outcome.events.append(
-                        DomainEvent(
-                            type=EventType.ORDER_BACKORDERED,
-                            sku=decision.sku,
-                            at=at,
-                            data={
-                                "order_id": order.order_id,
-                                "line_no": decision.line_no,
-                                "requested": decision.requested,
-                                "backordered": decision.backordered,
-                            },
-                        )
-                    )
-            for sku, item in current.items():
-                self._write(conn, loaded[sku], self._settle(item, outcome, at), outcome, at)
-            names = {line.sku: line.name or current[line.sku].name for line in order.lines}
-            ledger.save_order(
-                conn,
-                self.name,
-                result,
-                placed_at=at,
-                customer_email=order.customer_email,
-                names=names,
-            )
+            if not enforce and line.sku in current:
+                decision = rules.record_line(line_no, current[line.sku], line.qty, decision)
+            decisions.append(decision)
+            if decision.accepted:  # later lines of the same SKU see what this one took
+                item = current[line.sku]
+                taken = decision.in_stock + decision.backordered
+                current[line.sku] = item.model_copy(update={"on_hand": item.on_hand - taken})
+        errors = [f"line {d.line_no} ({d.sku}): {d.error}" for d in decisions if not d.accepted]
+        result = OrderResult(
+            order_id=order.order_id, accepted=not errors, lines=decisions, errors=errors
+        )
+        names = {line.sku: line.name or getattr(current.get(line.sku), "name", "")
+                 for line in order.lines}
+        # A refused order is kept too (with no stock moved), so a replay of it is a no-op.
+        bulk.save_order(
+            conn, self.name, result, placed_at=at, customer_email=order.customer_email,
+            names=names,
+        )
+        if errors:
             return result
-
-        return self._run(work, "order")
+        on_hand = {sku: entry.item.on_hand for sku, entry in loaded.items()}
+        moves = []
+        for decision in decisions:
+            taken = decision.in_stock + decision.backordered
+            on_hand[decision.sku] -= taken
+            moves.append({
+                "store": self.name, "sku": decision.sku, "delta": -taken,
+                "on_hand_after": on_hand[decision.sku], "kind": "order",
+                "source": f"order {order.order_id} line {decision.line_no}",
+                "idempotency_key": f"order:{order.order_id}:{decision.line_no}",
+                "created_at": at,
+            })
+            if decision.backordered:
+                outcome.events.append(
+                    DomainEvent(
+                        type=EventType.ORDER_BACKORDERED,
+                        sku=decision.sku,
+                        at=at,
+                        data={
+                            "order_id": order.order_id,
+                            "line_no": decision.line_no,
+                            "requested": decision.requested,
+                            "backordered": decision.backordered,
+                        },
+                    )
+                )
+        bulk.record_movements(conn, moves)
+        for sku, item in current.items():
+            new = self._settle(item, outcome, at)
+            bulk.write_item(conn, loaded[sku], new, at)
+            if new != loaded[sku].item:
+                outcome.changed[sku] = new
+        return result
 
     # --------------------------------------------------------------------- time
+    bulk_tick: bool = True
+    """Receive due stock with set-based statements (:func:`storage.bulk.receive_due`);
+    False goes item by item through the rules (the reference the bulk path is tested against)."""
+
     def tick(self, now: dt.datetime | None = None) -> list[DomainEvent]:
         """Apply what time brings: back-in-stock dates that have arrived receive their stock.
 
-        Idempotent: a receipt is booked under a key naming the SKU and its date.
+        Idempotent: a receipt is booked under a key naming the SKU and its date (in UTC).
+        ``now`` in any time zone is compared as the instant it is.
         """
         now = now or self.clock()
+        now = now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
 
         def work(conn, outcome):
-            due = ledger.load_items(conn, self.name, assigned=True, due_before=now)
-            for sku, loaded in due.items():
-                date = loaded.item.back_in_stock_date
-                received, (item, events) = rules.receive_incoming(loaded.item, self.settings, now)
-                key = f"receipt:{sku}:{date.isoformat()}"
-                if ledger.movement_applied(conn, self.name, key):
-                    continue
-                ledger.record_movement(
-                    conn,
-                    self.name,
-                    sku=sku,
-                    delta=received,
-                    on_hand_after=item.on_hand,
-                    kind="receipt",
-                    source=f"back-in-stock date {date.isoformat()}",
-                    key=key,
-                    at=now,
-                )
-                outcome.events += events
-                self._write(conn, loaded, item, outcome, now)
-            return list(outcome.events)
+            if not self.bulk_tick:
+                return self._tick_items(conn, outcome, now)
+            from backorder.storage import bulk
+
+            skus, events = bulk.receive_due(conn, self.name, self.settings, now)
+            outcome.events += events
+            outcome.changed.update(dict.fromkeys(skus))  # only the SKUs matter to the outbox
+            return list(events)
 
         return self._run(work, "tick")
+
+    def _tick_items(self, conn, outcome: Outcome, now: dt.datetime) -> list[DomainEvent]:
+        due = ledger.load_items(conn, self.name, assigned=True, due_before=now)
+        for sku, loaded in due.items():
+            date = loaded.item.back_in_stock_date
+            if date is None or now < date:
+                continue
+            received, (item, events) = rules.receive_incoming(loaded.item, self.settings, now)
+            key = f"receipt:{sku}:{date.astimezone(dt.UTC).isoformat()}"
+            if ledger.movement_applied(conn, self.name, key):
+                continue
+            ledger.record_movement(
+                conn,
+                self.name,
+                sku=sku,
+                delta=received,
+                on_hand_after=item.on_hand,
+                kind="receipt",
+                source=f"back-in-stock date {date.astimezone(dt.UTC).isoformat()}",
+                key=key,
+                at=now,
+            )
+            outcome.events += events
+            self._write(conn, loaded, item, outcome, now)
+        return list(outcome.events)
+
+    # ---------------------------------------------- platform push outbox (issue 7)
+    PUSH_CHUNK = 500
+    LEASE = dt.timedelta(minutes=2)
+    """How long a claimed row stays with its worker; a worker that dies loses it after this."""
+
+    def _queue_pushes(self, conn: sa.Connection, outcome: Outcome, reason: str) -> list[int]:
+        """Write the pushes a change calls for into the outbox, inside the change's transaction."""
+        if not outcome.changed or self.pm is None:
+            return []
+        if not self.pm.hook.backorder_apply_items.get_hookimpls():
+            return []  # nobody to push to (e.g. the core platform alone)
+        from backorder.storage.schema import push_outbox
+
+        skus, now = list(outcome.changed), self.clock()
+        rows = [
+            {"store": self.name, "reason": reason, "skus": skus[i : i + self.PUSH_CHUNK]}
+            | {"created_at": now, "available_at": now}
+            for i in range(0, len(skus), self.PUSH_CHUNK)
+        ]
+        stmt = push_outbox.insert().returning(push_outbox.c.id, sort_by_parameter_order=True)
+        return list(conn.execute(stmt, rows).scalars())
+
+    def deliver_outbox(
+        self, *, ids: Sequence[int] | None = None, limit: int = 100, now: dt.datetime | None = None
+    ) -> tuple[int, int]:
+        """Send pending platform pushes through ``backorder_apply_items``.
+
+        Each push sends the items' state as it is now (a late push never sends stale
+        data). Rows are claimed with a lease, so workers in several processes never send
+        the same row at once; a failed push is retried later with backoff and the others
+        still go. Returns ``(delivered, failed)``.
+        """
+        import logging
+
+        from backorder.storage.schema import push_outbox
+
+        if self.pm is None:
+            return 0, 0
+        now = now or self.clock()
+        token = uuid.uuid4().hex
+        with self.db.transaction() as conn:
+            rows = self.claim_rows(conn, push_outbox, token, now=now, limit=limit, ids=ids)
+        delivered = failed = 0
+        for row in rows:
+            try:
+                views = self.views(row.skus)
+                if views:
+                    self.pm.hook.backorder_apply_items(
+                        store=self.store, items=views, reason=row.reason
+                    )
+            except Exception as exc:  # keep going: the row is retried after a backoff
+                logging.getLogger("backorder.outbox").warning(
+                    "store %s: push %s (%s) failed: %s", self.name, row.id, row.reason, exc
+                )
+                self.finish_row(push_outbox, row, token, error=exc)
+                failed += 1
+            else:
+                self.finish_row(push_outbox, row, token)
+                delivered += 1
+        return delivered, failed
+
+    def views(self, skus: Sequence[str]) -> list[ItemView]:
+        """Current views of some SKUs, in the order given (unknown SKUs left out)."""
+        with self.db.transaction() as conn:
+            loaded = ledger.load_items(conn, self.name, skus=list(skus))
+        return [rules.view(loaded[sku].item, self.settings) for sku in skus if sku in loaded]
+
+    def claim_rows(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        token: str,
+        *,
+        now: dt.datetime,
+        limit: int | None = 100,
+        ids: Sequence[int] | None = None,
+    ) -> list[sa.Row]:
+        """Take due rows of a work table (outbox, deliveries) for one worker, with a lease.
+
+        PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets concurrent workers pass each other;
+        SQLite: the write transaction (``BEGIN IMMEDIATE``) already serializes claimers.
+        With ``ids`` (delivery right after the commit that wrote them) only rows no
+        worker has touched yet are taken.
+        """
+        query = sa.select(table).where(table.c.store == self.name, table.c.done_at.is_(None))
+        if ids is not None:
+            query = query.where(table.c.id.in_(list(ids)), table.c.attempts == 0)
+        else:
+            query = query.where(table.c.available_at <= now)
+        query = query.order_by(table.c.id).limit(limit)
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        rows = conn.execute(query).all()
+        if rows:
+            conn.execute(
+                table.update()
+                .where(table.c.id.in_([row.id for row in rows]))
+                .values(
+                    available_at=now + self.LEASE,
+                    attempts=table.c.attempts + 1,
+                    claimed_by=token,
+                )
+            )
+        return rows
+
+    def finish_row(
+        self,
+        table: sa.Table,
+        row: sa.Row,
+        token: str,
+        *,
+        error: Exception | None = None,
+        outcome: str | None = None,
+    ) -> None:
+        """Mark a claimed row done, or failed: retried after 10 s, 20 s, 40 s… up to an hour."""
+        now = self.clock()
+        if error is None:
+            values: dict[str, Any] = {"done_at": now, "outcome": outcome}
+        else:
+            delay = min(10 * 2 ** max(row.attempts, 0), 3600)
+            values = {
+                "available_at": now + dt.timedelta(seconds=delay),
+                "outcome": f"{type(error).__name__}: {error}"[:2000],
+            }
+        with self.db.transaction() as conn:
+            conn.execute(
+                table.update()
+                .where(table.c.id == row.id, table.c.claimed_by == token)
+                .values(claimed_by=None, **values)
+            )
+
+    def backlog(self) -> dict[str, int]:
+        """Work waiting for this store: pushes, failing pushes, webhook deliveries, events."""
+        from backorder.storage.schema import events, push_outbox, webhook_deliveries
+
+        def count(table, *where) -> int:
+            query = (
+                sa.select(sa.func.count())
+                .select_from(table)
+                .where(table.c.store == self.name, *where)
+            )
+            return int(conn.execute(query).scalar_one())
+
+        with self.db.transaction() as conn:
+            return {
+                "pushes_pending": count(push_outbox, push_outbox.c.done_at.is_(None)),
+                "pushes_failing": count(
+                    push_outbox, push_outbox.c.done_at.is_(None), push_outbox.c.outcome.is_not(None)
+                ),
+                "webhooks_pending": count(
+                    webhook_deliveries, webhook_deliveries.c.done_at.is_(None)
+                ),
+                "events_pending": count(events, events.c.dispatched_at.is_(None)),
+            }

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
 __all__ = [
     "POLICY_FIELDS",
@@ -32,6 +32,16 @@ __all__ = [
     "StockLevel",
     "StoreSettings",
 ]
+
+
+def _to_utc(value: dt.datetime) -> dt.datetime:
+    """Every stored datetime is UTC (SQLite keeps no offset); a naive one is taken as UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+UTCDateTime = Annotated[dt.datetime, AfterValidator(_to_utc)]
 
 
 class Strict(BaseModel):
@@ -80,6 +90,7 @@ class EventType(StrEnum):
     BACKORDER_DISABLED = "backorder_disabled"
     THRESHOLD_EXHAUSTED = "threshold_exhausted"
     ORDER_BACKORDERED = "order_backordered"
+    ETA_CHANGED = "eta_changed"
 
 
 class BackorderPolicy(Strict):
@@ -95,6 +106,8 @@ class BackorderPolicy(Strict):
     min_sale_qty: PositiveInt = 1
     max_sale_qty: PositiveInt | None = None
     qty_increments: PositiveInt = 1
+    out_of_stock_threshold: NonNegativeInt = 0
+    """With backorders off, units kept back: salable is ``on_hand - this`` (Magento ``min_qty``)."""
 
 
 POLICY_FIELDS: tuple[str, ...] = tuple(BackorderPolicy.model_fields)
@@ -124,7 +137,7 @@ class ItemState(Strict):
     tracked: bool = True
     on_hand: int = 0
     incoming_qty: NonNegativeInt = 0
-    back_in_stock_date: dt.datetime | None = None
+    back_in_stock_date: UTCDateTime | None = None
     state: BackorderState = BackorderState.IDLE
     disabled_reason: DisableReason | None = None
     purchasing_disabled: bool = False
@@ -151,7 +164,7 @@ class ItemView(Strict):
     state: BackorderState
     disabled_reason: DisableReason | None = None
     incoming_qty: int = 0
-    back_in_stock_date: dt.datetime | None = None
+    back_in_stock_date: UTCDateTime | None = None
     policy: BackorderPolicy
 
 
@@ -170,7 +183,7 @@ class ItemInput(Strict):
     tracked: bool = True
     on_hand: int = 0
     incoming_qty: NonNegativeInt = 0
-    back_in_stock_date: dt.datetime | None = None
+    back_in_stock_date: UTCDateTime | None = None
     purchasing_disabled: bool = False
     mode: Mode | None = None
     threshold: NonNegativeInt | None = None
@@ -178,7 +191,10 @@ class ItemInput(Strict):
     min_sale_qty: PositiveInt | None = None
     max_sale_qty: PositiveInt | None = None
     qty_increments: PositiveInt | None = None
+    out_of_stock_threshold: NonNegativeInt | None = None
     use_default: list[str] = Field(default_factory=list)
+    category: str | None = None
+    brand: str | None = None
 
     def overrides(self) -> dict[str, Any]:
         """Policy fields explicitly set (``threshold: null`` explicitly = unlimited)."""
@@ -195,6 +211,11 @@ class CatalogItem(Strict):
     name: str = ""
     on_hand: int | None = None
     tracked: bool = True
+    category: str | None = None
+    brand: str | None = None
+    policy: dict[str, Any] = Field(default_factory=dict)
+    """Core policy fields the platform item carries (e.g. Lightspeed ``indicator`` -> mode
+    notify); a sync gives them to items it sees for the first time."""
 
 
 class StockLevel(Strict):
@@ -217,7 +238,7 @@ class OrderIn(Strict):
     order_id: str = Field(min_length=1)
     lines: list[LineRequest] = Field(min_length=1)
     customer_email: str | None = None
-    placed_at: dt.datetime | None = None
+    placed_at: UTCDateTime | None = None
 
 
 class LineDecision(Strict):

@@ -14,10 +14,14 @@ import pluggy
 
 from backorder import hookspecs
 
-BUILTIN_PLUGINS = ("core",)
+BUILTIN_PLUGINS = ("core", "notify", "weasyprint")
 """Entry-point names of the plugins that ship with the core package."""
 
 ENV_ALLOW = "BACKORDER_PLUGINS"
+
+
+class PluginLoadError(RuntimeError):
+    """An installed plugin could not be imported; the message names it."""
 
 
 def _allowed() -> set[str] | None:
@@ -37,7 +41,14 @@ def make_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
         allowed = _allowed()
         for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
             if (allowed is None or ep.name in allowed) and pm.get_plugin(ep.name) is None:
-                pm.register(ep.load(), name=ep.name)
+                try:
+                    plugin = ep.load()
+                except Exception as exc:
+                    raise PluginLoadError(
+                        f"plugin {ep.name!r} ({ep.value}) failed to load: "
+                        f"{type(exc).__name__}: {exc}; set {ENV_ALLOW} to skip it"
+                    ) from exc
+                pm.register(plugin, name=ep.name)
                 if ep.dist is not None:
                     _versions[ep.name] = f"{ep.dist.name} {ep.dist.version}"
     return pm

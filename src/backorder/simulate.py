@@ -32,7 +32,9 @@ from backorder.engine import BackorderError, ItemEdit, StoreService
 from backorder.models import DomainEvent, ItemInput, ItemView, OrderIn, StoreSettings
 from backorder.storage.db import Database
 
-EventKind = Literal["order", "stock", "tick", "assign", "unassign", "enable", "disable", "edit"]
+EventKind = Literal[
+    "order", "stock", "tick", "assign", "unassign", "enable", "disable", "edit", "receipt"
+]
 
 
 class ScenarioError(ValueError):
@@ -148,7 +150,13 @@ class Simulator:
             for index, event in enumerate(self.scenario.events):
                 clock_now[0] = event.at
                 results.append(self._apply(service, event, f"events[{index}]"))
-            out = {"results": results, "items": {v.sku: _item_summary(v) for v in service.items()}}
+            out = {
+                "results": results,
+                "items": {
+                    v.sku: _item_summary(v) | {"next_eta": _iso(service.incoming.next_eta(v.sku))}
+                    for v in service.items()
+                },
+            }
             db.dispose()
         return out
 
@@ -164,6 +172,44 @@ class Simulator:
         result["events"] = [_event_summary(e) for e in service.drain_events()]
         return result
 
+    @staticmethod
+    def _etas(service: StoreService, placed) -> dict[int, str | None]:
+        """Each backordered line's promise right after the order: a date, or why none."""
+        if not placed.accepted or placed.duplicate:
+            return {}
+        skus = {line.sku for line in placed.lines if line.backordered}
+        service.incoming.refresh(skus)
+        etas: dict[int, str | None] = {}
+        for sku in skus:
+            for line in service.incoming.allocation(sku).lines:
+                if line.order_id == placed.order_id:
+                    etas[line.line_no] = _eta_text(line)
+        return etas
+
+    def _receipt(self, service, skus, extra, at, where) -> dict[str, Any]:
+        """``{type: receipt, sku, ref, action: expect|arrive|cancel, qty?, expected_at?}``."""
+        action = extra.get("action", "expect")
+        ref = str(extra.get("ref") or f"po-{where}")
+        for sku in skus:
+            if action == "expect":
+                if "qty" not in extra or "expected_at" not in extra:
+                    raise ScenarioError(f"{self.source}: {where}: expect needs qty and expected_at")
+                try:
+                    expected_at = dt.datetime.fromisoformat(str(extra["expected_at"]))
+                except ValueError:
+                    raise ScenarioError(
+                        f"{self.source}: {where}.expected_at: not an ISO 8601 date"
+                    ) from None
+                service.incoming.expect(sku, ref, int(extra["qty"]), expected_at, at=at)
+            elif action == "arrive":
+                qty = extra.get("qty")
+                service.incoming.arrive(sku, ref, None if qty is None else int(qty), at=at)
+            elif action == "cancel":
+                service.incoming.cancel(sku, ref, at=at)
+            else:
+                raise ScenarioError(f"{self.source}: {where}.action: expect, arrive or cancel")
+        return {}
+
     def _dispatch(self, service, kind, at, extra, where) -> dict[str, Any]:
         skus = extra.get("skus") or ([extra["sku"]] if "sku" in extra else [])
         if kind == "order":
@@ -175,6 +221,7 @@ class Simulator:
             except ValidationError as exc:
                 raise _invalid(self.source, exc, f"{where}.") from None
             placed = service.place_order(order)
+            etas = self._etas(service, placed)
             return {
                 "order_id": placed.order_id,
                 "accepted": placed.accepted,
@@ -191,11 +238,13 @@ class Simulator:
                             "message",
                         }
                     )
+                    | {"eta": etas.get(line.line_no)}
                     for line in placed.lines
                 ],
             }
         if kind == "tick":
             service.tick(at)
+            service.incoming.refresh(at=at)
             return {}
         if not skus:
             raise ScenarioError(f"{self.source}: {where}: give sku or skus")
@@ -209,6 +258,8 @@ class Simulator:
                 else:
                     raise ScenarioError(f"{self.source}: {where}: stock needs on_hand or delta")
             return {}
+        if kind == "receipt":
+            return self._receipt(service, skus, extra, at, where)
         if kind == "assign":
             fields = {k: v for k, v in extra.items() if k not in ("sku", "skus")}
             entries = [self._translate({"sku": sku, **fields}, where) for sku in skus]
@@ -226,6 +277,16 @@ class Simulator:
                 )
                 service.edit(sku, ItemEdit(**given), at=at)
         return {}
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _eta_text(line) -> str | None:
+    if line.status.value == "waiting":
+        return line.eta.isoformat()
+    return line.status.value  # "released" (can ship) or "no_date" (no receipt covers it)
 
 
 def _event_summary(event: DomainEvent) -> dict[str, Any]:

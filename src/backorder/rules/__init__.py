@@ -32,3 +32,7 @@ __all__ = [
     "status",
     "view",
 ]
+
+from backorder.rules.allocation import allocate
+
+__all__ += ["allocate"]

@@ -83,6 +83,8 @@ order_lines = sa.Table(
     sa.Column("accepted", sa.Boolean, nullable=False),
     sa.Column("error", sa.Text),
     sa.Column("message", sa.Text),
+    sa.Column("eta", UTCDateTime),
+    sa.Column("eta_status", sa.String(16)),
     sa.UniqueConstraint("order_pk", "line_no"),
     sa.Index(None, "sku"),
 )
@@ -100,3 +102,74 @@ events = sa.Table(
     sa.Column("dispatched_at", UTCDateTime),
     sa.Index(None, "store", "dispatched_at"),
 )
+
+# ---- operations (migration 0002): catalog details, webhook deliveries, push outbox, imports
+items.append_column(sa.Column("category", sa.String(255)))
+items.append_column(sa.Column("brand", sa.String(255)))
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(64), nullable=False),
+    sa.Column("delivery_id", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("available_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("done_at", UTCDateTime),
+    sa.Column("outcome", sa.Text),
+    sa.UniqueConstraint("store", "delivery_id"),
+    sa.Index(None, "store", "done_at", "available_at"),
+)
+"""Webhook deliveries as received: the dedupe key, then applied by a worker."""
+
+push_outbox = sa.Table(
+    "push_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(64), nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("skus", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("available_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("done_at", UTCDateTime),
+    sa.Column("outcome", sa.Text),
+    sa.Index(None, "store", "done_at", "available_at"),
+)
+"""Platform pushes (backorder_apply_items) written with the change they report."""
+
+import_runs = sa.Table(
+    "import_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(64), nullable=False),
+    sa.Column("import_id", sa.String(64), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("file_name", sa.String(500), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("store", "import_id"),
+)
+"""Imports applied: the same file imported again is recognised and changes nothing."""
+
+
+receipts = sa.Table(
+    "receipts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(64), nullable=False),
+    sa.Column("sku", sa.String(255), nullable=False),
+    sa.Column("ref", sa.String(128), nullable=False),
+    sa.Column("qty", sa.Integer, nullable=False),
+    sa.Column("expected_at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="expected"),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("store", "sku", "ref"),
+)
+"""Expected stock receipts (purchase orders): several per SKU, each with a qty and a date."""

@@ -1,0 +1,123 @@
+"""CLI commands for storefront messages and documents: ``backorder storefront`` and ``render``.
+
+Imported by :mod:`backorder.cli` at the end of its command list; the commands join ``main``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from backorder.cli import Context, main, pass_ctx
+from backorder.documents.render import KINDS
+
+# WeasyPrint reports "Step 5 - Creating layout - Page N" on this logger while it lays out.
+_PROGRESS_LOGGER = "weasyprint.progress"
+
+
+@main.command()
+@click.argument("sku")
+@click.option("--qty", type=click.IntRange(min=1), help="Units a customer adds to the cart.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--publish", is_flag=True, help="Also hand them to the platform (backorder_publish_storefront)."
+)
+@pass_ctx
+def storefront(obj: Context, sku, qty, as_json, publish):
+    """Print the storefront messages of SKU (descriptions, button, cart alerts)."""
+    from backorder.storefront import storefront_messages
+
+    service = obj.service
+    view = service.item(sku)
+    messages = storefront_messages(
+        view, service.store.storefront, qty=qty, timezone=service.settings.timezone,
+        next_eta=service.incoming.next_eta(sku) if view.assigned else None,
+    )
+    if publish and service.pm is not None:
+        service.pm.hook.backorder_publish_storefront(
+            store=service.store, sku=sku, messages=messages
+        )
+    if as_json:
+        data = {"sku": sku, "status": view.status.value, "qty": qty, "messages": messages}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{sku} ({view.status.value}{f', qty {qty}' if qty else ''})")
+    width = max(len(name) for name in messages)
+    for name, text in messages.items():
+        click.echo(f"  {name.ljust(width)}  {text or '-'}")
+
+
+class _PageCounter(logging.Handler):
+    def __init__(self, bar) -> None:
+        super().__init__(logging.INFO)
+        self.bar = bar
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("Step 5 - Creating layout - Page") and record.args:
+            page = int(record.args[0])
+            if page > self.bar.pos:
+                self.bar.update(page - self.bar.pos)
+
+
+@contextmanager
+def _page_progress() -> Iterator[None]:
+    """A progress bar counting pages as the renderer lays them out (total unknown till done)."""
+    logger = logging.getLogger(_PROGRESS_LOGGER)
+    with click.progressbar(
+        iter(()), label="Laying out pages", show_pos=True, file=sys.stderr
+    ) as bar:
+        handler, level = _PageCounter(bar), logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("order_ids", nargs=-1, metavar="ORDER_ID...")
+@click.option("--all", "all_orders", is_flag=True, help="Every order of the store, oldest first.")
+@click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False), help="Write a PDF to this file.")
+@click.option(
+    "--html", "html_out", type=click.Path(dir_okay=False), help="Write the HTML to this file."
+)
+@pass_ctx
+def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
+    """Render a packing slip, pick list or invoice for ORDER_IDs (HTML on stdout, or --pdf).
+
+    Many orders make one document: a batch pick list, or one slip or invoice per order.
+    """
+    from backorder.documents.data import all_order_ids, iter_orders
+    from backorder.documents.render import render_bytes, render_html
+
+    if not order_ids and not all_orders:
+        raise click.UsageError("name at least one ORDER_ID, or use --all")
+    service = obj.service
+    service.incoming.refresh()  # the promised dates printed are today's
+    with service.db.transaction() as conn:
+        ids = list(order_ids) + (all_order_ids(conn, service.name) if all_orders else [])
+        with click.progressbar(length=len(ids), label="Reading orders", file=sys.stderr) as bar:
+            orders = list(iter_orders(conn, service.name, ids, progress=bar.update))
+    html = render_html(kind, orders, service.store)
+    if html_out:
+        Path(html_out).write_text(html, encoding="utf-8")
+    if pdf_out:
+        with _page_progress():
+            pdf = render_bytes(service.pm, html, "pdf")
+        Path(pdf_out).write_bytes(pdf)
+        backordered = sum(order.backordered for order in orders)
+        click.echo(
+            f"wrote {pdf_out}: {KINDS[kind][1].lower()} for {len(orders)} order(s), "
+            f"{backordered} unit(s) backordered"
+        )
+    elif not html_out:
+        click.echo(html)

@@ -1,0 +1,67 @@
+"""``backorder receipt`` and ``backorder fulfil-queue``: expected stock and who ships first."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from backorder.cli import Context, _date, main, pass_ctx
+from backorder.rules.allocation import Allocation
+
+
+def _show(allocation: Allocation, sku: str, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(allocation.model_dump(mode="json"), indent=2))
+        return
+    if not allocation.lines:
+        click.echo(f"{sku}: no backordered order lines")
+    for rank, line in enumerate(allocation.lines, start=1):
+        when = {
+            "released": "ready to ship",
+            "no_date": "waiting, no receipt covers it yet",
+        }.get(line.status.value) or f"waiting, expected {line.eta.date().isoformat()}"
+        click.echo(
+            f"{rank:>3}. order {line.order_id} line {line.line_no} "
+            f"(placed {line.placed_at.date().isoformat()}): {line.backordered} backordered, "
+            f"{line.released} released: {when}"
+        )
+    promised = ", ".join(f"{ref} {qty}" for ref, qty in allocation.promised.items())
+    if promised:
+        click.echo(f"promised from receipts: {promised}")
+    nxt = allocation.next_eta.date().isoformat() if allocation.next_eta else "no date"
+    click.echo(f"a new backorder today would be expected: {nxt}")
+
+
+@main.command("fulfil-queue")
+@click.argument("sku")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def fulfil_queue(obj: Context, sku, as_json):
+    """The order in which SKU's backordered lines ship (oldest first), and what still waits."""
+    _show(obj.service.incoming.allocation(sku), sku, as_json)
+
+
+@main.command()
+@click.argument("sku")
+@click.argument("ref")
+@click.option("--qty", type=click.IntRange(min=0), help="Units expected (or received).")
+@click.option("--expected", help="Expected date (ISO 8601).")
+@click.option("--arrived", is_flag=True, help="The receipt is here: book its units.")
+@click.option("--cancel", is_flag=True, help="The receipt will not come.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def receipt(obj: Context, sku, ref, qty, expected, arrived, cancel, as_json):
+    """Record an expected receipt REF of SKU (a purchase order), its arrival or cancellation."""
+    incoming = obj.service.incoming
+    if arrived and cancel:
+        raise click.UsageError("--arrived and --cancel exclude each other")
+    if arrived:
+        allocation = incoming.arrive(sku, ref, qty)
+    elif cancel:
+        allocation = incoming.cancel(sku, ref)
+    else:
+        if qty is None or expected is None:
+            raise click.UsageError("an expected receipt needs --qty and --expected")
+        allocation = incoming.expect(sku, ref, qty, _date(expected))
+    _show(allocation, sku, as_json)

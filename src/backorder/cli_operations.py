@@ -1,0 +1,253 @@
+"""Day-to-day commands: import, export, report, serve, tick (registered in :mod:`backorder.cli`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from backorder.cli import Context, _date, _json, pass_ctx
+
+PROGRESS_MIN_BYTES = 2_000_000
+"""Files at least this big show a progress bar (on a terminal)."""
+
+
+class _Bars:
+    """``progress(stage, done, total)`` drawn as one click progress bar per stage."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+        self.done: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.bars:
+            for bar in self.bars.values():
+                bar.render_finish()
+            self.bars[stage] = click.progressbar(
+                length=total, label=stage.ljust(9), file=sys.stderr
+            )
+            self.bars[stage].__enter__()
+            self.done[stage] = 0
+        self.bars[stage].update(done - self.done[stage])
+        self.done[stage] = done
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.__exit__(None, None, None)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--mode",
+    type=click.Choice(["assign", "update"]),
+    required=True,
+    help="assign: add items not assigned yet; update: change assigned items.",
+)
+@click.option(
+    "--columns",
+    help="Comma-separated columns to apply (the 'overwrite' boxes): "
+    "stock,threshold,incoming,date,name,category,brand. Default: all in the file.",
+)
+@click.option("--dialect", help="A platform's CSV dialect (default: backorder's own).")
+@click.option(
+    "--changes",
+    "changes_file",
+    type=click.Path(dir_okay=False),
+    help="Write a CSV of every change here.",
+)
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: big files).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def import_(obj: Context, file, mode, columns, dialect, changes_file, progress, as_json):
+    """Import FILE: validate every row first, then apply all of it or nothing."""
+    from backorder.imports import ImportFailed, changes_csv, import_csv
+
+    if progress is None:
+        progress = sys.stderr.isatty() and Path(file).stat().st_size >= PROGRESS_MIN_BYTES
+    bars = _Bars() if progress else None
+    wanted = [c for c in columns.split(",") if c.strip()] if columns else None
+    try:
+        report = import_csv(
+            obj.service, file, mode=mode, columns=wanted, dialect=dialect, progress=bars
+        )
+    except ImportFailed as failed:
+        if bars:
+            bars.close()
+        shown = failed.errors[:100]
+        for line in shown:
+            click.secho(f"error: {line}", fg="red", err=True)
+        if len(failed.errors) > len(shown):
+            click.secho(f"… and {len(failed.errors) - len(shown)} more", fg="red", err=True)
+        click.secho(f"nothing was imported ({len(failed.errors)} problem(s))", fg="red", err=True)
+        sys.exit(2)
+    if bars:
+        bars.close()
+    if changes_file:
+        with open(changes_file, "w", newline="", encoding="utf-8") as out:
+            changes_csv(report, out)
+    if as_json:
+        _json(report.model_dump(mode="json"))
+        return
+    if report.already_imported:
+        click.echo(f"{file}: already imported (import {report.import_id}); nothing changed")
+        return
+    click.echo(
+        f"{file}: {report.rows} row(s): {report.created} created, {report.assigned} assigned, "
+        f"{report.updated} changed, {report.unchanged} unchanged; stock moved "
+        f"{report.stock_moved:+d}"
+    )
+    for kind, count in sorted(report.events.items()):
+        click.echo(f"  {count} {kind}")
+    for change in report.changes[:50]:
+        parts = [f"{k} {v[0]} -> {v[1]}" for k, v in change.items() if k not in ("sku", "row")]
+        click.echo(f"  {change['sku']}: " + ", ".join(parts))
+    if len(report.changes) > 50:
+        click.echo(f"  … {len(report.changes) - 50} more (see --changes FILE)")
+
+
+@click.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+@click.option("--dialect", help="A platform's CSV dialect (default: backorder's own).")
+@click.option("--all", "everything", is_flag=True, help="Unassigned items too.")
+@pass_ctx
+def export(obj: Context, file, dialect, everything):
+    """Write the import template of the assigned items to FILE (default: stdout)."""
+    from backorder.imports import export_csv
+
+    assigned = None if everything else True
+    if file == "-":
+        export_csv(obj.service, sys.stdout, dialect=dialect, assigned=assigned)
+        return
+    with open(file, "w", newline="", encoding="utf-8") as out:
+        count = export_csv(obj.service, out, dialect=dialect, assigned=assigned)
+    click.echo(f"{count} item(s) written to {file}", err=True)
+
+
+def _day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@click.command("report")
+@click.option("--search", help="Product name or SKU contains this.")
+@click.option("--from", "date_from", help="Orders on or after this day (YYYY-MM-DD, store time).")
+@click.option("--to", "date_to", help="Orders on or before this day.")
+@click.option("--category")
+@click.option("--brand")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def report(obj: Context, search, date_from, date_to, category, brand, csv_file, as_json):
+    """Backordered order lines, one per line, with order dates in the store's time zone."""
+    from backorder import report as reporting
+
+    records = reporting.backorder_report(
+        obj.service,
+        search=search,
+        date_from=_day(date_from),
+        date_to=_day(date_to),
+        category=category,
+        brand=brand,
+    )
+    if csv_file == "-":
+        reporting.write_csv(records, sys.stdout)
+    elif csv_file:
+        with open(csv_file, "w", newline="", encoding="utf-8") as out:
+            reporting.write_csv(records, out)
+        click.echo(f"{len(records)} record(s) written to {csv_file}", err=True)
+    elif as_json:
+        _json([r.model_dump(mode="json") for r in records])
+    else:
+        for line in reporting.table(records):
+            click.echo(line)
+        click.echo(f"{len(records)} backordered line(s)")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between worker passes.")
+@click.option("--tick-every", default=60.0, show_default=True, help="Seconds between ticks.")
+@click.option("--no-worker", is_flag=True, help="Only receive; let other processes apply.")
+@pass_ctx
+def serve(obj: Context, host, port, interval, tick_every, no_worker):
+    """Receive platform webhooks at /webhooks/STORE and run the background worker."""
+    import uvicorn
+
+    from backorder.config import load_config
+    from backorder.plugins import get_manager
+    from backorder.server import create_app
+    from backorder.storage.db import Database
+
+    config = load_config(obj.config_path)
+    db = Database(obj.db_url or config.database)
+    app = create_app(
+        config, db, get_manager(), worker=not no_worker, interval=interval, tick_every=tick_every
+    )
+    click.echo(f"webhooks: http://{host}:{port}/webhooks/<store> for {sorted(config.stores)}")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@click.command("tick")
+@click.option("--now", help="Pretend it is this time (ISO 8601).")
+@click.option("--all-stores", is_flag=True, help="Every configured store, not just --store.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def tick(obj: Context, now, all_stores, as_json):
+    """Apply timed rules (back-in-stock dates) and retry due pushes; safe to run from cron."""
+    from backorder.config import load_config
+    from backorder.engine import StoreService
+    from backorder.scheduler import tick_all
+
+    services = [obj.service]
+    if all_stores:
+        config = load_config(obj.config_path)
+        db, pm = obj.service.db, obj.service.pm
+        services = [StoreService(db, store, pm=pm) for store in config.stores.values()]
+    results = tick_all(services, _date(now))
+    if as_json:
+        _json(
+            [
+                {
+                    "store": r.store,
+                    "events": [e.model_dump(mode="json") for e in r.events],
+                    "pushes": r.pushes,
+                    "pushes_failed": r.pushes_failed,
+                    "notified": r.notified,
+                }
+                for r in results
+            ]
+        )
+        return
+    for result in results:
+        prefix = f"{result.store}: " if all_stores else ""
+        click.echo(f"{prefix}{len(result.events)} event(s)")
+        for event in result.events:
+            click.echo(f"  {event.type.value} {event.sku or ''} {event.reason or ''}".rstrip())
+        if result.pushes or result.pushes_failed:
+            click.echo(f"  {result.pushes} push(es) delivered, {result.pushes_failed} failed")
+
+
+def register(main: click.Group) -> None:
+    for command in (import_, export, report, serve, tick):
+        main.add_command(command)
+
+
+__all__ = ["register"]
+
+
+def _register() -> None:
+    from backorder.cli import main
+
+    register(main)
+
+
+_register()

@@ -1,0 +1,1 @@
+"""Documents: packing slips, pick lists and invoices from stored orders (HTML, then PDF)."""

@@ -1,0 +1,135 @@
+"""Orders as documents need them, read with SQLAlchemy Core from the ledger's tables.
+
+Each line carries its stored decision (requested, in stock, backordered: the snapshot
+taken when the order was placed) and the item's stock *now* (``items.on_hand``, shown
+never below 0: on hand goes negative as backorders pile up, but a picker cannot find
+−3 units on a shelf). A future per-line ETA is one more field on :class:`DocLine`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from backorder.storage.schema import items, order_lines, orders
+
+CHUNK = 500
+
+
+class DocumentError(ValueError):
+    """A document that cannot be made from what was asked (unknown orders...)."""
+
+
+class DocLine(BaseModel):
+    line_no: int
+    sku: str
+    name: str
+    requested: int
+    in_stock: int
+    backordered: int
+    on_hand: int | None  # None: the item is no longer in the catalog
+    stock_now: int  # max(on_hand, 0)
+    eta: dt.datetime | None = None  # the promised date of the backordered units (issue 9)
+    eta_status: str | None = None  # waiting | released | no_date; None: never dated
+
+
+class DocOrder(BaseModel):
+    order_id: str
+    placed_at: dt.datetime
+    customer_email: str | None
+    lines: list[DocLine]
+
+    @property
+    def backordered(self) -> int:
+        return sum(line.backordered for line in self.lines)
+
+
+def all_order_ids(conn: sa.Connection, store: str) -> list[str]:
+    """Every accepted order of the store, oldest first."""
+    query = (
+        sa.select(orders.c.order_id)
+        .where(orders.c.store == store, orders.c.accepted.is_(True))
+        .order_by(orders.c.placed_at, orders.c.order_id)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def _query(store: str, order_ids: Sequence[str]) -> sa.Select:
+    on_item = sa.and_(items.c.store == orders.c.store, items.c.sku == order_lines.c.sku)
+    return (
+        sa.select(
+            orders.c.order_id,
+            orders.c.placed_at,
+            orders.c.customer_email,
+            order_lines.c.line_no,
+            order_lines.c.sku,
+            order_lines.c.name,
+            order_lines.c.requested,
+            order_lines.c.in_stock,
+            order_lines.c.backordered,
+            order_lines.c.eta,
+            order_lines.c.eta_status,
+            items.c.name.label("item_name"),
+            items.c.on_hand,
+        )
+        .select_from(
+            orders.join(order_lines, order_lines.c.order_pk == orders.c.id).outerjoin(
+                items, on_item
+            )
+        )
+        .where(orders.c.store == store, orders.c.order_id.in_(list(order_ids)))
+        .order_by(orders.c.id, order_lines.c.line_no)
+    )
+
+
+def iter_orders(
+    conn: sa.Connection,
+    store: str,
+    order_ids: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[DocOrder]:
+    """The orders named, in the order named; an unknown id is an error naming it.
+
+    Reads ``CHUNK`` orders per query and calls ``progress(n)`` after each chunk.
+    """
+    order_ids = list(dict.fromkeys(order_ids))
+    for start in range(0, len(order_ids), CHUNK):
+        chunk = order_ids[start : start + CHUNK]
+        found: dict[str, DocOrder] = {}
+        for row in conn.execute(_query(store, chunk)):
+            order = found.get(row.order_id)
+            if order is None:
+                placed = row.placed_at
+                if placed.tzinfo is None:  # SQLite hands back naive datetimes; all are UTC
+                    placed = placed.replace(tzinfo=dt.UTC)
+                order = found[row.order_id] = DocOrder(
+                    order_id=row.order_id,
+                    placed_at=placed,
+                    customer_email=row.customer_email,
+                    lines=[],
+                )
+            order.lines.append(
+                DocLine(
+                    line_no=row.line_no,
+                    sku=row.sku,
+                    name=row.name or row.item_name or row.sku,
+                    requested=row.requested,
+                    in_stock=row.in_stock,
+                    backordered=row.backordered,
+                    on_hand=row.on_hand,
+                    stock_now=max(row.on_hand or 0, 0),
+                    eta=row.eta.replace(tzinfo=dt.UTC)
+                    if row.eta is not None and row.eta.tzinfo is None
+                    else row.eta,
+                    eta_status=row.eta_status,
+                )
+            )
+        missing = [order_id for order_id in chunk if order_id not in found]
+        if missing:
+            raise DocumentError(f"no such order in store {store!r}: {', '.join(missing)}")
+        yield from (found[order_id] for order_id in chunk)
+        if progress is not None:
+            progress(len(chunk))

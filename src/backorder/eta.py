@@ -1,0 +1,182 @@
+"""Incoming stock: expected receipts, first-come-first-served release, an ETA per order line.
+
+``StoreService.incoming`` is an :class:`IncomingStock`. Every change runs in the
+service's transaction machinery, so its stock movements, stored ETAs and ``eta_changed``
+events commit together and reach ``backorder_notify`` after commit.
+
+The item's single incoming qty + back-in-stock date (the seeds' simple case) counts as
+one more receipt, ref ``back-in-stock``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from backorder.models import DomainEvent, EventType, ItemState
+from backorder.rules.allocation import Allocation, LineStatus, Receipt, allocate
+from backorder.storage import ledger
+from backorder.storage import receipts as store_receipts
+from backorder.storage.schema import order_lines, orders, receipts
+
+if TYPE_CHECKING:
+    from backorder.engine import StoreService
+
+SIMPLE_REF = "back-in-stock"
+
+
+class IncomingStock:
+    def __init__(self, service: StoreService) -> None:
+        self.service = service
+
+    # ---------------------------------------------------------------- changes
+    def expect(
+        self, sku: str, ref: str, qty: int, expected_at: dt.datetime, *,
+        at: dt.datetime | None = None,
+    ) -> Allocation:
+        """Add a receipt, or change one that slipped or shrank; waiting lines are re-dated."""
+        from backorder.engine import BackorderError
+
+        if qty < 0:
+            raise BackorderError(f"receipt {ref}: qty must not be negative")
+        if expected_at.tzinfo is None:
+            raise BackorderError(f"receipt {ref}: expected_at needs a time zone")
+        at = at or self.service.clock()
+
+        def work(conn, outcome):
+            self.service._require(conn, [sku])
+            previous = store_receipts.upsert_receipt(
+                conn, self.service.name, sku=sku, ref=ref, qty=qty, expected_at=expected_at,
+                at=at,
+            )
+            if previous not in (None, "expected"):
+                raise BackorderError(f"receipt {ref} of {sku} is {previous}; it cannot change")
+            outcome.events += self._refresh(conn, sku, at)
+
+        self.service._run(work, "receipt")
+        return self.allocation(sku)
+
+    def cancel(self, sku: str, ref: str, *, at: dt.datetime | None = None) -> Allocation:
+        """A receipt that will not come: its lines lose their date (or get a later one)."""
+        return self._close(sku, ref, "cancelled", None, at or self.service.clock())
+
+    def arrive(
+        self, sku: str, ref: str, qty: int | None = None, *, at: dt.datetime | None = None
+    ) -> Allocation:
+        """The receipt is here: its units are booked (once) and release the oldest lines."""
+        return self._close(sku, ref, "arrived", qty, at or self.service.clock())
+
+    def _close(self, sku, ref, status, qty, at) -> Allocation:
+        from backorder.engine import BackorderError
+
+        svc = self.service
+
+        def work(conn, outcome):
+            loaded = svc._require(conn, [sku])[sku]
+            found = store_receipts.set_status(conn, svc.name, sku, ref, status, at)
+            if found is None:
+                raise BackorderError(f"no receipt {ref!r} for {sku}")
+            previous, expected_qty = found
+            if previous != "expected":
+                return  # already arrived or cancelled: a replay changes nothing
+            if status == "arrived":
+                received = expected_qty if qty is None else qty
+                item = svc._move(conn, loaded.item, received, kind="receipt",
+                                 source=f"receipt {ref}", key=f"receipt:{sku}:{ref}", at=at)
+                svc._write(conn, loaded, svc._settle(item, outcome, at), outcome, at)
+            outcome.events += self._refresh(conn, sku, at)
+
+        svc._run(work, "stock" if status == "arrived" else "receipt")
+        return self.allocation(sku)
+
+    def refresh(self, skus: Iterable[str] | None = None, *, at: dt.datetime | None = None
+                ) -> list[DomainEvent]:
+        """Recompute stored ETAs (after stock moved by other means); emits ``eta_changed``."""
+        at = at or self.service.clock()
+        svc = self.service
+
+        def work(conn, outcome):
+            wanted = list(skus) if skus is not None else self._skus_with_backorders(conn)
+            for sku in wanted:
+                outcome.events += self._refresh(conn, sku, at)
+            return list(outcome.events)
+
+        return svc._run(work, "receipt")
+
+    # ---------------------------------------------------------------- reading
+    def allocation(self, sku: str) -> Allocation:
+        with self.service.db.read() as conn:
+            item = self.service._require(conn, [sku])[sku].item
+            return self._allocate(conn, item)
+
+    def next_eta(self, sku: str) -> dt.datetime | None:
+        """The date a new backordered unit of ``sku`` would get (None: no receipt has room)."""
+        return self.allocation(sku).next_eta
+
+    def receipts(self, sku: str) -> list[Receipt]:
+        with self.service.db.read() as conn:
+            item = self.service._require(conn, [sku])[sku].item
+            return self._receipts(conn, item)
+
+    # --------------------------------------------------------------- internals
+    def _receipts(self, conn, item: ItemState) -> list[Receipt]:
+        found = store_receipts.expected(conn, self.service.name, item.sku)
+        if item.incoming_qty and item.back_in_stock_date:
+            found.append(Receipt(ref=SIMPLE_REF, qty=item.incoming_qty,
+                                 expected_at=item.back_in_stock_date))
+        return found
+
+    def _allocate(self, conn, item: ItemState) -> Allocation:
+        lines = [line for _, line, _, _ in
+                 store_receipts.backordered_lines(conn, self.service.name, item.sku)]
+        return allocate(item.on_hand, lines, self._receipts(conn, item))
+
+    def _refresh(self, conn, sku: str, at: dt.datetime) -> list[DomainEvent]:
+        """Store each line's ETA; a line whose promise changed gets an ``eta_changed``.
+
+        A line never dated before (a new order) is dated quietly: its first date is part
+        of the order confirmation, not a change.
+        """
+        found = ledger.load_items(conn, self.service.name, skus=[sku])
+        if sku not in found:
+            return []
+        item = found[sku].item
+        stored = store_receipts.backordered_lines(conn, self.service.name, sku)
+        allocation = allocate(item.on_hand, [line for _, line, _, _ in stored],
+                              self._receipts(conn, item))
+        by_key = {(s[1].order_id, s[1].line_no): s for s in stored}
+        events = []
+        for line in allocation.lines:
+            pk, _, old_eta, old_status = by_key[(line.order_id, line.line_no)]
+            if (old_eta, old_status) == (line.eta, line.status.value):
+                continue
+            store_receipts.store_eta(conn, pk, line.eta, line.status.value)
+            if old_status is None:
+                continue
+            events.append(DomainEvent(
+                type=EventType.ETA_CHANGED, sku=sku, at=at,
+                data={
+                    "order_id": line.order_id, "line_no": line.line_no,
+                    "eta": line.eta.isoformat() if line.eta else None,
+                    "previous_eta": old_eta.isoformat() if old_eta else None,
+                    "status": line.status.value, "previous_status": old_status,
+                    "waiting": line.waiting, "released": line.released,
+                },
+            ))
+        return events
+
+    def _skus_with_backorders(self, conn) -> list[str]:
+        name = self.service.name
+        from_lines = (
+            sa.select(order_lines.c.sku)
+            .join(orders, orders.c.id == order_lines.c.order_pk)
+            .where(orders.c.store == name, order_lines.c.backordered > 0,
+                   order_lines.c.eta_status.is_distinct_from(LineStatus.RELEASED.value))
+        )
+        from_receipts = sa.select(receipts.c.sku).where(
+            receipts.c.store == name, receipts.c.status == "expected"
+        )
+        return sorted({row[0] for row in conn.execute(sa.union(from_lines, from_receipts))})

@@ -1,0 +1,74 @@
+"""What a notification says: subject, text and attachments, built from a domain event."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from backorder.models import DomainEvent, EventType
+
+_TITLES = {
+    EventType.ASSIGNED: "{sku} assigned to backorder",
+    EventType.UNASSIGNED: "{sku} unassigned from backorder",
+    EventType.BACKORDER_ENABLED: "Backorder enabled for {sku}",
+    EventType.BACKORDER_DISABLED: "Backorder disabled for {sku}",
+    EventType.THRESHOLD_EXHAUSTED: "Backorder threshold used up for {sku}",
+    EventType.ORDER_BACKORDERED: "Order {order_id}: {backordered} of {sku} backordered",
+}
+
+UNASSIGN_COLUMNS = ("SKU", "Stock", "Incoming Stock", "Back in stock date", "Action")
+"""The stock data mailed on unassign; the file can be imported again to re-assign."""
+
+
+@dataclass
+class Message:
+    subject: str
+    body: str
+    attachments: dict[str, bytes] = field(default_factory=dict)
+
+
+def build(store: str, event: DomainEvent) -> Message:
+    values = {"sku": event.sku or "-", **event.data}
+    title = _TITLES[event.type].format_map(_Missing(values))
+    lines = [
+        f"Store: {store}",
+        f"Event: {event.type.value}",
+        f"SKU: {event.sku or '-'}",
+        f"At: {event.at.isoformat()}",
+    ]
+    if event.reason:
+        lines.append(f"Reason: {event.reason.value.replace('_', ' ')}")
+    lines += [f"{key.replace('_', ' ').capitalize()}: {value}" for key, value in event.data.items()]
+    attachments = {}
+    if event.type is EventType.UNASSIGNED:
+        lines.append("")
+        lines.append("The item's stock data is attached as CSV.")
+        attachments[f"unassigned-{_safe(event.sku or 'item')}.csv"] = unassign_csv(event)
+    return Message(f"[{store}] {title}", "\n".join(lines) + "\n", attachments)
+
+
+def unassign_csv(event: DomainEvent) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(UNASSIGN_COLUMNS)
+    data = event.data
+    writer.writerow(
+        [
+            event.sku,
+            data.get("on_hand", ""),
+            data.get("incoming_qty", ""),
+            data.get("back_in_stock_date") or "",
+            data.get("action", ""),
+        ]
+    )
+    return out.getvalue().encode("utf-8")
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"

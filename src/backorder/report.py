@@ -1,0 +1,150 @@
+"""The backorder report (seed 001 §5): one record per backordered order line.
+
+Order dates are shown, and date filters read, in the store's time zone
+(``StoreSettings.timezone``); a date range includes both of its days.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from backorder.engine import StoreService
+from backorder.storage.schema import items, order_lines, orders
+
+CSV_COLUMNS = (
+    "Product name",
+    "SKU",
+    "Purchased qty",
+    "Backordered qty",
+    "Order ID",
+    "Order email",
+    "Order date",
+    "Category",
+    "Brand",
+)
+
+
+class ReportRecord(BaseModel):
+    product_name: str
+    sku: str
+    purchased: int
+    backordered: int
+    order_id: str
+    customer_email: str | None
+    order_date: dt.datetime
+    """In the store's time zone."""
+    category: str | None = None
+    brand: str | None = None
+
+    def cells(self) -> list[str]:
+        return [
+            self.product_name,
+            self.sku,
+            str(self.purchased),
+            str(self.backordered),
+            self.order_id,
+            self.customer_email or "",
+            self.order_date.isoformat(timespec="minutes"),
+            self.category or "",
+            self.brand or "",
+        ]
+
+
+def backorder_report(
+    service: StoreService,
+    *,
+    search: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    category: str | None = None,
+    brand: str | None = None,
+) -> list[ReportRecord]:
+    """Backordered lines of accepted orders, newest first, filtered as asked.
+
+    ``search`` matches product name or SKU (case-insensitive, anywhere in the text);
+    ``category`` and ``brand`` match exactly, ignoring case.
+    """
+    tz = ZoneInfo(service.settings.timezone)
+    line, order, item = order_lines, orders, items
+    name = sa.func.coalesce(sa.func.nullif(line.c.name, ""), item.c.name, "")
+    query = (
+        sa.select(
+            name.label("product_name"),
+            line.c.sku,
+            (line.c.in_stock + line.c.backordered).label("purchased"),
+            line.c.backordered,
+            order.c.order_id,
+            order.c.customer_email,
+            order.c.placed_at,
+            item.c.category,
+            item.c.brand,
+        )
+        .select_from(
+            line.join(order, line.c.order_pk == order.c.id).outerjoin(
+                item, sa.and_(item.c.store == order.c.store, item.c.sku == line.c.sku)
+            )
+        )
+        .where(order.c.store == service.name, order.c.accepted, line.c.backordered > 0)
+        .order_by(order.c.placed_at.desc(), order.c.order_id, line.c.line_no)
+    )
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            sa.or_(sa.func.lower(name).like(pattern), sa.func.lower(line.c.sku).like(pattern))
+        )
+    if date_from:
+        query = query.where(order.c.placed_at >= _start_of(date_from, tz))
+    if date_to:
+        query = query.where(order.c.placed_at < _start_of(date_to + dt.timedelta(days=1), tz))
+    if category:
+        query = query.where(sa.func.lower(item.c.category) == category.lower())
+    if brand:
+        query = query.where(sa.func.lower(item.c.brand) == brand.lower())
+    with service.db.transaction() as conn:
+        rows = conn.execute(query).all()
+    return [
+        ReportRecord(
+            product_name=row.product_name,
+            sku=row.sku,
+            purchased=row.purchased,
+            backordered=row.backordered,
+            order_id=row.order_id,
+            customer_email=row.customer_email,
+            order_date=_utc(row.placed_at).astimezone(tz),
+            category=row.category,
+            brand=row.brand,
+        )
+        for row in rows
+    ]
+
+
+def _start_of(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """Midnight of ``day`` in the store's zone, in UTC (how the ledger stores times)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def write_csv(records: list[ReportRecord], out: io.TextIOBase) -> None:
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        writer.writerow(record.cells())
+
+
+def table(records: list[ReportRecord]) -> list[str]:
+    """The report as aligned text lines for the terminal."""
+    rows = [CSV_COLUMNS[:7]] + [tuple(r.cells()[:7]) for r in records]
+    rows = [tuple(cell[:40] for cell in row) for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(7)]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
