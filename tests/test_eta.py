@@ -181,3 +181,50 @@ def test_packing_slip_and_storefront_show_the_promised_date(tmp_path):
     messages = storefront_messages(service.item("LAMP-01"), settings,
                                    next_eta=service.incoming.next_eta("LAMP-01"))
     assert messages["shipping_description"].endswith("Expected back in stock on 2026-12-01.")
+
+
+def test_customers_hear_when_their_date_changes(tmp_path, monkeypatch, backorder_db):
+    from backorder.config import StoreConfig
+    from backorder.engine import StoreService
+    from backorder.plugins import make_manager
+
+    monkeypatch.setenv("BACKORDER_PLUGINS", "core,notify")
+    store = StoreConfig.model_validate({
+        "name": "shop",
+        "notifications": {"outbox_dir": str(tmp_path / "outbox"),
+                          "customer_eta": {"enabled": True}},
+    })
+    service = StoreService(backorder_db, store, pm=make_manager(), clock=lambda: T0)
+    service.upsert_catalog([ItemInput(sku="BIKE", name="Gravel bike", on_hand=0)], at=T0)
+    service.incoming.expect("BIKE", "PO-1", 2, T0 + 10 * DAY)
+    service.place_order(OrderIn(order_id="A", placed_at=T0, customer_email="kim@example.com",
+                                lines=[LineRequest(sku="BIKE", qty=2)]))
+    service.incoming.refresh()
+    service.incoming.expect("BIKE", "PO-1", 2, T0 + 24 * DAY)  # slips two weeks
+    log = tmp_path / "outbox" / "shop" / "messages.jsonl"
+    (sent,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert sent["to"] == ["kim@example.com"]
+    assert sent["subject"] == "Your order A: Gravel bike"
+    assert "the 2 × Gravel bike still to come in your order A are now expected on 2026-11-25" \
+        in sent["body"]
+
+
+def test_an_unknown_token_in_the_customer_message_names_the_field():
+    from backorder.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=r"customer_eta.*unknown token \{colour\}"):
+        parse_config({"stores": {"s": {"notifications": {"customer_eta": {
+            "message": "Your {colour} bike"}}}}}, "backorder.toml")
+
+
+def test_the_report_shows_each_lines_promise(store_service):
+    from backorder.report import backorder_report
+
+    service = store_service(clock=lambda: T0)
+    service.upsert_catalog([ItemInput(sku="BIKE", on_hand=0)], at=T0)
+    service.incoming.expect("BIKE", "PO-1", 2, T0 + 10 * DAY)
+    for order_id, day in (("A", 1), ("B", 2)):
+        service.place_order(OrderIn(order_id=order_id, placed_at=T0 + day * DAY,
+                                    lines=[LineRequest(sku="BIKE", qty=2)]))
+    expected = {r.order_id: r.expected for r in backorder_report(service)}
+    assert expected == {"A": "2026-11-11", "B": "no date yet"}

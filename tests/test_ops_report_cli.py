@@ -84,8 +84,9 @@ def test_search_and_filters(backorder_db):
     report.write_csv(report.backorder_report(svc, search="tent"), out)
     assert out.getvalue().splitlines() == [
         "Product name,SKU,Purchased qty,Backordered qty,Order ID,Order email,Order date,"
-        "Category,Brand",
-        "Two-person tent,TENT-2P,3,2,1001,c1001@example.com,2026-11-04T03:00+07:00,Camping,",
+        "Expected,Category,Brand",
+        "Two-person tent,TENT-2P,3,2,1001,c1001@example.com,2026-11-04T03:00+07:00,"
+        "no date yet,Camping,",
     ]
 
 

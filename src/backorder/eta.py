@@ -130,8 +130,8 @@ class IncomingStock:
         return found
 
     def _allocate(self, conn, item: ItemState) -> Allocation:
-        lines = [line for _, line, _, _ in
-                 store_receipts.backordered_lines(conn, self.service.name, item.sku)]
+        stored = store_receipts.backordered_lines(conn, self.service.name, item.sku)
+        lines = [s.line for s in stored]
         return allocate(item.on_hand, lines, self._receipts(conn, item))
 
     def _refresh(self, conn, sku: str, at: dt.datetime) -> list[DomainEvent]:
@@ -145,15 +145,15 @@ class IncomingStock:
             return []
         item = found[sku].item
         stored = store_receipts.backordered_lines(conn, self.service.name, sku)
-        allocation = allocate(item.on_hand, [line for _, line, _, _ in stored],
-                              self._receipts(conn, item))
-        by_key = {(s[1].order_id, s[1].line_no): s for s in stored}
+        allocation = allocate(item.on_hand, [s.line for s in stored], self._receipts(conn, item))
+        by_key = {(s.line.order_id, s.line.line_no): s for s in stored}
         events = []
         for line in allocation.lines:
-            pk, _, old_eta, old_status = by_key[(line.order_id, line.line_no)]
+            was = by_key[(line.order_id, line.line_no)]
+            old_eta, old_status = was.eta, was.status
             if (old_eta, old_status) == (line.eta, line.status.value):
                 continue
-            store_receipts.store_eta(conn, pk, line.eta, line.status.value)
+            store_receipts.store_eta(conn, was.pk, line.eta, line.status.value)
             if old_status is None:
                 continue
             events.append(DomainEvent(
@@ -164,6 +164,7 @@ class IncomingStock:
                     "previous_eta": old_eta.isoformat() if old_eta else None,
                     "status": line.status.value, "previous_status": old_status,
                     "waiting": line.waiting, "released": line.released,
+                    "customer_email": was.customer_email, "name": was.name or item.name or sku,
                 },
             ))
         return events

@@ -25,6 +25,7 @@ CSV_COLUMNS = (
     "Order ID",
     "Order email",
     "Order date",
+    "Expected",
     "Category",
     "Brand",
 )
@@ -39,6 +40,8 @@ class ReportRecord(BaseModel):
     customer_email: str | None
     order_date: dt.datetime
     """In the store's time zone."""
+    expected: str = ""
+    """The backordered units' promised date (store time zone), "ready to ship" or "no date yet"."""
     category: str | None = None
     brand: str | None = None
 
@@ -51,6 +54,7 @@ class ReportRecord(BaseModel):
             self.order_id,
             self.customer_email or "",
             self.order_date.isoformat(timespec="minutes"),
+            self.expected,
             self.category or "",
             self.brand or "",
         ]
@@ -82,6 +86,8 @@ def backorder_report(
             order.c.order_id,
             order.c.customer_email,
             order.c.placed_at,
+            line.c.eta,
+            line.c.eta_status,
             item.c.category,
             item.c.brand,
         )
@@ -106,7 +112,8 @@ def backorder_report(
         query = query.where(sa.func.lower(item.c.category) == category.lower())
     if brand:
         query = query.where(sa.func.lower(item.c.brand) == brand.lower())
-    with service.db.transaction() as conn:
+    service.incoming.refresh()  # today's promised dates
+    with service.db.read() as conn:
         rows = conn.execute(query).all()
     return [
         ReportRecord(
@@ -117,11 +124,20 @@ def backorder_report(
             order_id=row.order_id,
             customer_email=row.customer_email,
             order_date=_utc(row.placed_at).astimezone(tz),
+            expected=_expected(row.eta, row.eta_status, tz),
             category=row.category,
             brand=row.brand,
         )
         for row in rows
     ]
+
+
+def _expected(eta: dt.datetime | None, status: str | None, tz: dt.tzinfo) -> str:
+    if status == "released":
+        return "ready to ship"
+    if status == "waiting" and eta is not None:
+        return _utc(eta).astimezone(tz).date().isoformat()
+    return "no date yet"
 
 
 def _start_of(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
@@ -142,9 +158,10 @@ def write_csv(records: list[ReportRecord], out: io.TextIOBase) -> None:
 
 def table(records: list[ReportRecord]) -> list[str]:
     """The report as aligned text lines for the terminal."""
-    rows = [CSV_COLUMNS[:7]] + [tuple(r.cells()[:7]) for r in records]
+    shown = 8  # up to "Expected"; category and brand are in the CSV
+    rows = [CSV_COLUMNS[:shown]] + [tuple(r.cells()[:shown]) for r in records]
     rows = [tuple(cell[:40] for cell in row) for row in rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(7)]
+    widths = [max(len(row[i]) for row in rows) for i in range(shown)]
     return [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
     ]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from backorder.models import DomainEvent, EventType
+from backorder.notify.settings import ETA_TOKENS, CustomerEtaSettings
 
 _TITLES = {
     EventType.ASSIGNED: "{sku} assigned to backorder",
@@ -15,6 +18,7 @@ _TITLES = {
     EventType.BACKORDER_DISABLED: "Backorder disabled for {sku}",
     EventType.THRESHOLD_EXHAUSTED: "Backorder threshold used up for {sku}",
     EventType.ORDER_BACKORDERED: "Order {order_id}: {backordered} of {sku} backordered",
+    EventType.ETA_CHANGED: "Order {order_id}: new date for {sku} ({status})",
 }
 
 UNASSIGN_COLUMNS = ("SKU", "Stock", "Incoming Stock", "Back in stock date", "Action")
@@ -26,6 +30,33 @@ class Message:
     subject: str
     body: str
     attachments: dict[str, bytes] = field(default_factory=dict)
+
+
+def customer_eta(settings: CustomerEtaSettings, event: DomainEvent, timezone: str) -> Message:
+    """The customer's message when the promised date of a backordered line changes."""
+    from backorder.documents.templating import MessageTemplate
+
+    data = event.data
+    zone = ZoneInfo(timezone)
+
+    def day(value: str | None) -> str:
+        if not value:
+            return ""
+        return dt.datetime.fromisoformat(value).astimezone(zone).strftime(settings.date_format)
+
+    when = {
+        "released": "are ready to ship",
+        "no_date": "have no date yet; we will write again when they do",
+    }.get(data.get("status", ""), f"are now expected on {day(data.get('eta'))}")
+    values = {
+        "order_id": data.get("order_id", ""), "line_no": data.get("line_no", ""),
+        "sku": event.sku or "", "name": data.get("name") or event.sku or "",
+        "waiting": data.get("waiting", ""), "eta": day(data.get("eta")),
+        "previous_eta": day(data.get("previous_eta")), "when": when,
+    }
+    subject = MessageTemplate("subject", settings.subject, ETA_TOKENS).render(**values)
+    body = MessageTemplate("message", settings.message, ETA_TOKENS).render(**values)
+    return Message(subject, body)
 
 
 def build(store: str, event: DomainEvent) -> Message:

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from backorder.hookspecs import hookimpl
+from backorder.models import EventType
 from backorder.notify import message, transports
+
+
+def _send(store, event, msg, to: list[str] | None = None) -> None:
+    settings = store.notifications
+    if settings.transport == "smtp":
+        transports.send_smtp(settings, msg, to)
+    else:
+        transports.write_file(settings, store.name, event, msg, to)
 
 
 @hookimpl
 def backorder_notify(store, event) -> None:
     settings = store.notifications
-    if not settings.wants(event.type):
-        return
-    msg = message.build(store.name, event)
-    if settings.transport == "smtp":
-        transports.send_smtp(settings, msg)
-    else:
-        transports.write_file(settings, store.name, event, msg)
+    customer = event.data.get("customer_email")
+    if event.type is EventType.ETA_CHANGED and settings.customer_eta.enabled and customer:
+        _send(store, event,
+              message.customer_eta(settings.customer_eta, event, store.settings.timezone),
+              [customer])
+    if settings.wants(event.type):
+        _send(store, event, message.build(store.name, event))

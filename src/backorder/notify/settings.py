@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    StringConstraints,
+    model_validator,
+)
 
 from backorder.models import EventType
 
@@ -34,6 +41,38 @@ class SmtpSettings(BaseModel):
     timeout: float = 10.0
 
 
+ETA_TOKENS = frozenset(
+    {"order_id", "line_no", "sku", "name", "waiting", "eta", "previous_eta", "when"}
+)
+
+
+class CustomerEtaSettings(BaseModel):
+    """The customer's ``eta_changed`` message: merchant text with ``{token}`` placeholders.
+
+    Tokens: ``{order_id} {line_no} {sku} {name} {waiting} {eta} {previous_eta} {when}``;
+    ``{when}`` reads "are now expected on 2026-12-01", "are ready to ship" or "have no
+    date yet". Checked when the config loads: an unknown token names the field and line.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    subject: str = "Your order {order_id}: {name}"
+    message: str = (
+        "Hello,\n\nthe {waiting} × {name} still to come in your order {order_id} {when}.\n\n"
+        "Thank you for your patience.\n"
+    )
+    date_format: str = "%Y-%m-%d"
+
+    @model_validator(mode="after")
+    def _check_tokens(self) -> CustomerEtaSettings:
+        from backorder.documents.templating import MessageTemplate
+
+        MessageTemplate("notifications.customer_eta.subject", self.subject, ETA_TOKENS)
+        MessageTemplate("notifications.customer_eta.message", self.message, ETA_TOKENS)
+        return self
+
+
 class NotificationSettings(BaseModel):
     """Recipients, per-event switches and the transport of one store's notifications.
 
@@ -49,6 +88,8 @@ class NotificationSettings(BaseModel):
     outbox_dir: str = "outbox"
     """File transport: messages go to ``{outbox_dir}/{store}/`` (relative to the working dir)."""
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    customer_eta: CustomerEtaSettings = Field(default_factory=lambda: CustomerEtaSettings())
+    """Tell customers when the promised date of their backordered items changes (issue 9)."""
 
     def wants(self, event_type: EventType) -> bool:
         if not self.recipients:

@@ -16,7 +16,8 @@ from backorder.notify.settings import NotificationSettings
 
 
 def write_file(
-    settings: NotificationSettings, store: str, event: DomainEvent, msg: Message
+    settings: NotificationSettings, store: str, event: DomainEvent, msg: Message,
+    to: list[str] | None = None,
 ) -> Path:
     """Append one JSON line to ``{outbox_dir}/{store}/messages.jsonl``; attachments beside it."""
     folder = Path(settings.outbox_dir) / store
@@ -31,7 +32,7 @@ def write_file(
     record = {
         "id": message_id,
         "store": store,
-        "to": settings.recipients,
+        "to": to or settings.recipients,
         "subject": msg.subject,
         "body": msg.body,
         "attachments": saved,
@@ -47,12 +48,12 @@ def write_file(
     return log
 
 
-def send_smtp(settings: NotificationSettings, msg: Message) -> None:
+def send_smtp(settings: NotificationSettings, msg: Message, to: list[str] | None = None) -> None:
     """Send through the configured SMTP server; errors propagate (the event stays pending)."""
     cfg = settings.smtp
     email = EmailMessage()
     email["From"] = cfg.sender
-    email["To"] = ", ".join(settings.recipients)
+    email["To"] = ", ".join(to or settings.recipients)
     email["Subject"] = msg.subject
     email.set_content(msg.body)
     for name, data in msg.attachments.items():

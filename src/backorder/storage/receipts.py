@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -59,14 +60,22 @@ def expected(conn: sa.Connection, store: str, sku: str) -> list[Receipt]:
     ]
 
 
-def backordered_lines(
-    conn: sa.Connection, store: str, sku: str
-) -> list[tuple[int, BackorderedLine, dt.datetime | None, str | None]]:
-    """Accepted order lines of a SKU with backordered units: (row id, line, stored ETA, status)."""
+class StoredLine(NamedTuple):
+    pk: int
+    line: BackorderedLine
+    eta: dt.datetime | None
+    status: str | None  # None: never dated
+    customer_email: str | None
+    name: str
+
+
+def backordered_lines(conn: sa.Connection, store: str, sku: str) -> list[StoredLine]:
+    """Accepted order lines of a SKU with backordered units, with their stored promise."""
     query = (
         sa.select(
             order_lines.c.id, order_lines.c.line_no, order_lines.c.backordered,
-            order_lines.c.eta, order_lines.c.eta_status, orders.c.order_id, orders.c.placed_at,
+            order_lines.c.eta, order_lines.c.eta_status, order_lines.c.name,
+            orders.c.order_id, orders.c.placed_at, orders.c.customer_email,
         )
         .join(orders, orders.c.id == order_lines.c.order_pk)
         .where(
@@ -75,12 +84,14 @@ def backordered_lines(
         )
     )
     return [
-        (
+        StoredLine(
             row.id,
             BackorderedLine(order_id=row.order_id, line_no=row.line_no,
                             placed_at=_as_utc(row.placed_at), backordered=row.backordered),
             _as_utc(row.eta),
             row.eta_status,
+            row.customer_email,
+            row.name,
         )
         for row in conn.execute(query)
     ]
