@@ -152,10 +152,12 @@ def test_fulfil_queue_lists_lines_in_shipping_order(tmp_path):
     db = f"sqlite:///{tmp_path}/q.db"
     runner = CliRunner(env={"BACKORDER_PLUGINS": "core"})
     runner.invoke(main, ["--db", db, "demo"], catch_exceptions=False)
-    runner.invoke(main, ["--db", db, "receipt", "LAMP-01", "PO-9", "--qty", "5",
+    # the demo's PO-31 brings 2 of the 3 red mugs order D-1004 waits for; PO-9 covers the rest
+    runner.invoke(main, ["--db", db, "receipt", "MUG-RED", "PO-9", "--qty", "5",
                          "--expected", "2026-12-01"], catch_exceptions=False)
-    out = runner.invoke(main, ["--db", db, "fulfil-queue", "LAMP-01"]).output
-    assert "1. order D-1004 line 3" in out and "expected 2026-12-01" in out
+    out = runner.invoke(main, ["--db", db, "fulfil-queue", "MUG-RED"]).output
+    assert "1. order D-1004 line 2" in out and "expected 2026-12-01" in out
+    assert "promised from receipts: PO-31 2, PO-9 1" in out
     assert "a new backorder today would be expected: 2026-12-01" in out
 
 
@@ -165,11 +167,9 @@ def test_packing_slip_and_storefront_show_the_promised_date(tmp_path):
     db = f"sqlite:///{tmp_path}/docs.db"
     runner = CliRunner(env={"BACKORDER_PLUGINS": "core,weasyprint"})
     runner.invoke(main, ["--db", db, "demo"], catch_exceptions=False)
-    runner.invoke(main, ["--db", db, "receipt", "LAMP-01", "PO-9", "--qty", "5",
-                         "--expected", "2026-12-01"], catch_exceptions=False)
     html = runner.invoke(main, ["--db", db, "render", "packing-slip", "D-1004"]).output
-    assert "Expected" in html and "2026-12-01" in html  # LAMP-01's receipt
-    assert "no date yet" in html  # MUG-RED: no receipt
+    assert "Expected" in html and "2026-11-16" in html  # LAMP-01: the demo's PO-32
+    assert "no date yet" in html  # MUG-RED: 3 waiting, PO-31 brings only 2
     assert "ready to ship" in html  # TENT-2P: stock arrived on its back-in-stock date
 
     from backorder.config import StoreConfig
@@ -180,7 +180,7 @@ def test_packing_slip_and_storefront_show_the_promised_date(tmp_path):
     settings = StorefrontSettings(show_back_in_stock_date=True)
     messages = storefront_messages(service.item("LAMP-01"), settings,
                                    next_eta=service.incoming.next_eta("LAMP-01"))
-    assert messages["shipping_description"].endswith("Expected back in stock on 2026-12-01.")
+    assert messages["shipping_description"].endswith("Expected back in stock on 2026-11-16.")
 
 
 def test_customers_hear_when_their_date_changes(tmp_path, monkeypatch, backorder_db):

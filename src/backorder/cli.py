@@ -65,9 +65,17 @@ def _fmt_qty(value: int | None) -> str:
     return "unlimited" if value is None else str(value)
 
 
-def _print_items(views: list[ItemView], as_json: bool) -> None:
+def _print_items(
+    views: list[ItemView], as_json: bool, etas: dict[str, dt.datetime] | None = None
+) -> None:
+    """Items as a table (or JSON); ``etas`` is the next expected stock per SKU, if known."""
+    etas = etas or {}
     if as_json:
-        _json([v.model_dump(mode="json", exclude={"policy"}) for v in views])
+        _json([
+            v.model_dump(mode="json", exclude={"policy"})
+            | {"eta": etas[v.sku].isoformat() if v.sku in etas else None}
+            for v in views
+        ])
         return
     header = ("SKU", "NAME", "ON HAND", "THRESHOLD", "SALABLE", "STATUS", "BUYABLE", "ETA")
     rows = [header] + [
@@ -79,13 +87,19 @@ def _print_items(views: list[ItemView], as_json: bool) -> None:
             _fmt_qty(v.salable),
             v.status.value,
             "yes" if v.purchasable else "no",
-            v.back_in_stock_date.date().isoformat() if v.back_in_stock_date else "-",
+            _eta(v, etas),
         )
         for v in views
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _eta(view: ItemView, etas: dict[str, dt.datetime]) -> str:
+    """When stock is next expected: a receipt's date, else the item's back-in-stock date."""
+    when = etas.get(view.sku) or (view.back_in_stock_date if view.incoming_qty else None)
+    return when.date().isoformat() if when else "-"
 
 
 def _threshold(value: str | None) -> int | None:
@@ -175,7 +189,7 @@ def simulate(scenario):
 def status(obj: Context, as_json, show_all):
     """List items with stock, threshold, salable qty, status and ETA; then what is pending."""
     views = obj.service.items(assigned=None if show_all else True)
-    _print_items(views, as_json)
+    _print_items(views, as_json, obj.service.incoming.earliest())
     if as_json:
         return
     counts: dict[str, int] = {}
@@ -327,7 +341,8 @@ def demo(ctx, fresh):
             Path("backorder-demo.db").unlink(missing_ok=True)
     run_demo(obj.service, click.echo)
     click.echo("")
-    _print_items(obj.service.items(assigned=True), False)
+    service = obj.service
+    _print_items(service.items(assigned=True), False, service.incoming.earliest())
 
 
 # Commands that live in their own modules register here, one line each.

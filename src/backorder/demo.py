@@ -82,6 +82,13 @@ def run_demo(service: StoreService, say: Callable[[str], None]) -> None:
 
     service.edit("STOVE-X", ItemEdit(on_hand=11), key="demo:stove-count", at=day(4))
     say(f"day 4: STOVE-X counted, on hand now {service.item('STOVE-X').on_hand}")
+    service.incoming.expect("MUG-RED", "PO-31", 2, day(20), at=day(5))
+    service.incoming.expect("LAMP-01", "PO-32", 6, day(14), at=day(5))
+    queue = service.incoming.allocation("LAMP-01").lines[0]
+    mugs = service.incoming.allocation("MUG-RED").lines[0]
+    say(f"day 5: purchase orders PO-31 (2 red mugs, day 20) and PO-32 (6 lanterns, day 14): "
+        f"order {queue.order_id}'s lanterns expected {queue.eta.date().isoformat()}, its "
+        f"{mugs.waiting} red mugs {'have no date yet (only 2 coming)' if mugs.eta is None else ''}")
     tent = service.item("TENT-2P")
     say(
         f"day 9: TENT-2P is {tent.status.value} (on hand {tent.on_hand}, "

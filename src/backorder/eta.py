@@ -116,6 +116,23 @@ class IncomingStock:
         """The date a new backordered unit of ``sku`` would get (None: no receipt has room)."""
         return self.allocation(sku).next_eta
 
+    def earliest(self) -> dict[str, dt.datetime]:
+        """Per SKU, when stock is next expected: its earliest receipt or back-in-stock date."""
+        name = self.service.name
+        query = (
+            sa.select(receipts.c.sku, sa.func.min(receipts.c.expected_at))
+            .where(receipts.c.store == name, receipts.c.status == "expected")
+            .group_by(receipts.c.sku)
+        )
+        with self.service.db.read() as conn:
+            found = {sku: ledger._as_utc(at) for sku, at in conn.execute(query)}
+            simple = ledger.load_items(conn, name, assigned=True)
+        for sku, loaded in simple.items():
+            item = loaded.item
+            if item.incoming_qty and item.back_in_stock_date:
+                found[sku] = min(found.get(sku, item.back_in_stock_date), item.back_in_stock_date)
+        return found
+
     def receipts(self, sku: str) -> list[Receipt]:
         with self.service.db.read() as conn:
             item = self.service._require(conn, [sku])[sku].item
