@@ -263,3 +263,28 @@ def test_a_date_with_an_offset_is_stored_as_the_same_instant(shop):
     due = dt.datetime(2026, 12, 1, 9, 0, tzinfo=paris)
     view = shop.edit("CAP", ItemEdit(back_in_stock_date=due))
     assert view.back_in_stock_date == due and view.back_in_stock_date.tzinfo == dt.UTC
+
+
+class TestPlatformCounts:
+    """Tracking off at the platform (the seeds' app): its count moves only when the IMS says."""
+
+    def level(self, qty, ref=""):
+        from backorder.models import StockLevel
+
+        return StockLevel(sku="CAP", on_hand=qty, source_ref=ref, basis="platform_count")
+
+    def test_changes_of_the_platform_count_move_our_stock_never_our_sales(self, shop):
+        shop.assign(["CAP"])
+        shop.apply_levels([self.level(5)], source="sync")  # first figure: taken as is
+        order(shop, "1", ("CAP", 7))  # we sell 7: on hand -2; the platform still says 5
+        assert shop.apply_levels([self.level(5)], source="sync") == 0  # a re-read: no change
+        assert shop.item("CAP").on_hand == -2
+        shop.apply_levels([self.level(15, "hook-1")], source="webhook")  # 10 received
+        shop.apply_levels([self.level(15, "hook-1")], source="webhook")  # a repeated delivery
+        assert shop.item("CAP").on_hand == 8 == balance(shop, "CAP")
+
+    def test_a_count_that_returns_to_an_earlier_figure_still_moves(self, shop):
+        shop.apply_levels([self.level(5)], source="sync")
+        shop.apply_levels([self.level(9)], source="sync")
+        shop.apply_levels([self.level(5)], source="sync")
+        assert shop.item("CAP").on_hand == 5 == balance(shop, "CAP")

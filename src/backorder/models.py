@@ -143,6 +143,8 @@ class ItemState(Strict):
     purchasing_disabled: bool = False
     overrides: dict[str, Any] = Field(default_factory=dict)
     """Policy fields set on this item; a field absent here uses the store default."""
+    platform_level: int | None = None
+    """The platform's own stock count as last seen (``StockLevel.basis = "platform_count"``)."""
 
 
 class ItemView(Strict):
@@ -224,6 +226,11 @@ class StockLevel(Strict):
     sku: str
     on_hand: int
     source_ref: str = ""
+    basis: Literal["absolute", "platform_count"] = "absolute"
+    """``absolute``: the figure is what we may sell from (set on hand to it).
+    ``platform_count``: the platform's own count, which our sales do not reduce (tracking
+    off at the platform, the seeds' app): its *changes* since the last figure seen are
+    applied, so a re-read never overwrites what we sold since."""
 
 
 class LineRequest(Strict):

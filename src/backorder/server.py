@@ -121,7 +121,9 @@ def apply_event(service: StoreService, event: WebhookEvent) -> str:
     if event.kind == "stock":
         if event.sku is None or event.on_hand is None:
             return "ignored: a stock event needs sku and on_hand"
-        level = StockLevel(sku=event.sku, on_hand=event.on_hand, source_ref=event.delivery_id)
+        level = StockLevel(
+            sku=event.sku, on_hand=event.on_hand, source_ref=event.delivery_id, basis=event.basis
+        )
         changed = service.apply_levels([level], source="webhook")
         return f"stock {event.sku} = {event.on_hand}" + ("" if changed else " (no change)")
     if event.kind == "order":
@@ -132,7 +134,9 @@ def apply_event(service: StoreService, event: WebhookEvent) -> str:
         order = service.pm.hook.backorder_fetch_order(store=service.store, order_id=event.order_id)
         if order is None:
             raise BackorderError(f"no plugin fetched order {event.order_id}")
-        result = service.place_order(order)
+        # The platform has taken this order already: record it whole, even past our limits
+        # (a line beyond the threshold is noted on the line, and the item switches off).
+        result = service.place_order(order, enforce=False)
         verdict = "accepted" if result.accepted else "refused: " + "; ".join(result.errors)
         return f"order {result.order_id} {'already placed' if result.duplicate else verdict}"
     if event.kind == "product" and event.tracking_enabled:

@@ -23,3 +23,5 @@ class WebhookEvent(BaseModel):
     order_id: str | None = None
     product_id: str | None = None
     tracking_enabled: bool | None = None
+    basis: Literal["absolute", "platform_count"] = "absolute"
+    """How to read ``on_hand``: see :class:`backorder.models.StockLevel`."""

@@ -33,6 +33,7 @@ items = sa.Table(
     sa.Column("disabled_reason", sa.String(32)),
     sa.Column("purchasing_disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("overrides", sa.JSON, nullable=False),
+    sa.Column("platform_level", sa.Integer),
     sa.Column("version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("store", "sku"),

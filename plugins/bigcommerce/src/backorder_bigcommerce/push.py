@@ -1,0 +1,136 @@
+"""Push our decisions to BigCommerce in as few calls as the batch limits allow.
+
+App mode (the seeds' app): assigned products have ``inventory_tracking: none`` and we
+steer purchasability — ``availability`` + ``availability_description`` on a simple
+product, ``purchasing_disabled`` + ``purchasing_disabled_message`` on a variant.
+Native mode (beta): tracking stays on and we set each item's ``backorder_limit`` at the
+store's location; BigCommerce then sells into backorder itself.
+
+A :class:`Mirror` remembers the fields last read or written per product and variant, so
+an update that would change nothing is not sent (a bulk assign of products already
+available costs only the tracking batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from backorder.models import ItemView
+from backorder_bigcommerce import schemas as s
+from backorder_bigcommerce.client import BigCommerceClient
+from backorder_bigcommerce.connection import Connection
+from backorder_bigcommerce.mapping import availability_text, disabled_message
+
+
+@dataclass
+class Mirror:
+    products: dict[int, dict[str, Any]] = field(default_factory=dict)
+    variants: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def remember_catalog(self, products: Sequence[s.ProductFull]) -> None:
+        for p in products:
+            self.products[p.id] = {
+                "inventory_tracking": p.inventory_tracking,
+                "availability": p.availability,
+                "availability_description": p.availability_description,
+            }
+            for v in p.variants:
+                self.variants[v.id] = {
+                    "purchasing_disabled": v.purchasing_disabled,
+                    "purchasing_disabled_message": v.purchasing_disabled_message,
+                }
+
+    @staticmethod
+    def _diff(known: dict[str, Any] | None, wanted: dict[str, Any]) -> dict[str, Any]:
+        if known is None:
+            return wanted
+        return {k: v for k, v in wanted.items() if known.get(k) != v}
+
+
+_mirrors: dict[int, Mirror] = {}
+
+
+def mirror_for(client: BigCommerceClient) -> Mirror:
+    return _mirrors.setdefault(id(client), Mirror())
+
+
+def apply(client: BigCommerceClient, conn: Connection, items: Sequence[ItemView], reason: str):
+    """Translate one core change into product, variant and inventory batches."""
+    mirror = mirror_for(client)
+    products: dict[int, dict[str, Any]] = {}
+    variants: dict[int, dict[str, Any]] = {}
+    levels: list[s.AdjustmentItem] = []
+    limits: list[s.LocationItemSetting] = []
+    native = conn.mode == "native"
+    for view in items:
+        if not view.product_id:
+            continue
+        pid = int(view.product_id)
+        vid = int(view.variant_id) if view.variant_id else None
+        if reason == "unassign" or (not view.assigned and not reason.startswith("unassign")):
+            continue  # "keep", or an item we do not manage
+        product = products.setdefault(pid, {})
+        if reason == "unassign:track":
+            if not native:
+                product["inventory_tracking"] = "variant" if vid else "product"
+                levels.append(_adjust(conn, pid, vid, max(view.on_hand, 0)))
+            else:
+                limits.append(_limit(pid, vid, 0))
+            continue
+        if reason == "unassign:not_purchasable":
+            product["availability"] = "disabled"
+            if native:
+                limits.append(_limit(pid, vid, 0))
+            continue
+        if native:
+            if reason == "assign" and mirror.products.get(pid, {}).get("inventory_tracking") in (
+                None,
+                "none",
+            ):
+                product["inventory_tracking"] = "variant" if vid else "product"
+            allowed = (
+                view.purchasable and view.mode.value != "off" and view.state.value != "disabled"
+            )
+            limits.append(_limit(pid, vid, view.threshold if allowed else 0))
+        elif reason == "assign":
+            product["inventory_tracking"] = "none"
+        if vid is None:
+            product["availability"] = "available" if view.purchasable else "disabled"
+            product["availability_description"] = availability_text(view)
+        else:
+            variants[vid] = {
+                "purchasing_disabled": not view.purchasable,
+                "purchasing_disabled_message": "" if view.purchasable else disabled_message(view),
+            }
+    product_puts = []
+    for pid, wanted in products.items():
+        change = Mirror._diff(mirror.products.get(pid), wanted)
+        if change:
+            product_puts.append(s.ProductPutCollectionItem(id=pid, **change))
+            mirror.products.setdefault(pid, {}).update(change)
+    variant_puts = []
+    for vid, wanted in variants.items():
+        change = Mirror._diff(mirror.variants.get(vid), wanted)
+        if change:
+            variant_puts.append(s.ProductVariantPut(id=vid, **change))
+            mirror.variants.setdefault(vid, {}).update(change)
+    # tracking first: BigCommerce adjusts stock by the tracking mode it has now
+    client.update_products(product_puts)
+    client.update_variants(variant_puts)
+    if levels:
+        client.set_levels(levels, reason=f"backorder: {reason}")
+    if limits:
+        client.set_location_settings(conn.location_id, limits)
+
+
+def _adjust(conn: Connection, pid: int, vid: int | None, qty: int) -> s.AdjustmentItem:
+    if vid is None:
+        return s.AdjustmentItem(location_id=conn.location_id, product_id=pid, quantity=qty)
+    return s.AdjustmentItem(location_id=conn.location_id, variant_id=vid, quantity=qty)
+
+
+def _limit(pid: int, vid: int | None, limit: int | None) -> s.LocationItemSetting:
+    identity = s.Identity(variant_id=vid) if vid else s.Identity(product_id=pid)
+    return s.LocationItemSetting(identity=identity, backorder_limit=limit)
