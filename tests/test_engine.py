@@ -288,3 +288,16 @@ class TestPlatformCounts:
         shop.apply_levels([self.level(9)], source="sync")
         shop.apply_levels([self.level(5)], source="sync")
         assert shop.item("CAP").on_hand == 5 == balance(shop, "CAP")
+
+
+def test_pushes_never_split_a_products_variants():
+    from backorder.engine import _product_chunks
+    from backorder.models import ItemState
+
+    items = [ItemState(sku=f"P{p}-V{v}", product_id=str(p)) for p in range(4) for v in range(3)]
+    chunks = _product_chunks(items, 3)  # 3 products a chunk, whatever their variant count
+    assert [len(c) for c in chunks] == [9, 3]
+    assert [{sku.split("-")[0] for sku in chunk} for chunk in chunks] == [
+        {"P0", "P1", "P2"}, {"P3"},
+    ]
+    assert sum(_product_chunks(items, 7), []) == [i.sku for i in items]

@@ -77,6 +77,20 @@ class ItemEdit(BaseModel):
     use_default: list[str] = []
 
 
+def _product_chunks(items: Iterable[ItemState], products: int) -> list[list[str]]:
+    """SKUs in chunks of ``products`` whole products (all their variants together).
+
+    Platforms update products and variants in fixed-size batches (BigCommerce: 10
+    products, 50 variants); a product cut across two pushes, or a chunk whose product
+    count is not a multiple of the batch size, costs extra calls.
+    """
+    by_product: dict[str, list[str]] = {}
+    for item in items:
+        by_product.setdefault(item.product_id or item.sku, []).append(item.sku)
+    groups = list(by_product.values())
+    return [sum(groups[i : i + products], []) for i in range(0, len(groups), products)]
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -438,22 +452,30 @@ class StoreService:
     ) -> int:
         """Set many SKUs' stock from a platform's figures in one transaction.
 
-        Each level is booked under the key ``{source}:{sku}:{source_ref}``, so a level
-        already applied (the same webhook, the same sync snapshot) changes nothing.
-        Unknown SKUs are skipped. Returns how many items changed.
+        An ``absolute`` level is booked under the key ``{source}:{sku}:{source_ref}``, so a
+        level already applied (the same webhook, the same sync snapshot) changes nothing.
+        A ``platform_count`` level moves stock by its change since the platform's last
+        figure (the first figure seen sets it), so a copy or a re-read changes nothing and
+        never overwrites our own sales. Unknown SKUs are skipped. Returns how many changed.
         """
         at = at or self.clock()
 
+        latest = list({level.sku: level for level in levels}.values())  # one figure per SKU
+
         def work(conn, outcome):
-            found = ledger.load_items(conn, self.name, skus=[level.sku for level in levels])
+            found = ledger.load_items(conn, self.name, skus=[level.sku for level in latest])
             changed = 0
-            for level in levels:
+            for level in latest:
                 loaded = found.get(level.sku)
+                if loaded is not None and level.basis == "platform_count":
+                    changed += self._apply_count(conn, outcome, loaded, level, source, at)
+                    continue
                 key = f"{source}:{level.sku}:{level.source_ref or level.on_hand}"
                 if loaded is None or ledger.movement_applied(conn, self.name, key):
                     continue
                 delta = level.on_hand - loaded.item.on_hand
-                if not delta:
+                if not delta:  # booked all the same: a late copy of this level must stay a no-op
+                    self._move(conn, loaded.item, 0, kind="sync", source=source, key=key, at=at)
                     continue
                 item = self._move(
                     conn, loaded.item, delta, kind="sync", source=source, key=key, at=at
@@ -463,6 +485,18 @@ class StoreService:
             return changed
 
         return self._run(work, "stock")
+
+    def _apply_count(self, conn, outcome, loaded, level: StockLevel, source, at) -> int:
+        seen = loaded.item.platform_level
+        delta = level.on_hand - (loaded.item.on_hand if seen is None else seen)
+        item = loaded.item.model_copy(update={"platform_level": level.on_hand})
+        if delta:
+            item = self._move(
+                conn, item, delta, kind="sync", source=f"{source} ({seen} -> {level.on_hand})",
+                key=f"{source}:{level.sku}:v{loaded.version}:{level.on_hand}", at=at,
+            )
+        self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
+        return 1 if delta else 0
 
     def sync_from_platform(self) -> tuple[int, int]:
         """Pull the platform's catalog and stock levels (one-way, platform -> us).
@@ -689,6 +723,7 @@ class StoreService:
 
     # ---------------------------------------------- platform push outbox (issue 7)
     PUSH_CHUNK = 500
+    """Products per outbox row (a multiple of every platform's batch size)."""
     LEASE = dt.timedelta(minutes=2)
     """How long a claimed row stays with its worker; a worker that dies loses it after this."""
 
@@ -700,11 +735,11 @@ class StoreService:
             return []  # nobody to push to (e.g. the core platform alone)
         from backorder.storage.schema import push_outbox
 
-        skus, now = list(outcome.changed), self.clock()
+        now = self.clock()
         rows = [
-            {"store": self.name, "reason": reason, "skus": skus[i : i + self.PUSH_CHUNK]}
+            {"store": self.name, "reason": reason, "skus": chunk}
             | {"created_at": now, "available_at": now}
-            for i in range(0, len(skus), self.PUSH_CHUNK)
+            for chunk in _product_chunks(outcome.changed.values(), self.PUSH_CHUNK)
         ]
         stmt = push_outbox.insert().returning(push_outbox.c.id, sort_by_parameter_order=True)
         return list(conn.execute(stmt, rows).scalars())
