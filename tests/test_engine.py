@@ -294,10 +294,12 @@ def test_pushes_never_split_a_products_variants():
     from backorder.engine import _product_chunks
     from backorder.models import ItemState
 
-    items = [ItemState(sku=f"P{p}-V{v}", product_id=str(p)) for p in range(4) for v in range(3)]
+    items = {f"P{p}-V{v}": ItemState(sku=f"P{p}-V{v}", product_id=str(p))
+             for p in range(4) for v in range(3)}
     chunks = _product_chunks(items, 3)  # 3 products a chunk, whatever their variant count
     assert [len(c) for c in chunks] == [9, 3]
     assert [{sku.split("-")[0] for sku in chunk} for chunk in chunks] == [
         {"P0", "P1", "P2"}, {"P3"},
     ]
-    assert sum(_product_chunks(items, 7), []) == [i.sku for i in items]
+    assert sum(_product_chunks(items, 7), []) == list(items)
+    assert _product_chunks({"LONE": None}, 2) == [["LONE"]]

@@ -77,7 +77,7 @@ class ItemEdit(BaseModel):
     use_default: list[str] = []
 
 
-def _product_chunks(items: Iterable[ItemState], products: int) -> list[list[str]]:
+def _product_chunks(changed: dict[str, ItemState | None], products: int) -> list[list[str]]:
     """SKUs in chunks of ``products`` whole products (all their variants together).
 
     Platforms update products and variants in fixed-size batches (BigCommerce: 10
@@ -85,8 +85,8 @@ def _product_chunks(items: Iterable[ItemState], products: int) -> list[list[str]
     count is not a multiple of the batch size, costs extra calls.
     """
     by_product: dict[str, list[str]] = {}
-    for item in items:
-        by_product.setdefault(item.product_id or item.sku, []).append(item.sku)
+    for sku, item in changed.items():  # a set-based change may know the SKU only
+        by_product.setdefault((item and item.product_id) or sku, []).append(sku)
     groups = list(by_product.values())
     return [sum(groups[i : i + products], []) for i in range(0, len(groups), products)]
 
@@ -739,7 +739,7 @@ class StoreService:
         rows = [
             {"store": self.name, "reason": reason, "skus": chunk}
             | {"created_at": now, "available_at": now}
-            for chunk in _product_chunks(outcome.changed.values(), self.PUSH_CHUNK)
+            for chunk in _product_chunks(outcome.changed, self.PUSH_CHUNK)
         ]
         stmt = push_outbox.insert().returning(push_outbox.c.id, sort_by_parameter_order=True)
         return list(conn.execute(stmt, rows).scalars())
