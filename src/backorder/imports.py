@@ -25,10 +25,12 @@ import datetime as dt
 import hashlib
 import io
 import json
+import operator
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -37,6 +39,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeInt,
+    PlainSerializer,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -48,14 +51,14 @@ from backorder.engine import BackorderError, Outcome, StoreService
 from backorder.models import (
     BackorderState,
     DisableReason,
-    DomainEvent,
-    EventType,
     ItemInput,
     ItemState,
     ItemView,
 )
-from backorder.storage import ledger
-from backorder.storage.schema import import_runs, items, movements
+from backorder.models import Mode as PolicyMode
+from backorder.rules.switching import _AUTOMATIC as AUTOMATIC_REASONS
+from backorder.storage import import_sql, ledger
+from backorder.storage.schema import import_runs, items
 
 Mode = Literal["assign", "update"]
 Progress = Callable[[str, int, int], None]
@@ -155,20 +158,96 @@ def parse_date(text: str, tz: dt.tzinfo) -> dt.datetime:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(dt.UTC)
 
 
+class _Unset:
+    """A field the row does not give (a platform dialect's row may leave any out)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+FIELDS: tuple[str, ...] = (
+    "sku",
+    "product_id",
+    "variant_id",
+    "name",
+    "category",
+    "brand",
+    "on_hand",
+    "threshold",
+    "incoming_qty",
+    "back_in_stock_date",
+)
+"""A validated row's fields (those of :class:`Row`)."""
+
+
 @dataclass
 class ParsedFile:
+    """A validated file: each row is ``(line number, *values of fields)``.
+
+    ``fields`` are the file's columns for the core dialect (every row gives them all),
+    :data:`FIELDS` for a platform dialect (a field a row leaves out is :data:`UNSET`).
+    Plain tuples, not models: a million-row file must fit in memory comfortably.
+    """
+
     name: str
     import_id: str
-    rows: list[Row]
-    line_nos: list[int]
+    rows: list[tuple]
+    fields: tuple[str, ...]
     applied: set[str]
 
 
-@dataclass
-class ItemChange:
-    sku: str
-    row: int | None
-    fields: dict[str, tuple[Any, Any]]
+_REPORTED = (
+    "assigned",
+    "on_hand",
+    "incoming_qty",
+    "back_in_stock_date",
+    "state",
+    "disabled_reason",
+    "name",
+    "threshold",
+    "category",
+    "brand",
+)
+"""The values each change keeps (before and after), in this order."""
+
+
+class ChangeList(Sequence):
+    """What an import changed, item by item, kept compact: a million-row import would
+    otherwise hold a million dicts. Reading an entry gives
+    ``{"sku", "row", field: [before, after], ...}`` (datetimes as ISO 8601 strings)."""
+
+    def __init__(self, utc: Callable[[Any], dt.datetime | None]) -> None:
+        self.raw: list[tuple[str, int | None, tuple, tuple, bool]] = []
+        self.append = self.raw.append
+        self._utc = utc
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._spell(c) for c in self.raw[index]]
+        return self._spell(self.raw[index])
+
+    def _spell(self, change: tuple) -> dict[str, Any]:
+        sku, row, old, new, fresh = change
+        out: dict[str, Any] = {"sku": sku, "row": row}
+        for i, name in enumerate(_REPORTED[:8]):
+            before, after = old[i], new[i]
+            if before == after:
+                continue
+            if name == "back_in_stock_date":
+                before, after = _iso(self._utc(before)), _iso(self._utc(after))
+            elif name == "threshold":
+                before, after = (None if v is _NONE else v for v in (before, after))
+            out[name] = [before, after]
+        if not fresh and old[8:] != new[8:]:
+            out["category"], out["brand"] = [old[8], new[8]], [old[9], new[9]]
+        if fresh:
+            out["created"] = [None, True]
+        return out
 
 
 class ImportReport(BaseModel):
@@ -185,8 +264,11 @@ class ImportReport(BaseModel):
     unchanged: int = 0
     stock_moved: int = 0
     events: dict[str, int] = Field(default_factory=dict)
-    changes: list[dict[str, Any]] = Field(default_factory=list)
-    """Per item: ``{"sku", "row", field: [old, new], ...}``."""
+    changes: Annotated[Sequence[dict[str, Any]], PlainSerializer(list)] = Field(
+        default_factory=list
+    )
+    """Per item: ``{"sku", "row", field: [old, new], ...}`` (a :class:`ChangeList`: each
+    change is kept as two tuples and spelt out as a dict when read)."""
     already_imported: bool = False
 
 
@@ -266,8 +348,114 @@ def _validate_cells(
         return list(problems.values())
 
 
+class _Slow(Exception):
+    """A cell the fast reader is not sure about: the row goes through :class:`Row`."""
+
+
+_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})").fullmatch
+_NATURAL = re.compile(r"0|[1-9][0-9]{0,17}").fullmatch
+
+
+def _cell_readers(fields: Sequence[str], tz: dt.tzinfo) -> list[Callable[[str], Any]]:
+    """Per column, a plain function giving exactly what :class:`Row` gives for the cell.
+
+    Only the common, certain cases are handled here (plain digits, ISO or local dates,
+    text with no surrounding blanks within the length limit); anything else raises
+    :class:`_Slow` and the row is validated by pydantic, which also words the errors.
+    """
+    dates: dict[str, dt.datetime] = {}
+
+    def text(limit: int, required: bool = False) -> Callable[[str], Any]:
+        def read(cell: str) -> Any:
+            stripped = cell.strip()
+            if not stripped:
+                if required:
+                    raise _Slow
+                return None
+            if stripped is not cell or len(cell) > limit:
+                raise _Slow
+            return cell
+
+        return read
+
+    def number(match: Callable[[str], Any]) -> Callable[[str], Any]:
+        def read(cell: str) -> Any:
+            if match(cell):
+                return int(cell)
+            if not cell.strip():
+                return None
+            raise _Slow
+
+        return read
+
+    def threshold(cell: str) -> Any:
+        if _NATURAL(cell):
+            return int(cell)
+        stripped = cell.strip()
+        if not stripped:
+            return None
+        if stripped.lower() == UNLIMITED:
+            return UNLIMITED
+        raise _Slow
+
+    def date(cell: str) -> Any:
+        found = dates.get(cell)
+        if found is not None:
+            return found
+        if not cell.strip():
+            return None
+        try:
+            found = parse_date(cell, tz)
+        except ValueError:
+            raise _Slow from None
+        if len(dates) < 10_000:
+            dates[cell] = found
+        return found
+
+    limits = {
+        name: limit
+        for name, info in Row.model_fields.items()
+        for meta in info.metadata
+        if (limit := getattr(meta, "max_length", None)) is not None
+    }
+    readers: dict[str, Callable[[str], Any]] = {
+        "on_hand": number(_INT),
+        "incoming_qty": number(_NATURAL),
+        "threshold": threshold,
+        "back_in_stock_date": date,
+        "sku": text(limits["sku"], required=True),
+    }
+    return [readers.get(f) or text(limits[f]) for f in fields]
+
+
+def _open_text(source: bytes | Path) -> io.TextIOBase:
+    raw: io.BufferedIOBase = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+def _digest(source: bytes | Path, prefix: bytes) -> str:
+    digest = hashlib.sha256(prefix)
+    if isinstance(source, bytes):
+        digest.update(source)
+    else:
+        with open(source, "rb") as raw:
+            while block := raw.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()[:24]
+
+
+def _count_lines(source: bytes | Path) -> int:
+    if isinstance(source, bytes):
+        return source.count(b"\n") or 1
+    lines = 0
+    with open(source, "rb") as raw:
+        while block := raw.read(1 << 20):
+            lines += block.count(b"\n")
+    return lines or 1
+
+
 def read_csv(
-    data: bytes,
+    data: bytes | Path,
     name: str,
     *,
     mode: Mode,
@@ -276,13 +464,25 @@ def read_csv(
     dialect: CsvDialect | None = None,
     progress: Progress | None = None,
 ) -> ParsedFile:
-    """Read and validate a whole file; raise :class:`ImportFailed` listing every problem."""
+    """Read and validate a whole file; raise :class:`ImportFailed` listing every problem.
+
+    ``data`` is the file's bytes or its path (streamed: only the validated rows are kept).
+    """
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFailed([f"{name}: not UTF-8 text (byte {exc.start})"]) from None
+        with _open_text(data) as text:
+            return _read(text, data, name, mode, columns, tz, dialect, progress)
+    except UnicodeDecodeError:
+        raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+        try:
+            raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ImportFailed([f"{name}: not UTF-8 text (byte {exc.start})"]) from None
+        raise
+
+
+def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFile:
     custom = dialect is not None and not isinstance(dialect, BackorderCsv)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(text)
     header = next(reader, None)
     if not header:
         raise ImportFailed([f"{name}: the file is empty; it needs a header row"])
@@ -291,47 +491,65 @@ def read_csv(
     wanted = _applied(columns, mode, errors, name)
     if errors:
         raise ImportFailed(errors)
-    fields = [COLUMNS.get(h, h) for h in header]
-    total = text.count("\n") or 1
-    rows: list[Row] = []
-    line_nos: list[int] = []
+    header_fields = [COLUMNS.get(h, h) for h in header]
+    fields = FIELDS if custom else tuple(header_fields)
+    total = _count_lines(source) if progress else 1
+    readers = _cell_readers(header_fields, tz) if not custom else []
+    width = len(header)
+    sku_at = 1 + fields.index("sku")
+    rows: list[tuple] = []
     present: set[str] = set()
     seen: dict[str, int] = {}
     for count, cells in enumerate(reader, start=1):
         line_no = reader.line_num
         if progress and count % 10_000 == 0:
             progress("reading", line_no, total)
-        if not any(c.strip() for c in cells):
-            continue  # blank line
-        if len(cells) != len(header):
-            errors.append(
-                f"{name}:row {line_no}: {len(cells)} cells where the header has {len(header)}"
-            )
+        if len(cells) != width:
+            if not "".join(cells).strip():
+                continue  # blank line
+            errors.append(f"{name}:row {line_no}: {len(cells)} cells where the header has {width}")
             continue
-        if custom:
+        row: tuple | None = None
+        if not custom:
+            try:
+                row = (line_no, *[read(c) for read, c in zip(readers, cells, strict=True)])
+            except _Slow:
+                row = None
+            if row is None:
+                if not "".join(cells).strip():
+                    continue  # blank line
+                raw = {
+                    f: (c if c.strip() else None) for f, c in zip(header_fields, cells, strict=True)
+                }
+                parsed = _validate_cells(raw, tz, name, line_no)
+                if isinstance(parsed, list):
+                    errors += parsed
+                    continue
+                row = (line_no, *[getattr(parsed, f) for f in fields])
+        else:
+            if not "".join(cells).strip():
+                continue
             try:
                 entry = dialect.read_row(dict(zip(header, cells, strict=True)))
             except (ValueError, ValidationError) as exc:
                 errors.append(f"{name}:row {line_no}: {exc}")
                 continue
-            raw = _input_to_cells(entry)
-        else:
-            raw = {f: (c if c.strip() else None) for f, c in zip(fields, cells, strict=True)}
-        parsed = _validate_cells(raw, tz, name, line_no)
-        if isinstance(parsed, list):
-            errors += parsed
+            parsed = _validate_cells(_input_to_cells(entry), tz, name, line_no)
+            if isinstance(parsed, list):
+                errors += parsed
+                continue
+            given = parsed.model_fields_set
+            present |= given
+            row = (line_no, *[getattr(parsed, f) if f in given else UNSET for f in fields])
+        sku = row[sku_at]
+        first = seen.setdefault(sku, line_no)
+        if first != line_no:
+            errors.append(f"{name}:row {line_no}: column SKU: {sku} is also on row {first}")
             continue
-        if parsed.sku in seen:
-            errors.append(
-                f"{name}:row {line_no}: column SKU: {parsed.sku} is also on row {seen[parsed.sku]}"
-            )
-            continue
-        seen[parsed.sku] = line_no
-        present |= parsed.model_fields_set
-        rows.append(parsed)
-        line_nos.append(line_no)
+        rows.append(row)
+    del seen
     if not custom:
-        present = {COLUMNS[h] for h in header}
+        present = set(header_fields)
     applied = {f for f in wanted if f in present} if columns is None else set(wanted)
     if columns is not None and not custom:
         errors += [
@@ -342,8 +560,8 @@ def read_csv(
         raise ImportFailed(errors)
     if progress:
         progress("reading", total, total)
-    digest = hashlib.sha256(f"{mode}|{','.join(sorted(applied))}|".encode() + data)
-    return ParsedFile(name, digest.hexdigest()[:24], rows, line_nos, applied)
+    import_id = _digest(source, f"{mode}|{','.join(sorted(applied))}|".encode())
+    return ParsedFile(name, import_id, rows, fields, applied)
 
 
 def _check_header(header: list[str], name: str, dialect: CsvDialect | None) -> list[str]:
@@ -383,86 +601,8 @@ def _applied(columns: Sequence[str] | None, mode: Mode, errors: list[str], name:
 
 
 # -------------------------------------------------------------------------------- applying
-@dataclass
-class _Current:
-    row_id: int | None
-    version: int
-    item: ItemState
-    category: str | None
-    brand: str | None
-
-
-@dataclass
-class _Plan:
-    inserts: list[dict[str, Any]] = field(default_factory=list)
-    updates: list[dict[str, Any]] = field(default_factory=list)
-    moves: list[dict[str, Any]] = field(default_factory=list)
-    changes: list[ItemChange] = field(default_factory=list)
-
-
-def _select(conn: sa.Connection, query: sa.Select, lock: bool) -> Iterable[sa.Row]:
-    return conn.execute(query.with_for_update() if lock else query)
-
-
-def _load(conn: sa.Connection, store: str, rows: list[Row], lock: bool) -> dict[str, _Current]:
-    """The store's items the file touches, and their products' other variants.
-
-    Read lightly (no per-row validation); a big file reads the whole store in one pass.
-    """
-    base = sa.select(*_READ).where(items.c.store == store)
-    if len(rows) > 5_000:
-        return _currents(_select(conn, base, lock))
-    found: dict[str, _Current] = {}
-    skus = [r.sku for r in rows]
-    for i in range(0, len(skus), 500):
-        found |= _currents(_select(conn, base.where(items.c.sku.in_(skus[i : i + 500])), lock))
-    products = sorted(
-        {r.product_id for r in rows if r.product_id}
-        | {c.item.product_id for c in found.values() if c.item.product_id}
-    )
-    for i in range(0, len(products), 500):
-        chunk = products[i : i + 500]
-        more = _currents(_select(conn, base.where(items.c.product_id.in_(chunk)), lock))
-        found |= {sku: cur for sku, cur in more.items() if sku not in found}
-    return found
-
-
-_READ = (
-    *(c for c in items.c if c.name not in ("overrides", "store", "updated_at")),
-    sa.type_coerce(items.c.overrides, sa.Text).label("overrides"),
-)
-
-
-def _currents(rows: Iterable[sa.Row]) -> dict[str, _Current]:
-    found: dict[str, _Current] = {}
-    parsed: dict[str, dict] = {}  # items mostly share a few override sets: parse each once
-    for row in rows:
-        raw = row.overrides
-        if isinstance(raw, str):
-            if raw not in parsed:
-                parsed[raw] = json.loads(raw)
-            raw = parsed[raw]
-        date = row.back_in_stock_date
-        if date is not None and date.tzinfo is None:
-            date = date.replace(tzinfo=dt.UTC)
-        state = ItemState.model_construct(
-            sku=row.sku,
-            product_id=row.product_id,
-            variant_id=row.variant_id,
-            name=row.name,
-            assigned=row.assigned,
-            tracked=row.tracked,
-            on_hand=row.on_hand,
-            incoming_qty=row.incoming_qty,
-            back_in_stock_date=date,
-            state=BackorderState(row.state),
-            disabled_reason=DisableReason(row.disabled_reason) if row.disabled_reason else None,
-            purchasing_disabled=row.purchasing_disabled,
-            overrides=dict(raw),
-        )
-        found[row.sku] = _Current(row.id, row.version, state, row.category, row.brand)
-    return found
-
+CHUNK = 50_000
+"""Rows planned and written per round: bounds the memory of the apply pass."""
 
 _TRACKED = (
     "assigned",
@@ -473,6 +613,20 @@ _TRACKED = (
     "disabled_reason",
     "name",
 )
+_AUTOMATIC = {reason.value for reason in AUTOMATIC_REASONS}
+_UPDATABLE = (
+    "assigned",
+    "on_hand",
+    "incoming_qty",
+    "back_in_stock_date",
+    "state",
+    "disabled_reason",
+    "name",
+    "overrides",
+    "category",
+    "brand",
+)
+"""The item columns an import may change, in the order :meth:`_Applier.plan` lists them."""
 
 
 def import_csv(
@@ -487,14 +641,16 @@ def import_csv(
 ) -> ImportReport:
     """Validate the whole file, then apply it all-or-nothing; return what changed."""
     if isinstance(source, bytes):
-        data, name = source, name or "<upload>"
+        data: bytes | Path = source
+        name = name or "<upload>"
     else:
-        path = Path(source)
+        data = Path(source)
         try:
-            data = path.read_bytes()
+            with open(data, "rb"):
+                pass
         except OSError as exc:
-            raise ImportFailed([f"{path}: {exc.strerror or exc}"]) from None
-        name = name or str(path)
+            raise ImportFailed([f"{data}: {exc.strerror or exc}"]) from None
+        name = name or str(data)
     tz = ZoneInfo(service.settings.timezone)
     chosen = dialects(service.pm).get(dialect or BackorderCsv.name)
     if chosen is None:
@@ -510,7 +666,12 @@ def import_csv(
 def apply_import(
     service: StoreService, parsed: ParsedFile, *, mode: Mode, progress: Progress | None = None
 ) -> ImportReport:
-    """Apply validated rows in one transaction (through the engine's retrying runner)."""
+    """Apply validated rows in one transaction (through the engine's retrying runner).
+
+    The rows are checked against the store and written in rounds of :data:`CHUNK`;
+    the first refusal stops the writing, the rest is still checked so that every
+    problem is reported, and the transaction is rolled back.
+    """
     store = service.name
     at = service.clock()
     report = ImportReport(
@@ -529,25 +690,20 @@ def apply_import(
         ).first()
         if done is not None:
             return report.model_copy(update={"already_imported": True})
-        current = _load(conn, store, parsed.rows, lock=not service.db.is_sqlite)
-        plan, errors = _plan(conn, service, parsed, mode, current, at, outcome, progress)
-        if errors:
-            raise ImportFailed(errors)
-        key_prefix = f"import:{parsed.import_id}:"
-        if plan.moves and ledger.movement_applied(conn, store, plan.moves[0]["idempotency_key"]):
-            raise ImportFailed([f"{parsed.name}: already imported (movement {key_prefix}…)"])
-        _write(conn, plan, at)
-        by_type: dict[str, int] = {}
-        for event in outcome.events:
-            by_type[event.type.value] = by_type.get(event.type.value, 0) + 1
+        applier = _Applier(service, conn, parsed, mode, at, outcome)
+        try:
+            applier.run(progress)
+        finally:
+            applier.sql.close()
+        changes = applier.changes
         summary = report.model_copy(
             update={
-                "created": len(plan.inserts),
-                "assigned": sum(1 for c in plan.changes if "assigned" in c.fields),
-                "updated": len(plan.changes),
-                "unchanged": len(parsed.rows) - sum(1 for c in plan.changes if c.row),
-                "stock_moved": sum(m["delta"] for m in plan.moves),
-                "events": by_type,
+                "created": applier.created,
+                "assigned": sum(1 for c in changes.raw if c[2][0] != c[3][0]),
+                "updated": len(changes),
+                "unchanged": len(parsed.rows) - sum(1 for c in changes.raw if c[1]),
+                "stock_moved": applier.stock_moved,
+                "events": applier.event_counts,
             }
         )
         conn.execute(
@@ -561,228 +717,428 @@ def apply_import(
                 created_at=at,
             )
         )
-        summary.changes = [
-            {"sku": c.sku, "row": c.row, **{k: list(v) for k, v in c.fields.items()}}
-            for c in plan.changes
-        ]
+        summary.changes = changes
         return summary
 
-    return service._run(work, "import")
+    summary = service._run(work, "import")
+    if summary.events and service.pm is not None:
+        service.dispatch_events()  # written here, not through the outcome: tell the notifiers
+    return summary
 
 
-def _plan(
-    conn: sa.Connection,
-    service: StoreService,
-    parsed: ParsedFile,
-    mode: Mode,
-    current: dict[str, _Current],
-    at: dt.datetime,
-    outcome: Outcome,
-    progress: Progress | None,
-) -> tuple[_Plan, list[str]]:
-    """Decide every row against the store; collect every refusal before writing anything."""
-    name = parsed.name
-    plan, errors = _Plan(), []
-    creating = service.store.platform == "core"
-    templates: dict[str, Row] = {}
-    for row, line_no in zip(parsed.rows, parsed.line_nos, strict=True):
-        where = f"{name}:row {line_no}: column SKU: {row.sku}"
-        cur = current.get(row.sku)
+class _Applier:
+    """Checks and applies the rows of one import inside one transaction.
+
+    Works on plain tuples (the rows as read, the items as :data:`import_sql.LOAD_COLUMNS`);
+    an :class:`ItemState` is built only for an item whose change calls for a switch, and
+    then :func:`backorder.rules.settle` decides, as for any other change.
+    """
+
+    def __init__(self, service, conn, parsed: ParsedFile, mode: Mode, at, outcome) -> None:
+        need = set(parsed.applied)
+        if mode == "assign" or "product_id" in parsed.fields:
+            need.add("product_id")
+        self.sql = sql = import_sql.Sql(conn, lock=not service.db.is_sqlite, need=need)
+        self.service, self.parsed, self.mode, self.at = service, parsed, mode, at
+        self.store = service.name
+        self.settings = service.settings
+        self.at_raw = sql.bind_date(at)
+        self.empty_json = sql.bind_json({})
+        applied = parsed.applied
+        slots = {f: i for i, f in enumerate(parsed.fields, start=1)}
+        self.i_sku = slots["sku"]
+        self.i_pid = slots.get("product_id", 0)
+        self.i_vid = slots.get("variant_id", 0)
+        self.i_name = slots.get("name", 0)
+        self.i_cat, self.i_brand, self.i_oh, self.i_thr, self.i_inc, self.i_date = (
+            slots.get(f, 0) if f in applied else 0
+            for f in (
+                "category",
+                "brand",
+                "on_hand",
+                "threshold",
+                "incoming_qty",
+                "back_in_stock_date",
+            )
+        )
+        self.name_applied = "name" in applied
+        columns = ["state", "disabled_reason"]
+        columns += ["assigned"] if mode == "assign" else []
+        columns += [
+            f
+            for f in ("on_hand", "incoming_qty", "back_in_stock_date", "name", "category", "brand")
+            if f in applied
+        ]
+        columns += ["overrides"] if "threshold" in applied else []
+        if "category" in columns or "brand" in columns:
+            columns += [c for c in ("category", "brand") if c not in columns]
+        self.columns = [c for c in _UPDATABLE if c in columns]
+        self.pick = operator.itemgetter(*(_UPDATABLE.index(c) for c in self.columns))
+        self.key_prefix = f"import:{parsed.import_id}:"
+        self.source = f"import {parsed.name} row "
+        pm = service.pm
+        pushes = pm is not None and pm.hook.backorder_apply_items.get_hookimpls()
+        self.pushed: dict[str, Any] | None = outcome.changed if pushes else None
+        self.errors: list[str] = []
+        self.changes = ChangeList(sql.utc)
+        self.event_counts: dict[str, int] = {}
+        self.created = self.stock_moved = 0
+        self.templates: dict[str, tuple] = {}
+        self.policies: dict[tuple[Any, Any], tuple] = {}
+        self.dates: dict[Any, Any] = {}
+        self.checked_key = False
+        self._clear()
+
+    def _clear(self) -> None:
+        self.inserts: list[tuple] = []
+        self.updates: list[tuple] = []
+        self.moves: list[tuple] = []
+        self.events: list[tuple] = []
+
+    # ------------------------------------------------------------------ the rounds
+    def run(self, progress: Progress | None) -> None:
+        rows, mode, name = self.parsed.rows, self.mode, self.parsed.name
+        creating = self.service.store.platform == "core"
+        limit = self.settings.plan_limit if mode == "assign" else None
+        assigned_before = self.sql.assigned_products(self.store) if limit is not None else set()
+        wanted: set[str] = set()
+        i_sku, i_pid = self.i_sku, self.i_pid
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            current = self.sql.load(self.store, [r[i_sku] for r in chunk])
+            for count, row in enumerate(chunk, start=start + 1):
+                if progress and count % 10_000 == 0:
+                    progress("applying", count, len(rows))
+                sku = row[i_sku]
+                pid = row[i_pid] if i_pid else None
+                pid = None if pid is UNSET else pid
+                cur = current.get(sku)
+                if limit is not None:
+                    wanted.add(pid or (cur[3] if cur else None) or sku)
+                problem = self._refusal(row, sku, pid, cur, creating, name)
+                if problem:
+                    self.errors.append(problem)
+                    continue
+                if mode == "assign" and (pid or (cur and cur[3])):
+                    self.templates.setdefault(pid or cur[3], row)
+                if not self.errors:
+                    self.plan(row, row[0], cur, sibling=False)
+            self._flush()
+        if limit is not None and len(wanted | assigned_before) > limit:
+            self.errors.append(
+                f"{name}: plan limit: store {self.store!r} may assign {limit} products; "
+                f"{len(assigned_before)} are assigned and this file would make "
+                f"{len(wanted | assigned_before)}"
+            )
+        if self.errors:
+            raise ImportFailed(self.errors)
+        total = len(rows)
+        if self.templates:  # seed 001: a product's other variants come along
+            siblings = self.sql.unassigned_of_products(self.store, sorted(self.templates))
+            for cur in siblings:
+                self.plan(self.templates[cur[3]], None, cur, sibling=True)
+            total += len(siblings)
+            self._flush()
+        if progress:
+            progress("applying", total, total)
+
+    def _refusal(self, row, sku, pid, cur, creating: bool, name: str) -> str | None:
+        line_no, mode = row[0], self.mode
+        where = f"{name}:row {line_no}: column SKU: {sku}"
         if cur is None:
             if mode == "update":
-                errors.append(f"{where} is not in store {service.name!r}")
-                continue
+                return f"{where} is not in store {self.store!r}"
             if not creating:
-                errors.append(f"{where} is not in the catalog; run `backorder sync` first")
-                continue
-        elif mode == "assign" and cur.item.assigned:
-            errors.append(f"{where} is already assigned (use the update import)")
-            continue
-        elif mode == "update" and not cur.item.assigned:
-            errors.append(f"{where} is not assigned (use the assign import)")
-            continue
-        if cur is not None and row.product_id and row.product_id != cur.item.product_id:
-            errors.append(
-                f"{name}:row {line_no}: column Product ID: {row.sku} belongs to product "
-                f"{cur.item.product_id or '(none)'}, not {row.product_id}"
+                return f"{where} is not in the catalog; run `backorder sync` first"
+            return None
+        if mode == "assign" and cur[6]:
+            return f"{where} is already assigned (use the update import)"
+        if mode == "update" and not cur[6]:
+            return f"{where} is not assigned (use the assign import)"
+        if pid and pid != cur[3]:
+            return (
+                f"{name}:row {line_no}: column Product ID: {sku} belongs to product "
+                f"{cur[3] or '(none)'}, not {pid}"
             )
-            continue
-        pid = row.product_id or (cur.item.product_id if cur else None)
-        if mode == "assign" and pid:
-            templates.setdefault(pid, row)
-    in_file = {r.sku for r in parsed.rows}
-    siblings: list[tuple[_Current, Row]] = []
-    if mode == "assign":
-        siblings = [
-            (cur, templates[cur.item.product_id])
-            for cur in current.values()
-            if cur.item.sku not in in_file
-            and cur.item.product_id in templates
-            and not cur.item.assigned
-        ]
-        errors += _plan_limit(conn, service, current, parsed)
-    if errors:
-        return plan, errors
-    work: list[tuple[Row, int | None, _Current | None]] = [
-        *zip(parsed.rows, parsed.line_nos, [current.get(r.sku) for r in parsed.rows], strict=True),
-        *((template, None, cur) for cur, template in siblings),
-    ]
-    total = len(work)
-    for count, (row, line_no, cur) in enumerate(work, start=1):
-        if progress and count % 10_000 == 0:
-            progress("applying", count, total)
-        sibling = line_no is None
-        _plan_row(service, plan, parsed, mode, row, line_no, cur, sibling, at, outcome)
-    if progress:
-        progress("applying", total, total)
-    return plan, errors
+        return None
 
+    def _flush(self) -> None:
+        if self.errors:
+            self._clear()
+            return
+        sql = self.sql
+        if self.moves and not self.checked_key:
+            self.checked_key = True
+            if sql.movement_exists(self.store, self.moves[0][6]):
+                raise ImportFailed(
+                    [f"{self.parsed.name}: already imported (movement {self.key_prefix}…)"]
+                )
+        sql.insert("items", import_sql.ITEM_INSERT_COLUMNS, self.inserts)
+        sql.update_items(self.columns, self.updates)
+        sql.insert("movements", import_sql.MOVEMENT_COLUMNS, self.moves)
+        sql.insert("events", import_sql.EVENT_COLUMNS, self.events)
+        self._clear()
 
-def _plan_limit(conn: sa.Connection, service, current, parsed) -> list[str]:
-    limit = service.settings.plan_limit
-    if limit is None:
-        return []
-    query = sa.select(sa.func.coalesce(items.c.product_id, items.c.sku)).where(
-        items.c.store == service.name, items.c.assigned == sa.true()
-    )
-    assigned = set(conn.execute(query).scalars())
-    wanted = assigned | {
-        r.product_id or (current[r.sku].item.product_id if r.sku in current else None) or r.sku
-        for r in parsed.rows
-    }
-    if len(wanted) > limit:
-        return [
-            f"{parsed.name}: plan limit: store {service.name!r} may assign {limit} products; "
-            f"{len(assigned)} are assigned and this file would make {len(wanted)}"
-        ]
-    return []
-
-
-def _plan_row(service, plan, parsed, mode, row, line_no, cur, sibling, at, outcome) -> None:
-    applied = parsed.applied
-    if cur is None:
-        old = ItemState(
-            sku=row.sku,
-            product_id=row.product_id,
-            variant_id=row.variant_id,
-            name=row.name or "",
-            assigned=False,
+    # ------------------------------------------------------------------- one item
+    def _policy(self, overrides: Any, action: Any) -> tuple:
+        """``(overrides to write, threshold before, after, mode off, threshold)``, cached."""
+        key = (
+            overrides if isinstance(overrides, str) else json.dumps(overrides, sort_keys=True),
+            action,
         )
-        category = brand = None
-    else:
-        old, category, brand = cur.item, cur.category, cur.brand
-    update: dict[str, Any] = {}
-    if mode == "assign":
-        update["assigned"] = True
-        outcome.events.append(DomainEvent(type=EventType.ASSIGNED, sku=row.sku, at=at))
-    if "threshold" in applied and "threshold" in row.model_fields_set:
-        overrides = dict(old.overrides)
-        if row.threshold is None:
-            overrides.pop("threshold", None)
+        found = self.policies.get(key)
+        if found is None:
+            old = json.loads(overrides) if isinstance(overrides, str) else dict(overrides or {})
+            new = dict(old)
+            if action is not UNSET:
+                if action is None:
+                    new.pop("threshold", None)
+                else:
+                    new["threshold"] = None if action == UNLIMITED else action
+            policy = rules.effective_policy(
+                self.settings, ItemState.model_construct(sku="", overrides=new)
+            )
+            found = (
+                overrides if isinstance(overrides, str) and new == old else self.sql.bind_json(new),
+                old.get("threshold", _NONE),
+                new.get("threshold", _NONE),
+                policy.mode is PolicyMode.OFF,
+                policy.threshold,
+                new,
+            )
+            self.policies[key] = found
+        return found
+
+    def _date(self, value: dt.datetime | None) -> Any:
+        if value is None:
+            return None
+        raw = self.dates.get(value)
+        if raw is None:
+            raw = self.dates[value] = self.sql.bind_date(value)
+        return raw
+
+    def plan(self, row: tuple, line_no: int | None, cur: tuple | None, sibling: bool) -> None:
+        """Decide one item: its new columns, its movement, its events, what changed."""
+        if cur is None:
+            sku = row[self.i_sku]
+            pid, vid, nm = (row[i] if i else None for i in (self.i_pid, self.i_vid, self.i_name))
+            pid, vid, nm = (None if v is UNSET else v for v in (pid, vid, nm))
+            cur = (
+                None,
+                0,
+                sku,
+                pid,
+                vid,
+                nm or "",
+                False,
+                True,
+                0,
+                0,
+                None,
+                "idle",
+                None,
+                False,
+                "{}",
+                None,
+                None,
+            )
+            fresh = True
         else:
-            overrides["threshold"] = None if row.threshold == UNLIMITED else row.threshold
-        update["overrides"] = overrides
-    if "incoming_qty" in applied and "incoming_qty" in row.model_fields_set:
-        update["incoming_qty"] = row.incoming_qty or 0
-    if "back_in_stock_date" in applied and "back_in_stock_date" in row.model_fields_set:
-        update["back_in_stock_date"] = row.back_in_stock_date
-    if not sibling:
-        if "name" in applied and row.name is not None:
-            update["name"] = row.name
-        if "category" in applied and "category" in row.model_fields_set:
-            category = row.category
-        if "brand" in applied and "brand" in row.model_fields_set:
-            brand = row.brand
-    new = old.model_copy(update=update) if update else old
-    delta = 0
-    if not sibling and "on_hand" in applied and row.on_hand is not None:  # blank: as it is
-        delta = row.on_hand - old.on_hand
-    if delta:
-        new = new.model_copy(update={"on_hand": new.on_hand + delta})
-    new, events = rules.settle(new, service.settings, at)
-    outcome.events += events
-    if delta or (cur is None and new.on_hand):
-        plan.moves.append(
-            {
-                "store": service.name,
-                "sku": new.sku,
-                "delta": delta,
-                "on_hand_after": new.on_hand,
-                "kind": "import",
-                "source": f"import {parsed.name} row {line_no}"[-255:],
-                "idempotency_key": f"import:{parsed.import_id}:{new.sku}",
-            }
+            fresh = False
+        (
+            row_id,
+            version,
+            sku,
+            pid,
+            vid,
+            name,
+            assigned,
+            tracked,
+            on_hand,
+            incoming,
+            date_raw,
+            state,
+            reason,
+            purchasing_disabled,
+            overrides,
+            category,
+            brand,
+        ) = cur
+        assigned = bool(assigned)
+        new_assigned = True if self.mode == "assign" else assigned
+        action = UNSET
+        if self.i_thr:
+            action = row[self.i_thr]
+        ov_write, thr_before, thr_after, mode_off, threshold, ov_new = self._policy(
+            overrides, action
         )
-    fields = {
-        f: (getattr(old, f), getattr(new, f))
-        for f in _TRACKED
-        if getattr(old, f) != getattr(new, f)
-    }
-    if old.overrides.get("threshold", "-") != new.overrides.get("threshold", "-"):
-        fields["threshold"] = (old.overrides.get("threshold"), new.overrides.get("threshold"))
-    if cur is not None and (category, brand) != (cur.category, cur.brand):
-        fields["category"], fields["brand"] = (cur.category, category), (cur.brand, brand)
-    if cur is None:
-        plan.inserts.append(
-            {
-                "store": service.name,
-                **new.model_dump(mode="python"),
-                "category": category,
-                "brand": brand,
-                "version": 0,
-                "updated_at": at,
-            }
+        new_incoming = incoming
+        if self.i_inc and (value := row[self.i_inc]) is not UNSET:
+            new_incoming = value or 0
+        new_date = date_raw
+        if self.i_date and (value := row[self.i_date]) is not UNSET:
+            new_date = self._date(value)
+        new_name, new_category, new_brand, delta = name, category, brand, 0
+        if not sibling:
+            if self.i_name and self.name_applied:
+                value = row[self.i_name]
+                if value is not None and value is not UNSET:
+                    new_name = value
+            if self.i_cat and (value := row[self.i_cat]) is not UNSET:
+                new_category = value
+            if self.i_brand and (value := row[self.i_brand]) is not UNSET:
+                new_brand = value
+            if self.i_oh and (value := row[self.i_oh]) is not UNSET and value is not None:
+                delta = value - on_hand
+        new_on_hand = on_hand + delta
+
+        # rules.settle, called only when it has something to do (the same conditions)
+        new_state, new_reason = state, reason
+        if not (new_assigned and tracked) or mode_off:
+            switch = state == "enabled"
+        elif new_on_hand > self.settings.switch_condition:
+            switch = state == "enabled" or (state == "disabled" and reason in _AUTOMATIC)
+        else:
+            switch = state == "idle" or (
+                state == "enabled" and threshold is not None and new_on_hand + threshold <= 0
+            )
+        events = self.events
+        if self.mode == "assign":
+            events.append((self.store, "assigned", sku, None, self.empty_json, self.at_raw))
+            self.event_counts["assigned"] = self.event_counts.get("assigned", 0) + 1
+        if switch:
+            item = ItemState.model_construct(
+                sku=sku,
+                product_id=pid,
+                variant_id=vid,
+                name=new_name,
+                assigned=new_assigned,
+                tracked=bool(tracked),
+                on_hand=new_on_hand,
+                incoming_qty=new_incoming,
+                back_in_stock_date=self.sql.utc(new_date),
+                state=BackorderState(state),
+                disabled_reason=DisableReason(reason) if reason else None,
+                purchasing_disabled=bool(purchasing_disabled),
+                overrides=ov_new,
+            )
+            settled, happened = rules.settle(item, self.settings, self.at)
+            new_state = settled.state.value
+            new_reason = settled.disabled_reason.value if settled.disabled_reason else None
+            bind_json = self.sql.bind_json
+            for event in happened:
+                kind = event.type.value
+                events.append(
+                    (
+                        self.store,
+                        kind,
+                        sku,
+                        event.reason.value if event.reason else None,
+                        bind_json(event.data),
+                        self.at_raw,
+                    )
+                )
+                self.event_counts[kind] = self.event_counts.get(kind, 0) + 1
+
+        if delta or (fresh and new_on_hand):
+            self.moves.append(
+                (
+                    self.store,
+                    sku,
+                    delta,
+                    new_on_hand,
+                    "import",
+                    f"{self.source}{line_no}"[-255:],
+                    self.key_prefix + sku,
+                    self.at_raw,
+                )
+            )
+            self.stock_moved += delta
+
+        old = (
+            assigned,
+            on_hand,
+            incoming,
+            date_raw,
+            state,
+            reason,
+            name,
+            thr_before,
+            category,
+            brand,
         )
-        fields["created"] = (None, True)
-    elif fields:
-        values = {"b_id": cur.row_id, "b_version": cur.version}
-        values |= {c: getattr(new, c) for c in _TRACKED if c in fields}
-        if "threshold" in fields:
-            values["overrides"] = new.overrides
-        if "category" in fields:
-            values |= {"category": category, "brand": brand}
-        plan.updates.append(values)
-    if fields:
-        outcome.changed[new.sku] = new
-        plan.changes.append(ItemChange(new.sku, line_no, _jsonable(fields)))
-
-
-def _jsonable(fields: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
-    def plain(value: Any) -> Any:
-        if isinstance(value, dt.datetime):
-            return value.isoformat()
-        return getattr(value, "value", value)
-
-    return {k: (plain(a), plain(b)) for k, (a, b) in fields.items()}
-
-
-def _write(conn: sa.Connection, plan: _Plan, at: dt.datetime) -> None:
-    """Set-based writes: one executemany per shape of update, one for the movements."""
-    stamp = _stamp(conn, at)
-    if plan.inserts:
-        conn.execute(items.insert(), plan.inserts)
-    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for values in plan.updates:
-        shapes.setdefault(tuple(values), []).append(values)
-    for batch in shapes.values():
-        stmt = (
-            items.update()
-            .where(items.c.id == sa.bindparam("b_id"), items.c.version == sa.bindparam("b_version"))
-            .values(version=items.c.version + 1, updated_at=stamp)
+        new = (
+            new_assigned,
+            new_on_hand,
+            new_incoming,
+            new_date,
+            new_state,
+            new_reason,
+            new_name,
+            thr_after,
+            new_category,
+            new_brand,
         )
-        result = conn.execute(stmt, batch)
-        if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(batch):
-            raise ledger.VersionConflict("import")  # someone wrote meanwhile: the runner retries
-    if plan.moves:
-        conn.execute(movements.insert().values(created_at=stamp), plan.moves)
+        changed = fresh or old != new
+        if (
+            changed
+            and not fresh
+            and new_date != date_raw
+            and (self.sql.utc(new_date) == self.sql.utc(date_raw))
+        ):  # the same instant stored another way: not a change
+            new_date = date_raw
+            new = (*new[:3], date_raw, *new[4:])
+            changed = old != new
+        if fresh:
+            self.inserts.append(
+                (
+                    self.store,
+                    sku,
+                    pid,
+                    vid,
+                    new_name,
+                    new_assigned,
+                    True,
+                    new_on_hand,
+                    new_incoming,
+                    new_date,
+                    new_state,
+                    new_reason,
+                    False,
+                    ov_write,
+                    new_category,
+                    new_brand,
+                    0,
+                    self.at_raw,
+                )
+            )
+            self.created += 1
+        elif changed:
+            values = (
+                new_assigned,
+                new_on_hand,
+                new_incoming,
+                new_date,
+                new_state,
+                new_reason,
+                new_name,
+                ov_write,
+                new_category,
+                new_brand,
+            )
+            self.updates.append((*self.pick(values), self.at_raw, row_id, version))
+        if changed:
+            if self.pushed is not None:
+                self.pushed[sku] = None
+            self.changes.append((sku, line_no, old, new, fresh))
 
 
-def _stamp(conn: sa.Connection, at: dt.datetime) -> sa.ColumnElement:
-    """``at`` as a statement constant, converted once (not once per row, as binds would be)."""
-    process = items.c.updated_at.type.bind_processor(conn.dialect)
-    if process is None:
-        return sa.literal(at, items.c.updated_at.type)
-    return sa.literal(process(at), sa.String())
+_NONE = object()
+"""No threshold override at all (the item follows the store default)."""
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 # ---------------------------------------------------------------------------------- export

@@ -1,0 +1,204 @@
+"""Set-based statements for CSV imports, run on the transaction's own DBAPI connection.
+
+An import reads and writes up to millions of rows; SQLAlchemy's per-row parameter and
+result processing would cost more than SQLite itself. These helpers issue plain SQL
+with the driver's placeholders (``?`` for sqlite3, ``%s`` for psycopg) on the DBAPI
+connection underneath the caller's :class:`sqlalchemy.engine.Connection`, so they
+commit or roll back with the rest of the caller's transaction. Values are converted
+with the column types' own processors, so rows are stored exactly as SQLAlchemy
+would store them (SQLite: ``YYYY-MM-DD HH:MM:SS.ffffff`` UTC strings, JSON as text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from backorder.storage.ledger import VersionConflict
+from backorder.storage.schema import items
+
+IN_CHUNK = 900
+"""SKUs per ``IN (...)`` list: below SQLite's historical 999-parameter limit."""
+
+LOAD_COLUMNS = (
+    "id",
+    "version",
+    "sku",
+    "product_id",
+    "variant_id",
+    "name",
+    "assigned",
+    "tracked",
+    "on_hand",
+    "incoming_qty",
+    "back_in_stock_date",
+    "state",
+    "disabled_reason",
+    "purchasing_disabled",
+    "overrides",
+    "category",
+    "brand",
+)
+"""What an import reads of each item, in this order (a plain tuple per item)."""
+
+_STAND_INS = {
+    "product_id": "NULL",
+    "variant_id": "NULL",
+    "name": "''",
+    "incoming_qty": "0",
+    "back_in_stock_date": "NULL",
+    "purchasing_disabled": "0",
+    "category": "NULL",
+    "brand": "NULL",
+}
+"""Columns an import may not need: read as these constants when it does not (see ``need``)."""
+
+ITEM_INSERT_COLUMNS = (
+    "store",
+    "sku",
+    "product_id",
+    "variant_id",
+    "name",
+    "assigned",
+    "tracked",
+    "on_hand",
+    "incoming_qty",
+    "back_in_stock_date",
+    "state",
+    "disabled_reason",
+    "purchasing_disabled",
+    "overrides",
+    "category",
+    "brand",
+    "version",
+    "updated_at",
+)
+MOVEMENT_COLUMNS = (
+    "store",
+    "sku",
+    "delta",
+    "on_hand_after",
+    "kind",
+    "source",
+    "idempotency_key",
+    "created_at",
+)
+EVENT_COLUMNS = ("store", "type", "sku", "reason", "data", "at")
+
+
+class Sql:
+    """The raw statements of one import on one connection."""
+
+    def __init__(
+        self, conn: sa.Connection, *, lock: bool = False, need: Sequence[str] = LOAD_COLUMNS
+    ) -> None:
+        self.conn = conn
+        self.columns = ", ".join(
+            c if c in need or c not in _STAND_INS else f"{_STAND_INS[c]} AS {c}"
+            for c in LOAD_COLUMNS
+        )
+        self.dialect = conn.dialect
+        self.sqlite = self.dialect.name == "sqlite"
+        self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
+        self.lock = lock and not self.sqlite
+        self.cursor = conn.connection.dbapi_connection.cursor()
+        date_type = items.c.back_in_stock_date.type.dialect_impl(self.dialect)
+        self.bind_date: Callable[[Any], Any] = date_type.bind_processor(self.dialect) or _same
+        self.load_date: Callable[[Any], Any] = (
+            date_type.result_processor(self.dialect, None) or _same
+        )
+        json_type = items.c.overrides.type.dialect_impl(self.dialect)
+        self.bind_json: Callable[[Any], Any] = json_type.bind_processor(self.dialect) or _same
+
+    def _marks(self, n: int) -> str:
+        return ", ".join([self.mark] * n)
+
+    def load(self, store: str, skus: Sequence[str]) -> dict[str, tuple]:
+        """Items by SKU (columns :data:`LOAD_COLUMNS`), read in ``IN`` lists of 900."""
+        found: dict[str, tuple] = {}
+        cols = self.columns
+        for i in range(0, len(skus), IN_CHUNK):
+            chunk = skus[i : i + IN_CHUNK]
+            sql = (
+                f"SELECT {cols} FROM items WHERE store = {self.mark} "
+                f"AND sku IN ({self._marks(len(chunk))})"
+            )
+            if self.lock:
+                sql += " FOR UPDATE"
+            self.cursor.execute(sql, (store, *chunk))
+            for row in self.cursor.fetchall():
+                found[row[2]] = row
+        return found
+
+    def unassigned_of_products(self, store: str, product_ids: Sequence[str]) -> list[tuple]:
+        """Unassigned items of some products (the siblings an assign import takes along)."""
+        out: list[tuple] = []
+        cols = self.columns
+        for i in range(0, len(product_ids), IN_CHUNK):
+            chunk = product_ids[i : i + IN_CHUNK]
+            sql = (
+                f"SELECT {cols} FROM items WHERE store = {self.mark} "
+                f"AND product_id IN ({self._marks(len(chunk))}) AND assigned = {self.mark} "
+                "ORDER BY id"
+            )
+            if self.lock:
+                sql += " FOR UPDATE"
+            self.cursor.execute(sql, (store, *chunk, False))
+            out += self.cursor.fetchall()
+        return out
+
+    def assigned_products(self, store: str) -> set[str]:
+        self.cursor.execute(
+            "SELECT COALESCE(product_id, sku) FROM items "
+            f"WHERE store = {self.mark} AND assigned = {self.mark}",
+            (store, True),
+        )
+        return {row[0] for row in self.cursor.fetchall()}
+
+    def update_items(self, columns: Sequence[str], rows: list[tuple]) -> None:
+        """``UPDATE items SET <columns>, version + 1, updated_at WHERE id AND version``.
+
+        Each row is ``(*values of columns, updated_at, id, version)``; a row whose version
+        moved meanwhile makes the whole import retry (:class:`VersionConflict`).
+        """
+        if not rows:
+            return
+        sets = ", ".join(f"{c} = {self.mark}" for c in (*columns, "updated_at"))
+        self.cursor.executemany(
+            f"UPDATE items SET {sets}, version = version + 1 "
+            f"WHERE id = {self.mark} AND version = {self.mark}",
+            rows,
+        )
+        if self.dialect.supports_sane_multi_rowcount and self.cursor.rowcount != len(rows):
+            raise VersionConflict("import")
+
+    def insert(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+        if rows:
+            self.cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({self._marks(len(columns))})",
+                rows,
+            )
+
+    def movement_exists(self, store: str, key: str) -> bool:
+        self.cursor.execute(
+            f"SELECT 1 FROM movements WHERE store = {self.mark} AND idempotency_key = {self.mark}",
+            (store, key),
+        )
+        return self.cursor.fetchone() is not None
+
+    def close(self) -> None:
+        self.cursor.close()
+
+    def utc(self, value: Any) -> dt.datetime | None:
+        """A stored datetime as an aware UTC datetime."""
+        if value is None:
+            return None
+        value = self.load_date(value) if isinstance(value, str) else value
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def _same(value: Any) -> Any:
+    return value
