@@ -56,7 +56,7 @@ from backorder.models import (
     ItemView,
 )
 from backorder.models import Mode as PolicyMode
-from backorder.rules.switching import _AUTOMATIC as AUTOMATIC_REASONS
+from backorder.rules.switching import AUTOMATIC_REASONS
 from backorder.storage import import_sql, ledger
 from backorder.storage.schema import import_runs, items
 
@@ -613,7 +613,7 @@ _TRACKED = (
     "disabled_reason",
     "name",
 )
-_AUTOMATIC = {reason.value for reason in AUTOMATIC_REASONS}
+_AUTOMATIC_VALUES = {reason.value for reason in AUTOMATIC_REASONS}
 _UPDATABLE = (
     "assigned",
     "on_hand",
@@ -997,7 +997,7 @@ class _Applier:
         if not (new_assigned and tracked) or mode_off:
             switch = state == "enabled"
         elif new_on_hand > self.settings.switch_condition:
-            switch = state == "enabled" or (state == "disabled" and reason in _AUTOMATIC)
+            switch = state == "enabled" or (state == "disabled" and reason in _AUTOMATIC_VALUES)
         else:
             switch = state == "idle" or (
                 state == "enabled" and threshold is not None and new_on_hand + threshold <= 0

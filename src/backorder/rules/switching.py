@@ -21,11 +21,14 @@ from backorder.rules.availability import effective_policy
 
 Transition = tuple[ItemState, list[DomainEvent]]
 
-_AUTOMATIC = {
-    DisableReason.THRESHOLD_USED_UP,
-    DisableReason.BACK_IN_STOCK_DATE,
-    DisableReason.STOCK_RECOVERED,
-}
+AUTOMATIC_REASONS = frozenset(
+    {
+        DisableReason.THRESHOLD_USED_UP,
+        DisableReason.BACK_IN_STOCK_DATE,
+        DisableReason.STOCK_RECOVERED,
+    }
+)
+"""Reasons an item was switched off by itself; it re-arms when stock recovers."""
 
 
 def _event(kind: EventType, item: ItemState, at: dt.datetime, **kw) -> DomainEvent:
@@ -62,7 +65,11 @@ def settle(item: ItemState, settings: StoreSettings, at: dt.datetime) -> Transit
             _event(EventType.BACKORDER_DISABLED, item, at, reason=DisableReason.STOCK_RECOVERED)
         )
         return item, events
-    elif item.state is BackorderState.DISABLED and above and item.disabled_reason in _AUTOMATIC:
+    elif (
+        item.state is BackorderState.DISABLED
+        and above
+        and item.disabled_reason in AUTOMATIC_REASONS
+    ):
         return item.model_copy(update={"state": BackorderState.IDLE, "disabled_reason": None}), []
     if (
         item.state is BackorderState.ENABLED
