@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -28,11 +28,13 @@ from backorder.models import StoreSettings
 from backorder.notify.settings import NotificationSettings
 from backorder.storefront import StorefrontSettings
 
+M = TypeVar("M", bound=BaseModel)
+
 DEFAULT_CONFIG = "backorder.toml"
 DEFAULT_DATABASE = "sqlite:///backorder.db"
 
 
-class ConfigError(Exception):
+class ConfigError(ValueError):
     """A config file that cannot be used; the message names the file and the field."""
 
 
@@ -52,6 +54,17 @@ class StoreConfig(BaseModel):
     """Document templates and their messages, see :mod:`backorder.documents.settings`."""
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     """Recipients, per-event switches and transport (file outbox or SMTP)."""
+
+    def connection_as(self, model: type[M]) -> M:
+        """The ``connection`` table validated as a plugin's model; an error names the field."""
+        try:
+            return model.model_validate(self.connection)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"]))
+            raise ConfigError(
+                f"store {self.name!r}: connection.{where}: {first['msg']}"
+            ) from None
 
     def secret(self, key: str) -> str | None:
         """``connection[key]``, or the environment variable ``connection[key + '_env']`` names."""

@@ -17,7 +17,7 @@ import threading
 from typing import Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from backorder.config import StoreConfig
 from backorder_bigcommerce.client import BigCommerceClient
@@ -38,22 +38,17 @@ class Connection(BaseModel):
     webhook_header: str = "X-Backorder-Secret"
     webhook_destination: str | None = None
     mode: Literal["app", "native"] = "app"
+    location_id: int = 1
 
     @property
     def level_basis(self) -> Literal["absolute", "platform_count"]:
         """App mode turns BigCommerce's tracking off, so its count never drops with our sales:
         only its changes (an IMS update) are ours to apply. Native mode counts for itself."""
         return "platform_count" if self.mode == "app" else "absolute"
-    location_id: int = 1
 
 
 def connection(store: StoreConfig) -> Connection:
-    try:
-        return Connection.model_validate(store.connection)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"]))
-        raise ValueError(f"store {store.name!r}: connection.{where}: {first['msg']}") from None
+    return store.connection_as(Connection)
 
 
 _transports: dict[str, tuple[httpx.BaseTransport, Clock | None]] = {}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from backorder.config import StoreConfig
 from backorder_lightspeed_ecom.models import DeliveryDate, Order, OrderProduct, Product, Variant
@@ -65,12 +65,7 @@ class Connection(BaseModel):
 
 
 def connection_of(store: StoreConfig) -> Connection:
-    try:
-        return Connection.model_validate(store.connection)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"]))
-        raise ValueError(f"store {store.name!r}: connection.{where}: {first['msg']}") from None
+    return store.connection_as(Connection)
 
 
 class LightspeedClient:
