@@ -301,5 +301,5 @@ def test_pushes_never_split_a_products_variants():
     assert [{sku.split("-")[0] for sku in chunk} for chunk in chunks] == [
         {"P0", "P1", "P2"}, {"P3"},
     ]
-    assert sum(_product_chunks(items, 7), []) == list(items)
+    assert [sku for chunk in _product_chunks(items, 7) for sku in chunk] == list(items)
     assert _product_chunks({"LONE": None}, 2) == [["LONE"]]

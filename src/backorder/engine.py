@@ -11,6 +11,7 @@ is skipped, so the same event applied twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
@@ -88,7 +89,10 @@ def _product_chunks(changed: dict[str, ItemState | None], products: int) -> list
     for sku, item in changed.items():  # a set-based change may know the SKU only
         by_product.setdefault((item and item.product_id) or sku, []).append(sku)
     groups = list(by_product.values())
-    return [sum(groups[i : i + products], []) for i in range(0, len(groups), products)]
+    return [
+        list(itertools.chain.from_iterable(groups[i : i + products]))
+        for i in range(0, len(groups), products)
+    ]
 
 
 def utcnow() -> dt.datetime:
@@ -592,25 +596,67 @@ class StoreService:
 
         The orders are decided in sequence, each seeing the stock the ones before it took;
         each is still all-or-nothing (a refused order is kept with no stock moved) and an
-        order id already placed returns its first answer. The batch commits whole: a lost
-        race retries it from the start, a crash leaves none of it. For bulk loads (one
-        commit instead of one per order); the write lock is held for the whole batch, so
-        keep batches to a few thousand orders while other writers are live.
+        order id already placed (before or earlier in the batch) returns its first answer.
+        Rows written are those of one ``place_order`` per order, except that an item's
+        ``version`` rises once per batch. The batch commits whole: a lost race retries it
+        from the start, a crash leaves none of it. Decisions are made in memory and written
+        with a few set-based statements (storage.bulk), so this is the fast path for bulk
+        loads; the write lock is held for the whole batch, so keep batches to some thousands
+        of orders while other writers are live.
         """
-        return self._run(
-            lambda conn, outcome: [self._book(conn, outcome, o, enforce) for o in orders], "order"
-        )
+        batch = list(orders)
+        return self._run(lambda conn, outcome: self._book_many(conn, outcome, batch, enforce),
+                         "order")
 
-    def _book(self, conn, outcome: Outcome, order: OrderIn, enforce: bool) -> OrderResult:
-        """One order inside the caller's transaction (cached statements: storage.bulk)."""
+    def _book_many(
+        self, conn, outcome: Outcome, orders: list[OrderIn], enforce: bool
+    ) -> list[OrderResult]:
         from backorder.storage import bulk
 
-        at = order.placed_at or self.clock()
-        if bulk.order_exists(conn, self.name, order.order_id):
-            previous = ledger.load_order(conn, self.name, order.order_id)
-            return previous.model_copy(update={"duplicate": True})
-        loaded = bulk.load_items(conn, self.name, {line.sku for line in order.lines})
-        current = {sku: entry.item for sku, entry in loaded.items()}
+        stored = bulk.existing_orders(conn, self.name, [o.order_id for o in orders])
+        loaded = bulk.load_many(conn, self.name, {line.sku for o in orders for line in o.lines})
+        items = {sku: entry.item for sku, entry in loaded.items()}
+        written_at: dict[str, dt.datetime] = {}
+        first: dict[str, OrderResult] = {}
+        results: list[OrderResult] = []
+        placed, moves = [], []
+        for order in orders:
+            if order.order_id in first or order.order_id in stored:
+                previous = first.get(order.order_id) or ledger.load_order(
+                    conn, self.name, order.order_id
+                )
+                results.append(previous.model_copy(update={"duplicate": True}))
+                continue
+            at = order.placed_at or self.clock()
+            result, names, current = self._decide(order, items, enforce)
+            first[order.order_id] = result
+            results.append(result)
+            placed.append((result, at, order.customer_email, names))
+            if not result.accepted:
+                continue
+            start = {sku: items[sku].on_hand for sku in current}
+            moves += self._order_moves(order, result, start, at, outcome)
+            for sku, item in current.items():
+                new = self._settle(item, outcome, at)
+                if new != items[sku]:
+                    items[sku], written_at[sku] = new, at
+        bulk.save_orders(conn, self.name, placed)
+        bulk.record_movements(conn, moves)
+        writes = [(loaded[sku], items[sku], at) for sku, at in written_at.items()]
+        bulk.write_items(conn, [w for w in writes if w[1] != w[0].item])
+        outcome.changed.update({entry.item.sku: new for entry, new, _ in writes})
+        return results
+
+    def _decide(
+        self, order: OrderIn, items: dict[str, ItemState], enforce: bool
+    ) -> tuple[OrderResult, dict[str, str], dict[str, ItemState]]:
+        """The rules for every line of one order against ``items`` (left as they are).
+
+        Returns the result, the line names to store, and the order's items (in SKU order)
+        as accepted lines leave them.
+        """
+        skus = sorted({line.sku for line in order.lines})
+        current = {sku: items[sku] for sku in skus if sku in items}
         decisions: list[LineDecision] = []
         for line_no, line in enumerate(order.lines, start=1):
             decision = rules.decide_line(
@@ -629,16 +675,15 @@ class StoreService:
         )
         names = {line.sku: line.name or getattr(current.get(line.sku), "name", "")
                  for line in order.lines}
-        # A refused order is kept too (with no stock moved), so a replay of it is a no-op.
-        bulk.save_order(
-            conn, self.name, result, placed_at=at, customer_email=order.customer_email,
-            names=names,
-        )
-        if errors:
-            return result
-        on_hand = {sku: entry.item.on_hand for sku, entry in loaded.items()}
+        return result, names, current
+
+    def _order_moves(
+        self, order: OrderIn, result: OrderResult, on_hand: dict[str, int], at, outcome: Outcome
+    ) -> list[dict[str, Any]]:
+        """The ledger rows of an accepted order (``on_hand``: before it), and its
+        ``order_backordered`` events."""
         moves = []
-        for decision in decisions:
+        for decision in result.lines:
             taken = decision.in_stock + decision.backordered
             on_hand[decision.sku] -= taken
             moves.append({
@@ -662,7 +707,29 @@ class StoreService:
                         },
                     )
                 )
-        bulk.record_movements(conn, moves)
+        return moves
+
+    def _book(self, conn, outcome: Outcome, order: OrderIn, enforce: bool) -> OrderResult:
+        """One order inside the caller's transaction (cached statements: storage.bulk)."""
+        from backorder.storage import bulk
+
+        at = order.placed_at or self.clock()
+        if bulk.order_exists(conn, self.name, order.order_id):
+            previous = ledger.load_order(conn, self.name, order.order_id)
+            return previous.model_copy(update={"duplicate": True})
+        loaded = bulk.load_items(conn, self.name, {line.sku for line in order.lines})
+        result, names, current = self._decide(
+            order, {sku: entry.item for sku, entry in loaded.items()}, enforce
+        )
+        # A refused order is kept too (with no stock moved), so a replay of it is a no-op.
+        bulk.save_order(
+            conn, self.name, result, placed_at=at, customer_email=order.customer_email,
+            names=names,
+        )
+        if not result.accepted:
+            return result
+        start = {sku: entry.item.on_hand for sku, entry in loaded.items()}
+        bulk.record_movements(conn, self._order_moves(order, result, start, at, outcome))
         for sku, item in current.items():
             new = self._settle(item, outcome, at)
             bulk.write_item(conn, loaded[sku], new, at)

@@ -212,6 +212,9 @@ class Simulator:
 
     def _dispatch(self, service, kind, at, extra, where) -> dict[str, Any]:
         skus = extra.get("skus") or ([extra["sku"]] if "sku" in extra else [])
+        if not isinstance(skus, list) or not all(isinstance(s, str) and s for s in skus):
+            field = "skus" if "skus" in extra else "sku"
+            raise ScenarioError(f"{self.source}: {where}.{field}: SKUs are non-empty strings")
         if kind == "order":
             extra.setdefault("order_id", f"sim-{where}")
             if "lines" not in extra and "sku" in extra:
@@ -250,11 +253,18 @@ class Simulator:
             raise ScenarioError(f"{self.source}: {where}: give sku or skus")
         if kind == "stock":
             key = str(extra.get("key") or f"sim:{where}")
+            field = "on_hand" if "on_hand" in extra else "delta"
+            try:
+                amount = int(extra[field]) if field in extra else 0
+            except (TypeError, ValueError, OverflowError):
+                raise ScenarioError(
+                    f"{self.source}: {where}.{field}: not a whole number: {extra[field]!r}"
+                ) from None
             for sku in skus:
                 if "on_hand" in extra:
-                    service.set_stock(sku, int(extra["on_hand"]), key=f"{key}:{sku}", at=at)
+                    service.set_stock(sku, amount, key=f"{key}:{sku}", at=at)
                 elif "delta" in extra:
-                    service.adjust_stock(sku, int(extra["delta"]), key=f"{key}:{sku}", at=at)
+                    service.adjust_stock(sku, amount, key=f"{key}:{sku}", at=at)
                 else:
                     raise ScenarioError(f"{self.source}: {where}: stock needs on_hand or delta")
             return {}

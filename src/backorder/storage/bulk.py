@@ -199,8 +199,16 @@ def receive_due(
     mark = conn.execute(sa.select(sa.func.coalesce(sa.func.max(movements.c.id), 0))).scalar_one()
     conn.execute(
         movements.insert().from_select(
-            ["store", "sku", "delta", "on_hand_after", "kind", "source", "idempotency_key",
-             "created_at"],
+            [
+                "store",
+                "sku",
+                "delta",
+                "on_hand_after",
+                "kind",
+                "source",
+                "idempotency_key",
+                "created_at",
+            ],
             sa.select(
                 items.c.store,
                 items.c.sku,
@@ -259,3 +267,91 @@ def receive_due(
         if state != BackorderState.DISABLED.value
     ]
 
+
+# -------------------------------------------------------------------- order batches
+CHUNK = 5_000
+"""Values per ``IN (...)`` list (far under SQLite's and PostgreSQL's parameter limits)."""
+
+_ORDERS_IN = sa.select(orders.c.order_id).where(
+    orders.c.store == _p("store"), orders.c.order_id.in_(_p("ids", expanding=True))
+)
+_INSERT_ORDERS = orders.insert().returning(orders.c.id, sort_by_parameter_order=True)
+
+
+def existing_orders(conn: sa.Connection, store: str, order_ids: Sequence[str]) -> set[str]:
+    ids, out = list(dict.fromkeys(order_ids)), set()
+    for i in range(0, len(ids), CHUNK):
+        out |= set(conn.execute(_ORDERS_IN, {"store": store, "ids": ids[i : i + CHUNK]}).scalars())
+    return out
+
+
+def load_many(conn: sa.Connection, store: str, skus: Iterable[str]) -> dict[str, Loaded]:
+    """:func:`load_items` for any number of SKUs (in chunks), still keyed in SKU order."""
+    wanted, out = sorted(set(skus)), {}
+    for i in range(0, len(wanted), CHUNK):
+        out |= load_items(conn, store, wanted[i : i + CHUNK])
+    return out
+
+
+def save_orders(
+    conn: sa.Connection,
+    store: str,
+    placed: Sequence[tuple[OrderResult, dt.datetime, str | None, dict[str, str]]],
+) -> None:
+    """Many ``(result, placed_at, customer_email, names)``: one insert for the orders (ids
+    returned in order), one for all their lines; the rows :func:`save_order` writes."""
+    if not placed:
+        return
+    pks = (
+        conn.execute(
+            _INSERT_ORDERS,
+            [
+                {
+                    "store": store,
+                    "order_id": r.order_id,
+                    "placed_at": at,
+                    "customer_email": email,
+                    "accepted": r.accepted,
+                    "errors": r.errors,
+                }
+                for r, at, email, _ in placed
+            ],
+        )
+        .scalars()
+        .all()
+    )
+    conn.execute(
+        _INSERT_LINES,
+        [
+            {"order_pk": pk, "name": names.get(line.sku, ""), **line.model_dump()}
+            for pk, (result, _, _, names) in zip(pks, placed, strict=True)
+            for line in result.lines
+        ],
+    )
+
+
+def write_items(
+    conn: sa.Connection, writes: Sequence[tuple[Loaded, ItemState, dt.datetime]]
+) -> None:
+    """Conditional writes of many items, one ``executemany`` per set of changed columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for loaded, new, at in writes:
+        changed = {
+            name: value
+            for name, value in new.model_dump(mode="python").items()
+            if value != getattr(loaded.item, name)
+        }
+        if not changed:
+            continue
+        params = {f"v_{name}": value for name, value in changed.items()}
+        params |= {
+            "w_id": loaded.row_id,
+            "w_version": loaded.version,
+            "w_new_version": loaded.version + 1,
+            "w_at": at,
+        }
+        groups.setdefault(tuple(sorted(changed)), []).append(params)
+    for columns, rows in groups.items():
+        result = conn.execute(_update_for(columns), rows)
+        if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+            raise VersionConflict(f"{len(rows)} items")

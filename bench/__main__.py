@@ -1,0 +1,242 @@
+"""Run every benchmark: ``.venv/bin/python -m bench [--quick] [--only NAME ...]``.
+
+Each figure is printed next to a floor measured in the same run (raw driver, same rows),
+with the ratio, the target and the peak memory (``ru_maxrss`` of the process that did
+the work: every step runs in its own process). Results go to ``bench/results.json``.
+The benchmarks of other areas (``bench/bench_*.py`` scripts such as documents) are run
+as they are and their output is passed through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CORE = ["orders", "tick", "import", "race"]
+STEP_TIMEOUT = 900
+QUICK_ARGS = {"bench_import": ["--rows", "100000"]}
+"""Scaled-down arguments of other areas' scripts under ``--quick``."""
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+    }
+    try:
+        import sqlalchemy as sa
+
+        from bench.bench_core import PG_URL
+
+        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            info["postgresql"] = conn.execute(sa.text("show server_version")).scalar_one()
+        engine.dispose()
+    except Exception as exc:  # no server: say so in the results
+        info["postgresql"] = f"unreachable ({type(exc).__name__})"
+    return info
+
+
+def step(bench: str, name: str, work: Path, quick: bool) -> dict:
+    """One step in its own process; returns its RESULT line (seconds, peak_rss_mb, ...)."""
+    cmd = [sys.executable, "-m", "bench.bench_core", bench, name, str(work)]
+    cmd += ["--quick"] if quick else []
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=STEP_TIMEOUT)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    raise RuntimeError(f"{bench} {name} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+
+
+def figure(label: str, ours: dict, floor: dict, target: float | None) -> dict:
+    ratio = ours["seconds"] / floor["seconds"]
+    met = "" if target is None else ("  meets target" if ratio <= target else "  MISSES target")
+    print(
+        f"  {label:<44} {ours['seconds']:8.2f} s vs floor {floor['seconds']:7.2f} s"
+        f"  = {ratio:5.2f}x (target {f'<= {target}x' if target else '-'})"
+        f"  peak {ours['peak_rss_mb']:.0f} MB vs {floor['peak_rss_mb']:.0f} MB{met}"
+    )
+    return {
+        "label": label,
+        "seconds": round(ours["seconds"], 3),
+        "floor_seconds": round(floor["seconds"], 3),
+        "ratio": round(ratio, 2),
+        "target": target,
+        "peak_rss_mb": ours["peak_rss_mb"],
+        "floor_peak_rss_mb": floor["peak_rss_mb"],
+    }
+
+
+def run_orders(work: Path, quick: bool) -> dict:
+    setup = step("orders", "prepare", work, quick)
+    print(f"orders: {setup['lines']:,} lines in {setup['orders']:,} orders, SQLite")
+    s = {
+        name: step("orders", name, work, quick)
+        for name in ("ours", "floor", "ours_batch", "floor_batch", "check")
+    }
+    print(
+        f"  all five tables identical (engine vs floor); "
+        f"{s['check']['backordered_fraction']:.0%} of lines backordered"
+    )
+    return {
+        **setup,
+        "backordered_fraction": s["check"]["backordered_fraction"],
+        "figures": [
+            figure("place_order, 1 transaction per order", s["ours"], s["floor"], 1.5),
+            figure("place_orders, 1 transaction for all", s["ours_batch"], s["floor_batch"], 1.5),
+        ],
+    }
+
+
+def run_tick(work: Path, quick: bool) -> dict:
+    setup = step("tick", "prepare", work, quick)
+    print(f"tick: {setup['items']:,} items, {setup['due_fraction']:.0%} due, SQLite")
+    s = {
+        name: step("tick", name, work, quick)
+        for name in ("ours", "floor", "same", "items", "check")
+    }
+    print(f"  {s['check']['received']:,} receipts; set-based, per-item and raw tables identical")
+    return {
+        **setup,
+        "received": s["check"]["received"],
+        "figures": [
+            figure("tick (set-based) vs one raw UPDATE", s["ours"], s["floor"], 2.0),
+            figure("tick (set-based) vs its statements raw", s["ours"], s["same"], None),
+            figure("tick per item (before) vs one raw UPDATE", s["items"], s["floor"], None),
+        ],
+    }
+
+
+def run_import(work: Path, quick: bool) -> dict:
+    from bench.bench_core import _import_ready
+
+    if reason := _import_ready():
+        print(f"import: skipped: {reason}")
+        return {"skipped": reason}
+    setup = step("import", "prepare", work, quick)
+    print(f"import: a {setup['rows']:,}-row CSV ({setup['bytes'] / 1e6:.0f} MB), assign mode")
+    s = {name: step("import", name, work, quick) for name in ("ours", "floor", "check")}
+    print("  items, movements and events identical (engine vs floor)")
+    return {
+        **setup,
+        "figures": [figure("import_csv vs csv + executemany", s["ours"], s["floor"], 1.5)],
+    }
+
+
+def run_race(work: Path, quick: bool) -> dict:
+    r = step("race", "run", work, quick)
+    if "skipped" in r:
+        print(f"race: skipped: {r['skipped']}")
+        return r
+    print(
+        f"race: 8 processes, 10 hot SKUs, PostgreSQL: {r['orders']:,} orders in "
+        f"{r['seconds']:.1f} s = {r['orders_per_s']} orders/s (process start-up included); "
+        f"oversold {r['oversold']} (must be 0), undersold {r['undersold']}, "
+        f"ledger == on hand: {r['books_agree']}; peak {r['workers_peak_rss_mb']:.0f} MB "
+        f"per worker"
+    )
+    return r
+
+
+def run_script(path: Path, quick: bool) -> dict:
+    env, args = dict(os.environ), []
+    if quick:  # each script's own way of scaling down
+        env.setdefault("BENCH_DOCUMENTS_ORDERS", "200")
+        args = QUICK_ARGS.get(path.stem, [])
+    print(f"{path.stem}: (its own script)")
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, str(path), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT,
+    )
+    out = (proc.stdout + proc.stderr).strip()
+    for line in out.splitlines()[-12:]:
+        print(f"  {line}")
+    return {
+        "exit_code": proc.returncode,
+        "seconds": round(time.perf_counter() - started, 1),
+        "output": out[-4000:],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a scaled-down run (about 1/10)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run only these (orders, tick, import, race, or a bench_*.py name)",
+    )
+    parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write")
+    args = parser.parse_args()
+    scripts = {}
+    for path in sorted(HERE.glob("bench_*.py")):
+        name = path.stem.removeprefix("bench_")
+        if path.stem != "bench_core":
+            scripts[f"{name}_script" if name in CORE else name] = path
+    names = list(dict.fromkeys(args.only or CORE + list(scripts)))
+    unknown = [n for n in names if n not in CORE and n not in scripts]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; choose from {CORE + list(scripts)}")
+    info = machine()
+    print(
+        f"machine: {info['nproc']} x {info['cpu']}; Python {info['python']}; "
+        f"SQLite {info['sqlite']}; PostgreSQL {info['postgresql']}"
+    )
+    results: dict = {"machine": info, "quick": args.quick, "benchmarks": {}}
+    failed = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="backorder-bench-") as tmp:
+        for name in names:
+            work = Path(tmp) / name
+            work.mkdir()
+            try:
+                if name in CORE:
+                    result = globals()[f"run_{name}"](work, args.quick)
+                else:
+                    result = run_script(scripts[name], args.quick)
+                    if result["exit_code"]:
+                        failed.append(name)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                print(f"{name}: FAILED: {exc}")
+                result, failed = {"error": str(exc)[-2000:]}, [*failed, name]
+            if result.get("oversold") or result.get("books_agree") is False:
+                failed.append(name)
+            results["benchmarks"][name] = result
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    print(
+        f"done in {results['seconds']:.0f} s; results in {args.json}"
+        + (f"; FAILED: {failed}" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
