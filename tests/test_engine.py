@@ -291,15 +291,15 @@ class TestPlatformCounts:
 
 
 def test_pushes_never_split_a_products_variants():
-    from backorder.engine import _product_chunks
     from backorder.models import ItemState
+    from backorder.outbox import product_chunks
 
     items = {f"P{p}-V{v}": ItemState(sku=f"P{p}-V{v}", product_id=str(p))
              for p in range(4) for v in range(3)}
-    chunks = _product_chunks(items, 3)  # 3 products a chunk, whatever their variant count
+    chunks = product_chunks(items, 3)  # 3 products a chunk, whatever their variant count
     assert [len(c) for c in chunks] == [9, 3]
     assert [{sku.split("-")[0] for sku in chunk} for chunk in chunks] == [
         {"P0", "P1", "P2"}, {"P3"},
     ]
-    assert [sku for chunk in _product_chunks(items, 7) for sku in chunk] == list(items)
-    assert _product_chunks({"LONE": None}, 2) == [["LONE"]]
+    assert [sku for chunk in product_chunks(items, 7) for sku in chunk] == list(items)
+    assert product_chunks({"LONE": None}, 2) == [["LONE"]]

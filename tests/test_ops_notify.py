@@ -66,7 +66,7 @@ def test_file_outbox_writes_enabled_events_and_the_unassign_csv(
             "SKU,Stock,Incoming Stock,Back in stock date,Action",
             "TENT,0,4,,track",
         ]
-    assert svc.backlog()["events_pending"] == 0
+    assert svc.outbox.backlog()["events_pending"] == 0
 
 
 def test_no_recipients_means_nothing_is_written(backorder_db, plugin_manager, tmp_path):
@@ -140,4 +140,4 @@ def test_smtp_down_leaves_events_pending(backorder_db, plugin_manager):
     )
     svc.assign(["TENT"])
     assert svc.item("TENT").assigned
-    assert svc.backlog()["events_pending"] == 1
+    assert svc.outbox.backlog()["events_pending"] == 1

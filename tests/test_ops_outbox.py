@@ -65,7 +65,7 @@ def test_pushes_are_delivered_right_after_the_commit(backorder_db, plugin_manage
     svc.set_stock("A", -1, key="count-1")
     assert platform.pushes[-2:] == [("assign", [("A", 2)]), ("stock", [("A", -1)])]
     assert all(row.done_at is not None for row in outbox_rows(backorder_db))
-    assert svc.backlog()["pushes_pending"] == 0
+    assert svc.outbox.backlog()["pushes_pending"] == 0
 
 
 def test_a_failed_push_is_kept_and_retried_with_backoff(
@@ -79,15 +79,15 @@ def test_a_failed_push_is_kept_and_retried_with_backoff(
     assert [reason for reason, _ in platform.pushes] == ["catalog"]
     row = outbox_rows(backorder_db)[-1]
     assert row.done_at is None and row.attempts == 1 and "platform unreachable" in row.outcome
-    assert svc.backlog() | {"events_pending": 0} == {
+    assert svc.outbox.backlog() | {"events_pending": 0} == {
         "pushes_pending": 1,
         "pushes_failing": 1,
         "webhooks_pending": 0,
         "events_pending": 0,
     }
-    assert svc.deliver_outbox(now=AT + dt.timedelta(seconds=5)) == (0, 0)  # backoff not over
+    assert svc.outbox.deliver(now=AT + dt.timedelta(seconds=5)) == (0, 0)  # backoff not over
     svc.set_stock("B", 7, key="b-count")  # other pushes still go meanwhile
-    assert svc.deliver_outbox(now=AT + dt.timedelta(seconds=11)) == (1, 0)
+    assert svc.outbox.deliver(now=AT + dt.timedelta(seconds=11)) == (1, 0)
     assert platform.pushes[-1] == ("assign", [("A", 2)])
     assert outbox_rows(backorder_db)[-1].done_at is not None
 
@@ -102,17 +102,17 @@ def test_deferred_pushes_wait_for_a_worker_and_send_current_state(
     svc.assign(["A", "B"])
     svc.set_stock("A", 5, key="a-5")
     assert platform.pushes == []
-    assert svc.deliver_outbox() == (2, 0)
+    assert svc.outbox.deliver() == (2, 0)
     # a late push sends the item as it is now, never a stale copy
     assert platform.pushes == [("assign", [("A", 5), ("B", 2)]), ("stock", [("A", 5)])]
-    assert svc.deliver_outbox() == (0, 0)
+    assert svc.outbox.deliver() == (0, 0)
 
 
 def test_without_a_plugin_manager_nothing_is_queued(backorder_db):
     svc = StoreService(backorder_db, StoreConfig(name="bare"), clock=lambda: AT)
     svc.upsert_catalog([ItemInput(sku="A", on_hand=2, assigned=False)])
     svc.assign(["A"])
-    assert outbox_rows(backorder_db) == [] and svc.deliver_outbox() == (0, 0)
+    assert outbox_rows(backorder_db) == [] and svc.outbox.deliver() == (0, 0)
 
 
 WORKER = textwrap.dedent(
@@ -139,7 +139,7 @@ WORKER = textwrap.dedent(
     svc = StoreService(Database(url), StoreConfig(name=store), pm=pm)
     idle = 0
     while idle < 3:
-        delivered, _ = svc.deliver_outbox(limit=3)
+        delivered, _ = svc.outbox.deliver(limit=3)
         idle = idle + 1 if not delivered else 0
     """
 )
@@ -174,5 +174,5 @@ def test_workers_in_several_processes_send_each_push_once_on_postgres(tmp_path, 
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
     pushed = log.read_text().split()
     assert sorted(pushed) == sorted(skus + skus)  # catalog load + stock: each exactly once
-    assert svc.backlog()["pushes_pending"] == 0
+    assert svc.outbox.backlog()["pushes_pending"] == 0
     db.dispose()

@@ -197,7 +197,7 @@ def status(obj: Context, as_json, show_all):
         counts[view.status.value] = counts.get(view.status.value, 0) + 1
     summary = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in sorted(counts.items()))
     click.echo(f"\n{len(views)} item(s){': ' + summary if summary else ''}")
-    backlog = {k: v for k, v in obj.service.backlog().items() if v}
+    backlog = {k: v for k, v in obj.service.outbox.backlog().items() if v}
     if backlog:
         pending = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in backlog.items())
         click.echo(f"pending: {pending}")

@@ -11,7 +11,6 @@ is skipped, so the same event applied twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
@@ -38,6 +37,7 @@ from backorder.models import (
     StockLevel,
     UTCDateTime,
 )
+from backorder.outbox import PushOutbox
 from backorder.storage import ledger
 from backorder.storage.db import Database
 
@@ -78,23 +78,6 @@ class ItemEdit(BaseModel):
     use_default: list[str] = []
 
 
-def _product_chunks(changed: dict[str, ItemState | None], products: int) -> list[list[str]]:
-    """SKUs in chunks of ``products`` whole products (all their variants together).
-
-    Platforms update products and variants in fixed-size batches (BigCommerce: 10
-    products, 50 variants); a product cut across two pushes, or a chunk whose product
-    count is not a multiple of the batch size, costs extra calls.
-    """
-    by_product: dict[str, list[str]] = {}
-    for sku, item in changed.items():  # a set-based change may know the SKU only
-        by_product.setdefault((item and item.product_id) or sku, []).append(sku)
-    groups = list(by_product.values())
-    return [
-        list(itertools.chain.from_iterable(groups[i : i + products]))
-        for i in range(0, len(groups), products)
-    ]
-
-
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -125,6 +108,11 @@ class StoreService:
         self.clock = clock
 
     @property
+    def outbox(self) -> PushOutbox:
+        """Platform pushes, written with each change and delivered after commit (issue 7)."""
+        return PushOutbox(self)
+
+    @property
     def incoming(self) -> IncomingStock:
         """Expected receipts, first-come-first-served release and per-line ETAs (issue 9)."""
         return IncomingStock(self)
@@ -138,7 +126,7 @@ class StoreService:
                 with self.db.transaction() as conn:
                     result = work(conn, outcome)
                     ledger.record_events(conn, self.name, outcome.events)
-                    outcome.push_ids = self._queue_pushes(conn, outcome, reason)
+                    outcome.push_ids = self.outbox.queue(conn, outcome, reason)
             except (ledger.VersionConflict, sa.exc.IntegrityError):
                 continue
             self._after_commit(outcome, reason)
@@ -149,12 +137,12 @@ class StoreService:
     """Deliver a change's platform pushes right after its commit; False leaves them to workers."""
 
     def _after_commit(self, outcome: Outcome, reason: str) -> None:
-        # Pushes were written to the outbox in the change's own transaction (_queue_pushes):
-        # a crash here loses nothing, a worker (deliver_outbox) sends what is left.
+        # Pushes were written to the outbox in the change's own transaction: a crash here
+        # loses nothing, a worker (outbox.deliver) sends what is left.
         if self.pm is None:
             return
         if getattr(outcome, "push_ids", None) and self.inline_pushes:
-            self.deliver_outbox(ids=outcome.push_ids)
+            self.outbox.deliver(ids=outcome.push_ids)
         if outcome.events:
             self.dispatch_events()
 
@@ -787,159 +775,3 @@ class StoreService:
             outcome.events += events
             self._write(conn, loaded, item, outcome, now)
         return list(outcome.events)
-
-    # ---------------------------------------------- platform push outbox (issue 7)
-    PUSH_CHUNK = 500
-    """Products per outbox row (a multiple of every platform's batch size)."""
-    LEASE = dt.timedelta(minutes=2)
-    """How long a claimed row stays with its worker; a worker that dies loses it after this."""
-
-    def _queue_pushes(self, conn: sa.Connection, outcome: Outcome, reason: str) -> list[int]:
-        """Write the pushes a change calls for into the outbox, inside the change's transaction."""
-        if not outcome.changed or self.pm is None:
-            return []
-        if not self.pm.hook.backorder_apply_items.get_hookimpls():
-            return []  # nobody to push to (e.g. the core platform alone)
-        from backorder.storage.schema import push_outbox
-
-        now = self.clock()
-        rows = [
-            {"store": self.name, "reason": reason, "skus": chunk}
-            | {"created_at": now, "available_at": now}
-            for chunk in _product_chunks(outcome.changed, self.PUSH_CHUNK)
-        ]
-        stmt = push_outbox.insert().returning(push_outbox.c.id, sort_by_parameter_order=True)
-        return list(conn.execute(stmt, rows).scalars())
-
-    def deliver_outbox(
-        self, *, ids: Sequence[int] | None = None, limit: int = 100, now: dt.datetime | None = None
-    ) -> tuple[int, int]:
-        """Send pending platform pushes through ``backorder_apply_items``.
-
-        Each push sends the items' state as it is now (a late push never sends stale
-        data). Rows are claimed with a lease, so workers in several processes never send
-        the same row at once; a failed push is retried later with backoff and the others
-        still go. Returns ``(delivered, failed)``.
-        """
-        import logging
-
-        from backorder.storage.schema import push_outbox
-
-        if self.pm is None:
-            return 0, 0
-        now = now or self.clock()
-        token = uuid.uuid4().hex
-        with self.db.transaction() as conn:
-            rows = self.claim_rows(conn, push_outbox, token, now=now, limit=limit, ids=ids)
-        delivered = failed = 0
-        for row in rows:
-            try:
-                views = self.views(row.skus)
-                if views:
-                    self.pm.hook.backorder_apply_items(
-                        store=self.store, items=views, reason=row.reason
-                    )
-            except Exception as exc:  # keep going: the row is retried after a backoff
-                logging.getLogger("backorder.outbox").warning(
-                    "store %s: push %s (%s) failed: %s", self.name, row.id, row.reason, exc
-                )
-                self.finish_row(push_outbox, row, token, error=exc)
-                failed += 1
-            else:
-                self.finish_row(push_outbox, row, token)
-                delivered += 1
-        return delivered, failed
-
-    def views(self, skus: Sequence[str]) -> list[ItemView]:
-        """Current views of some SKUs, in the order given (unknown SKUs left out)."""
-        with self.db.transaction() as conn:
-            loaded = ledger.load_items(conn, self.name, skus=list(skus))
-        return [rules.view(loaded[sku].item, self.settings) for sku in skus if sku in loaded]
-
-    def claim_rows(
-        self,
-        conn: sa.Connection,
-        table: sa.Table,
-        token: str,
-        *,
-        now: dt.datetime,
-        limit: int | None = 100,
-        ids: Sequence[int] | None = None,
-    ) -> list[sa.Row]:
-        """Take due rows of a work table (outbox, deliveries) for one worker, with a lease.
-
-        PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets concurrent workers pass each other;
-        SQLite: the write transaction (``BEGIN IMMEDIATE``) already serializes claimers.
-        With ``ids`` (delivery right after the commit that wrote them) only rows no
-        worker has touched yet are taken.
-        """
-        query = sa.select(table).where(table.c.store == self.name, table.c.done_at.is_(None))
-        if ids is not None:
-            query = query.where(table.c.id.in_(list(ids)), table.c.attempts == 0)
-        else:
-            query = query.where(table.c.available_at <= now)
-        query = query.order_by(table.c.id).limit(limit)
-        if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        rows = conn.execute(query).all()
-        if rows:
-            conn.execute(
-                table.update()
-                .where(table.c.id.in_([row.id for row in rows]))
-                .values(
-                    available_at=now + self.LEASE,
-                    attempts=table.c.attempts + 1,
-                    claimed_by=token,
-                )
-            )
-        return rows
-
-    def finish_row(
-        self,
-        table: sa.Table,
-        row: sa.Row,
-        token: str,
-        *,
-        error: Exception | None = None,
-        outcome: str | None = None,
-    ) -> None:
-        """Mark a claimed row done, or failed: retried after 10 s, 20 s, 40 s… up to an hour."""
-        now = self.clock()
-        if error is None:
-            values: dict[str, Any] = {"done_at": now, "outcome": outcome}
-        else:
-            delay = min(10 * 2 ** max(row.attempts, 0), 3600)
-            values = {
-                "available_at": now + dt.timedelta(seconds=delay),
-                "outcome": f"{type(error).__name__}: {error}"[:2000],
-            }
-        with self.db.transaction() as conn:
-            conn.execute(
-                table.update()
-                .where(table.c.id == row.id, table.c.claimed_by == token)
-                .values(claimed_by=None, **values)
-            )
-
-    def backlog(self) -> dict[str, int]:
-        """Work waiting for this store: pushes, failing pushes, webhook deliveries, events."""
-        from backorder.storage.schema import events, push_outbox, webhook_deliveries
-
-        def count(table, *where) -> int:
-            query = (
-                sa.select(sa.func.count())
-                .select_from(table)
-                .where(table.c.store == self.name, *where)
-            )
-            return int(conn.execute(query).scalar_one())
-
-        with self.db.transaction() as conn:
-            return {
-                "pushes_pending": count(push_outbox, push_outbox.c.done_at.is_(None)),
-                "pushes_failing": count(
-                    push_outbox, push_outbox.c.done_at.is_(None), push_outbox.c.outcome.is_not(None)
-                ),
-                "webhooks_pending": count(
-                    webhook_deliveries, webhook_deliveries.c.done_at.is_(None)
-                ),
-                "events_pending": count(events, events.c.dispatched_at.is_(None)),
-            }

@@ -30,7 +30,7 @@ def tick_store(service: StoreService, now: dt.datetime | None = None) -> TickRes
     """One store's timed rules and retries (and today's promised dates for backorders)."""
     events = service.tick(now)
     events += service.incoming.refresh(at=now)  # promised dates after stock moved
-    pushed, failed = service.deliver_outbox(now=now)
+    pushed, failed = service.outbox.deliver(now=now)
     return TickResult(service.name, events, pushed, failed, service.dispatch_events())
 
 

@@ -42,7 +42,7 @@ from backorder import scheduler
 from backorder.config import Config
 from backorder.engine import BackorderError, StoreService
 from backorder.models import StockLevel
-from backorder.storage import ledger
+from backorder.storage import ledger, work_queue
 from backorder.storage.db import Database
 from backorder.storage.schema import webhook_deliveries
 from backorder.webhooks import WebhookEvent, WebhookRejected
@@ -92,8 +92,8 @@ def apply_deliveries(
     """Apply due deliveries of one store; returns ``(applied, failed)``. Safe from many workers."""
     token = uuid.uuid4().hex
     with service.db.transaction() as conn:
-        rows = service.claim_rows(
-            conn, webhook_deliveries, token, now=now or service.clock(), limit=limit
+        rows = work_queue.claim(
+            conn, webhook_deliveries, service.name, token, now=now or service.clock(), limit=limit
         )
     applied = failed = 0
     for row in rows:
@@ -101,19 +101,24 @@ def apply_deliveries(
         try:
             outcome = apply_event(service, event)
         except BackorderError as exc:  # the rules refuse it: retrying cannot help
-            service.finish_row(webhook_deliveries, row, token, outcome=f"refused: {exc}")
+            _finish(service, row, token, outcome=f"refused: {exc}")
             applied += 1
         except Exception as exc:
             log.warning("store %s: delivery %s failed: %s", service.name, event.delivery_id, exc)
             if row.attempts + 1 >= MAX_ATTEMPTS:
-                service.finish_row(webhook_deliveries, row, token, outcome=f"gave up: {exc}")
+                _finish(service, row, token, outcome=f"gave up: {exc}")
             else:
-                service.finish_row(webhook_deliveries, row, token, error=exc)
+                _finish(service, row, token, error=exc)
             failed += 1
         else:
-            service.finish_row(webhook_deliveries, row, token, outcome=outcome)
+            _finish(service, row, token, outcome=outcome)
             applied += 1
     return applied, failed
+
+
+def _finish(service: StoreService, row, token: str, **result) -> None:
+    with service.db.transaction() as conn:
+        work_queue.finish(conn, webhook_deliveries, row, token, now=service.clock(), **result)
 
 
 def apply_event(service: StoreService, event: WebhookEvent) -> str:
@@ -191,7 +196,7 @@ class Worker:
         report: dict[str, dict[str, int]] = {}
         for name, service in self.services.items():
             applied, failed = apply_deliveries(service, now=now)
-            pushed, push_failed = service.deliver_outbox(now=now)
+            pushed, push_failed = service.outbox.deliver(now=now)
             ticked = len(service.tick(now)) if ticking else 0
             notified = service.dispatch_events()
             report[name] = {
@@ -287,7 +292,7 @@ def _apply_quietly(service: StoreService) -> Any:
     """Apply right after the response; anything left is the worker loop's to retry."""
     try:
         apply_deliveries(service)
-        service.deliver_outbox()
+        service.outbox.deliver()
     except Exception:
         log.exception("store %s: applying deliveries failed; the worker retries", service.name)
 

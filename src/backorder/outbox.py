@@ -1,0 +1,133 @@
+"""The platform push outbox: our decisions reach the platform even across a crash.
+
+A change writes the pushes it calls for (which SKUs, why) in its own transaction; after
+commit they are delivered through ``backorder_apply_items``, and whatever could not be
+delivered is retried by a worker (``backorder tick``, the loop in ``backorder serve``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from backorder import rules
+from backorder.models import ItemState, ItemView
+from backorder.storage import ledger, work_queue
+from backorder.storage.schema import events, push_outbox, webhook_deliveries
+
+if TYPE_CHECKING:
+    from backorder.engine import Outcome, StoreService
+
+log = logging.getLogger("backorder.outbox")
+
+PUSH_CHUNK = 500
+"""Products per outbox row (a multiple of every platform's batch size)."""
+
+
+def product_chunks(changed: dict[str, ItemState | None], products: int) -> list[list[str]]:
+    """SKUs in chunks of ``products`` whole products (all their variants together).
+
+    Platforms update products and variants in fixed-size batches (BigCommerce: 10
+    products, 50 variants); a product cut across two pushes, or a chunk whose product
+    count is not a multiple of the batch size, costs extra calls.
+    """
+    by_product: dict[str, list[str]] = {}
+    for sku, item in changed.items():  # a set-based change may know the SKU only
+        by_product.setdefault((item and item.product_id) or sku, []).append(sku)
+    groups = list(by_product.values())
+    return [
+        list(itertools.chain.from_iterable(groups[i : i + products]))
+        for i in range(0, len(groups), products)
+    ]
+
+
+class PushOutbox:
+    def __init__(self, service: StoreService) -> None:
+        self.service = service
+
+    def queue(self, conn: sa.Connection, outcome: Outcome, reason: str) -> list[int]:
+        """Write the pushes a change calls for, inside the change's transaction."""
+        pm = self.service.pm
+        if not outcome.changed or pm is None:
+            return []
+        if not pm.hook.backorder_apply_items.get_hookimpls():
+            return []  # nobody to push to (e.g. the core platform alone)
+        now = self.service.clock()
+        rows = [
+            {"store": self.service.name, "reason": reason, "skus": chunk}
+            | {"created_at": now, "available_at": now}
+            for chunk in product_chunks(outcome.changed, PUSH_CHUNK)
+        ]
+        stmt = push_outbox.insert().returning(push_outbox.c.id, sort_by_parameter_order=True)
+        return list(conn.execute(stmt, rows).scalars())
+
+    def deliver(
+        self, *, ids: Sequence[int] | None = None, limit: int = 100, now: dt.datetime | None = None
+    ) -> tuple[int, int]:
+        """Send pending pushes through ``backorder_apply_items``; ``(delivered, failed)``.
+
+        Each push sends the items' state as it is now (a late push never sends stale
+        data). Rows are claimed with a lease, so workers in several processes never send
+        the same row at once; a failed push is retried later with backoff and the others
+        still go.
+        """
+        svc = self.service
+        if svc.pm is None:
+            return 0, 0
+        now = now or svc.clock()
+        token = uuid.uuid4().hex
+        with svc.db.transaction() as conn:
+            rows = work_queue.claim(
+                conn, push_outbox, svc.name, token, now=now, limit=limit, ids=ids
+            )
+        delivered = failed = 0
+        for row in rows:
+            error: Exception | None = None
+            try:
+                views = self.views(row.skus)
+                if views:
+                    svc.pm.hook.backorder_apply_items(
+                        store=svc.store, items=views, reason=row.reason
+                    )
+            except Exception as exc:  # keep going: the row is retried after a backoff
+                log.warning("store %s: push %s (%s) failed: %s", svc.name, row.id, row.reason, exc)
+                error = exc
+            with svc.db.transaction() as conn:
+                work_queue.finish(conn, push_outbox, row, token, now=svc.clock(), error=error)
+            failed += error is not None
+            delivered += error is None
+        return delivered, failed
+
+    def views(self, skus: Sequence[str]) -> list[ItemView]:
+        """Current views of some SKUs, in the order given (unknown SKUs left out)."""
+        svc = self.service
+        with svc.db.read() as conn:
+            loaded = ledger.load_items(conn, svc.name, skus=list(skus))
+        return [rules.view(loaded[sku].item, svc.settings) for sku in skus if sku in loaded]
+
+    def backlog(self) -> dict[str, int]:
+        """Work waiting for this store: pushes, failing pushes, webhook deliveries, events."""
+        name = self.service.name
+
+        def count(table, *where) -> int:
+            query = (
+                sa.select(sa.func.count()).select_from(table).where(table.c.store == name, *where)
+            )
+            return int(conn.execute(query).scalar_one())
+
+        pending = push_outbox.c.done_at.is_(None)
+        with self.service.db.read() as conn:
+            return {
+                "pushes_pending": count(push_outbox, pending),
+                "pushes_failing": count(push_outbox, pending, push_outbox.c.outcome.is_not(None)),
+                "webhooks_pending": count(
+                    webhook_deliveries, webhook_deliveries.c.done_at.is_(None)
+                ),
+                "events_pending": count(events, events.c.dispatched_at.is_(None)),
+            }
