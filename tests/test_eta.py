@@ -228,3 +228,25 @@ def test_the_report_shows_each_lines_promise(store_service):
                                     lines=[LineRequest(sku="BIKE", qty=2)]))
     expected = {r.order_id: r.expected for r in backorder_report(service)}
     assert expected == {"A": "2026-11-11", "B": "no date yet"}
+
+
+@given(st.permutations([("PO-1", 3, 10), ("PO-2", 2, 20), ("PO-3", 4, 5)]))
+def test_receipts_recorded_in_any_order_give_the_same_promises(tmp_path_factory, arrival):
+    from backorder.config import StoreConfig
+    from backorder.engine import StoreService
+    from backorder.storage.db import Database
+
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('perm')}/p.db")
+    service = StoreService(db, StoreConfig(name="perm"), clock=lambda: T0)
+    service.upsert_catalog([ItemInput(sku="BIKE", on_hand=0)], at=T0)
+    for order_id, qty, day in (("A", 2, 1), ("B", 4, 2), ("C", 3, 3)):
+        service.place_order(OrderIn(order_id=order_id, placed_at=T0 + day * DAY,
+                                    lines=[LineRequest(sku="BIKE", qty=qty)]))
+    for ref, qty, day in arrival:
+        service.incoming.expect("BIKE", ref, qty, T0 + day * DAY)
+    allocation = service.incoming.allocation("BIKE")
+    assert [(x.order_id, x.eta) for x in allocation.lines] == [
+        ("A", T0 + 5 * DAY), ("B", T0 + 10 * DAY), ("C", T0 + 20 * DAY),
+    ]
+    assert allocation.promised == {"PO-3": 4, "PO-1": 3, "PO-2": 2}
+    db.dispose()
