@@ -108,6 +108,18 @@ events = sa.Table(
 items.append_column(sa.Column("category", sa.String(255)))
 items.append_column(sa.Column("brand", sa.String(255)))
 
+def _work_columns() -> list:
+    """The columns of a table workers take rows from (see storage.work_queue)."""
+    return [
+        sa.Column("available_at", UTCDateTime, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("claimed_by", sa.String(64)),
+        sa.Column("done_at", UTCDateTime),
+        sa.Column("outcome", sa.Text),
+        sa.Index(None, "store", "done_at", "available_at"),
+    ]
+
+
 webhook_deliveries = sa.Table(
     "webhook_deliveries",
     metadata,
@@ -117,13 +129,8 @@ webhook_deliveries = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
-    sa.Column("available_at", UTCDateTime, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("claimed_by", sa.String(64)),
-    sa.Column("done_at", UTCDateTime),
-    sa.Column("outcome", sa.Text),
+    *_work_columns(),
     sa.UniqueConstraint("store", "delivery_id"),
-    sa.Index(None, "store", "done_at", "available_at"),
 )
 """Webhook deliveries as received: the dedupe key, then applied by a worker."""
 
@@ -135,12 +142,7 @@ push_outbox = sa.Table(
     sa.Column("reason", sa.String(64), nullable=False),
     sa.Column("skus", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("available_at", UTCDateTime, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("claimed_by", sa.String(64)),
-    sa.Column("done_at", UTCDateTime),
-    sa.Column("outcome", sa.Text),
-    sa.Index(None, "store", "done_at", "available_at"),
+    *_work_columns(),
 )
 """Platform pushes (backorder_apply_items) written with the change they report."""
 
