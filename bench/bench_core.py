@@ -562,16 +562,17 @@ def tick_same(work: Path, size: dict) -> float:
     started = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     picked = conn.execute(
-        f"SELECT sku, incoming_qty, state FROM items WHERE {_DUE} AND NOT {_BOOKED}) ORDER BY sku",
+        f"SELECT id, sku, incoming_qty, state FROM items WHERE {_DUE} AND NOT {_BOOKED}) "
+        "ORDER BY sku",
         (STORE, now, STORE),
     ).fetchall()
-    mark = conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]
+    ids = json.dumps([row_id for row_id, _, _, _ in picked])
+    chosen = "items.id IN (SELECT value FROM json_each(?))"
     conn.execute(
         "INSERT INTO movements (store, sku, delta, on_hand_after, kind, source, idempotency_key, "
         f"created_at) SELECT store, sku, incoming_qty, on_hand + incoming_qty, 'receipt', "
-        f"'back-in-stock date ' || {_ISO}, {_KEY}, ? FROM items WHERE {_DUE} AND NOT {_BOOKED}) "
-        "ORDER BY sku",
-        (now, STORE, now, STORE),
+        f"'back-in-stock date ' || {_ISO}, {_KEY}, ? FROM items WHERE {chosen} ORDER BY sku",
+        (now, ids),
     )
     reason = (
         "CASE WHEN items.state = 'disabled' THEN items.disabled_reason "
@@ -586,8 +587,8 @@ def tick_same(work: Path, size: dict) -> float:
         "UPDATE items SET on_hand = on_hand + incoming_qty, incoming_qty = 0, "
         f"back_in_stock_date = NULL, state = CASE WHEN {rearm} THEN 'idle' ELSE 'disabled' END, "
         f"disabled_reason = CASE WHEN {rearm} THEN NULL ELSE {reason} END, "
-        f"version = version + 1, updated_at = ? WHERE {_DUE} AND {_BOOKED} AND movements.id > ?)",
-        (now, STORE, now, STORE, mark),
+        f"version = version + 1, updated_at = ? WHERE {chosen}",
+        (now, ids),
     )
     conn.executemany(
         "INSERT INTO events (store, type, sku, reason, data, at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -600,7 +601,7 @@ def tick_same(work: Path, size: dict) -> float:
                 json.dumps({"received": incoming}),
                 now,
             )
-            for sku, incoming, state in picked
+            for _, sku, incoming, state in picked
             if state != "disabled"
         ],
     )

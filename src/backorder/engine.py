@@ -38,7 +38,7 @@ from backorder.models import (
     UTCDateTime,
 )
 from backorder.outbox import PushOutbox
-from backorder.storage import ledger
+from backorder.storage import ledger, raw
 from backorder.storage.db import Database
 
 MAX_RETRIES = 50
@@ -125,7 +125,7 @@ class StoreService:
             try:
                 with self.db.transaction() as conn:
                     result = work(conn, outcome)
-                    ledger.record_events(conn, self.name, outcome.events)
+                    raw.record_events(conn, self.name, outcome.events)
                     outcome.push_ids = self.outbox.queue(conn, outcome, reason)
             except (ledger.VersionConflict, sa.exc.IntegrityError):
                 continue
@@ -658,8 +658,9 @@ class StoreService:
                 taken = decision.in_stock + decision.backordered
                 current[line.sku] = item.model_copy(update={"on_hand": item.on_hand - taken})
         errors = [f"line {d.line_no} ({d.sku}): {d.error}" for d in decisions if not d.accepted]
-        result = OrderResult(
-            order_id=order.order_id, accepted=not errors, lines=decisions, errors=errors
+        result = OrderResult.model_construct(  # the lines are the rules' validated decisions
+            order_id=order.order_id, accepted=not errors, lines=decisions, errors=errors,
+            duplicate=False,
         )
         names = {line.sku: line.name or getattr(current.get(line.sku), "name", "")
                  for line in order.lines}
@@ -667,28 +668,28 @@ class StoreService:
 
     def _order_moves(
         self, order: OrderIn, result: OrderResult, on_hand: dict[str, int], at, outcome: Outcome
-    ) -> list[dict[str, Any]]:
-        """The ledger rows of an accepted order (``on_hand``: before it), and its
-        ``order_backordered`` events."""
+    ) -> list[tuple]:
+        """The ledger rows (``bulk.MOVEMENT_COLUMNS``) of an accepted order (``on_hand``:
+        before it), and its ``order_backordered`` events."""
         moves = []
+        store, order_id = self.name, order.order_id
         for decision in result.lines:
             taken = decision.in_stock + decision.backordered
             on_hand[decision.sku] -= taken
-            moves.append({
-                "store": self.name, "sku": decision.sku, "delta": -taken,
-                "on_hand_after": on_hand[decision.sku], "kind": "order",
-                "source": f"order {order.order_id} line {decision.line_no}",
-                "idempotency_key": f"order:{order.order_id}:{decision.line_no}",
-                "created_at": at,
-            })
+            moves.append((
+                store, decision.sku, -taken, on_hand[decision.sku], "order",
+                f"order {order_id} line {decision.line_no}",
+                f"order:{order_id}:{decision.line_no}", at,
+            ))
             if decision.backordered:
                 outcome.events.append(
-                    DomainEvent(
+                    DomainEvent.model_construct(  # built from the validated decision
                         type=EventType.ORDER_BACKORDERED,
                         sku=decision.sku,
                         at=at,
+                        reason=None,
                         data={
-                            "order_id": order.order_id,
+                            "order_id": order_id,
                             "line_no": decision.line_no,
                             "requested": decision.requested,
                             "backordered": decision.backordered,

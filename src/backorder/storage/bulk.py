@@ -16,10 +16,12 @@ item by item (tested against that path on random data).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from functools import lru_cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from backorder.models import (
     BackorderState,
@@ -30,33 +32,82 @@ from backorder.models import (
     OrderResult,
     StoreSettings,
 )
-from backorder.storage.ledger import Loaded, VersionConflict, _row_to_loaded
-from backorder.storage.schema import items, movements, order_lines, orders
+from backorder.storage import raw
+from backorder.storage.ledger import Loaded, VersionConflict
+from backorder.storage.schema import items, movements
 
-_p = sa.bindparam
+MOVEMENT_COLUMNS = (
+    "store",
+    "sku",
+    "delta",
+    "on_hand_after",
+    "kind",
+    "source",
+    "idempotency_key",
+    "created_at",
+)
+ORDER_COLUMNS = ("store", "order_id", "placed_at", "customer_email", "accepted", "errors")
+LINE_COLUMNS = (
+    "order_pk",
+    "name",
+    "line_no",
+    "sku",
+    "requested",
+    "in_stock",
+    "backordered",
+    "accepted",
+    "error",
+    "message",
+)
 
-_ORDER_EXISTS = sa.select(orders.c.id).where(
-    orders.c.store == _p("store"), orders.c.order_id == _p("order_id")
-)
-_ITEMS_BY_SKU = (
-    sa.select(items)
-    .where(items.c.store == _p("store"), items.c.sku.in_(_p("skus", expanding=True)))
-    .order_by(items.c.sku)
-)
-_INSERT_ORDER = orders.insert().returning(orders.c.id)
-_INSERT_LINES = order_lines.insert()
-_INSERT_MOVEMENTS = movements.insert()
-_UPDATES: dict[tuple[str, ...], sa.Update] = {}
+
+@lru_cache(maxsize=4096)
+def _order_exists_sql(dialect: sa.Dialect) -> str:
+    m = raw.mark(dialect)
+    return f"SELECT id FROM orders WHERE store = {m} AND order_id = {m}"
 
 
 def order_exists(conn: sa.Connection, store: str, order_id: str) -> bool:
-    return conn.execute(_ORDER_EXISTS, {"store": store, "order_id": order_id}).first() is not None
+    cur = raw.cursor(conn)
+    raw.run(conn, cur, _order_exists_sql(conn.dialect), (store, order_id))
+    found = cur.fetchone() is not None
+    cur.close()
+    return found
 
 
 def load_items(conn: sa.Connection, store: str, skus: Iterable[str]) -> dict[str, Loaded]:
     """Items of a store by SKU, like ``ledger.load_items(conn, store, skus=...)``."""
-    rows = conn.execute(_ITEMS_BY_SKU, {"store": store, "skus": list(skus)})
-    return {row.sku: _row_to_loaded(row) for row in rows}
+    skus = list(skus)
+    if not skus:
+        return {}
+    dialect = conn.dialect
+    read = raw.item_reader(dialect)
+    cur = raw.cursor(conn)
+    raw.run(conn, cur, raw.items_by_sku_sql(dialect, len(skus)), (store, *skus))
+    out = {}
+    for row in cur.fetchall():
+        row_id, version, item = read(row)
+        out[item.sku] = Loaded(row_id, version, item)
+    cur.close()
+    return out
+
+
+def _line_rows(order_pk: int, result: OrderResult, names: dict[str, str]) -> list[tuple]:
+    return [
+        (
+            order_pk,
+            names.get(line.sku, ""),
+            line.line_no,
+            line.sku,
+            line.requested,
+            line.in_stock,
+            line.backordered,
+            line.accepted,
+            line.error,
+            line.message,
+        )
+        for line in result.lines
+    ]
 
 
 def save_order(
@@ -69,66 +120,37 @@ def save_order(
     names: dict[str, str],
 ) -> None:
     """The order and its lines' decisions, as :func:`ledger.save_order` writes them."""
-    order_pk = conn.execute(
-        _INSERT_ORDER,
-        {
-            "store": store,
-            "order_id": result.order_id,
-            "placed_at": placed_at,
-            "customer_email": customer_email,
-            "accepted": result.accepted,
-            "errors": result.errors,
-        },
-    ).scalar_one()
-    conn.execute(
-        _INSERT_LINES,
-        [
-            {"order_pk": order_pk, "name": names.get(line.sku, ""), **line.model_dump()}
-            for line in result.lines
-        ],
+    dialect = conn.dialect
+    cur = raw.cursor(conn)
+    row = (store, result.order_id, placed_at, customer_email, result.accepted, result.errors)
+    raw.run(
+        conn,
+        cur,
+        raw.insert_sql(dialect, "orders", ORDER_COLUMNS) + " RETURNING id",
+        raw.bind_rows(dialect, "orders", ORDER_COLUMNS, [row])[0],
     )
+    order_pk = cur.fetchone()[0]
+    cur.close()
+    raw.insert(conn, "order_lines", LINE_COLUMNS, _line_rows(order_pk, result, names))
 
 
-def record_movements(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Ledger rows (``store, sku, delta, on_hand_after, kind, source, idempotency_key,
-    created_at``) in one ``executemany``."""
-    if rows:
-        conn.execute(_INSERT_MOVEMENTS, list(rows))
-
-
-def _update_for(columns: tuple[str, ...]) -> sa.Update:
-    stmt = _UPDATES.get(columns)
-    if stmt is None:
-        stmt = (
-            items.update()
-            .where(items.c.id == _p("w_id"), items.c.version == _p("w_version"))
-            .values(
-                version=_p("w_new_version"),
-                updated_at=_p("w_at", type_=items.c.updated_at.type),
-                **{name: _p(f"v_{name}", type_=items.c[name].type) for name in columns},
-            )
-        )
-        _UPDATES[columns] = stmt
-    return stmt
+def record_movements(conn: sa.Connection, rows: Sequence[tuple]) -> None:
+    """Ledger rows (:data:`MOVEMENT_COLUMNS`) in one ``executemany``."""
+    raw.insert(conn, "movements", MOVEMENT_COLUMNS, rows)
 
 
 def write_item(conn: sa.Connection, loaded: Loaded, new: ItemState, at: dt.datetime) -> None:
-    """:func:`ledger.write_item` (conditional on the version read) with a cached statement."""
-    changed = {
-        name: value
-        for name, value in new.model_dump(mode="python").items()
-        if value != getattr(loaded.item, name)
-    }
+    """:func:`ledger.write_item` (conditional on the version read) as one raw statement."""
+    changed = raw.changed_fields(loaded.item, new)
     if not changed:
         return
-    params = {f"v_{name}": value for name, value in changed.items()}
-    params |= {
-        "w_id": loaded.row_id,
-        "w_version": loaded.version,
-        "w_new_version": loaded.version + 1,
-        "w_at": at,
-    }
-    if conn.execute(_update_for(tuple(sorted(changed))), params).rowcount != 1:
+    dialect = conn.dialect
+    columns, params = raw.update_item_params(dialect, changed, loaded.row_id, loaded.version, at)
+    cur = raw.cursor(conn)
+    raw.run(conn, cur, raw.update_item_sql(dialect, columns), params)
+    count = cur.rowcount
+    cur.close()
+    if count != 1:
         raise VersionConflict(new.sku)
 
 
@@ -161,18 +183,28 @@ def iso_utc(conn: sa.Connection, column: sa.ColumnElement) -> sa.ColumnElement:
     )
 
 
+def _picked(conn: sa.Connection, ids: list[int]) -> sa.ColumnElement:
+    """``items.id`` among ``ids`` (any number) as one bound parameter."""
+    if conn.dialect.name == "sqlite":
+        each = sa.func.json_each(sa.bindparam("ids", json.dumps(ids))).table_valued("value")
+        return items.c.id.in_(sa.select(each.c.value))
+    return items.c.id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.Integer)))
+
+
 def receive_due(
     conn: sa.Connection, store: str, settings: StoreSettings, now: dt.datetime
 ) -> tuple[list[str], list[DomainEvent]]:
     """Receive the incoming stock of every assigned item whose back-in-stock date has come.
 
-    Three statements whatever the number of items: the ledger rows (``INSERT … SELECT``,
-    key ``receipt:{sku}:{date}``), then the items (``UPDATE … WHERE``: on hand += incoming,
-    incoming and date cleared, backorder disabled for ``back_in_stock_date`` or re-armed
-    when stock is back above the switch condition, version + 1). An item whose receipt key
-    is already in the ledger is left alone, as on the per-item path. Python only builds the
-    ``backorder_disabled`` events. Returns ``(SKUs received, events)``; the caller records
-    the events with the others.
+    Three statements whatever the number of items: the due items whose receipt key
+    (``receipt:{sku}:{date}``) is not yet in the ledger are picked (an item already booked
+    is left alone, as on the per-item path); then, for the picked rows only, the ledger rows
+    (``INSERT … SELECT``) and the items (``UPDATE … WHERE``: on hand += incoming, incoming
+    and date cleared, backorder disabled for ``back_in_stock_date`` or re-armed when stock
+    is back above the switch condition, version + 1). The picked rows cannot change in
+    between: SQLite's ``BEGIN IMMEDIATE`` holds the write lock, PostgreSQL's pick locks
+    them ``FOR UPDATE``. Python only builds the ``backorder_disabled`` events. Returns
+    ``(SKUs received, events)``; the caller records the events with the others.
     """
     iso = iso_utc(conn, items.c.back_in_stock_date)
     key = sa.literal("receipt:") + items.c.sku + ":" + iso
@@ -187,7 +219,7 @@ def receive_due(
         items.c.back_in_stock_date <= now,
     )
     pick = (
-        sa.select(items.c.sku, items.c.incoming_qty, items.c.state)
+        sa.select(items.c.id, items.c.sku, items.c.incoming_qty, items.c.state)
         .where(due, ~booked)
         .order_by(items.c.sku)
     )
@@ -196,19 +228,10 @@ def receive_due(
     picked = conn.execute(pick).all()
     if not picked:
         return [], []
-    mark = conn.execute(sa.select(sa.func.coalesce(sa.func.max(movements.c.id), 0))).scalar_one()
+    chosen = _picked(conn, [row_id for row_id, _, _, _ in picked])
     conn.execute(
         movements.insert().from_select(
-            [
-                "store",
-                "sku",
-                "delta",
-                "on_hand_after",
-                "kind",
-                "source",
-                "idempotency_key",
-                "created_at",
-            ],
+            list(MOVEMENT_COLUMNS),
             sa.select(
                 items.c.store,
                 items.c.sku,
@@ -219,16 +242,9 @@ def receive_due(
                 key,
                 sa.literal(now, items.c.updated_at.type),
             )
-            .where(due, ~booked)
+            .where(chosen)
             .order_by(items.c.sku),
         )
-    )
-    just_booked = (
-        sa.select(movements.c.id)
-        .where(
-            movements.c.store == store, movements.c.idempotency_key == key, movements.c.id > mark
-        )
-        .exists()
     )
     reason = sa.case(
         (items.c.state == BackorderState.DISABLED.value, items.c.disabled_reason),
@@ -243,7 +259,7 @@ def receive_due(
     )
     conn.execute(
         items.update()
-        .where(due, just_booked)
+        .where(chosen)
         .values(
             on_hand=items.c.on_hand + items.c.incoming_qty,
             incoming_qty=0,
@@ -255,16 +271,18 @@ def receive_due(
         )
         .execution_options(synchronize_session=False)
     )
-    return [sku for sku, _, _ in picked], [
-        DomainEvent.model_construct(
+    disabled = BackorderState.DISABLED.value
+    construct = DomainEvent.model_construct
+    return [sku for _, sku, _, _ in picked], [
+        construct(
             type=EventType.BACKORDER_DISABLED,
             sku=sku,
             at=now,
             reason=DisableReason.BACK_IN_STOCK_DATE,
             data={"received": incoming},
         )
-        for sku, incoming, state in picked
-        if state != BackorderState.DISABLED.value
+        for _, sku, incoming, state in picked
+        if state != disabled
     ]
 
 
@@ -272,16 +290,22 @@ def receive_due(
 CHUNK = 5_000
 """Values per ``IN (...)`` list (far under SQLite's and PostgreSQL's parameter limits)."""
 
-_ORDERS_IN = sa.select(orders.c.order_id).where(
-    orders.c.store == _p("store"), orders.c.order_id.in_(_p("ids", expanding=True))
-)
-_INSERT_ORDERS = orders.insert().returning(orders.c.id, sort_by_parameter_order=True)
-
 
 def existing_orders(conn: sa.Connection, store: str, order_ids: Sequence[str]) -> set[str]:
     ids, out = list(dict.fromkeys(order_ids)), set()
+    m = raw.mark(conn.dialect)
+    cur = raw.cursor(conn)
     for i in range(0, len(ids), CHUNK):
-        out |= set(conn.execute(_ORDERS_IN, {"store": store, "ids": ids[i : i + CHUNK]}).scalars())
+        chunk = ids[i : i + CHUNK]
+        raw.run(
+            conn,
+            cur,
+            f"SELECT order_id FROM orders WHERE store = {m} "
+            f"AND order_id IN ({', '.join([m] * len(chunk))})",
+            (store, *chunk),
+        )
+        out |= {row[0] for row in cur.fetchall()}
+    cur.close()
     return out
 
 
@@ -293,65 +317,59 @@ def load_many(conn: sa.Connection, store: str, skus: Iterable[str]) -> dict[str,
     return out
 
 
+ORDERS_PER_INSERT = 1_000
+
+
 def save_orders(
     conn: sa.Connection,
     store: str,
     placed: Sequence[tuple[OrderResult, dt.datetime, str | None, dict[str, str]]],
 ) -> None:
-    """Many ``(result, placed_at, customer_email, names)``: one insert for the orders (ids
-    returned in order), one for all their lines; the rows :func:`save_order` writes."""
+    """Many ``(result, placed_at, customer_email, names)``: one multi-row insert per 1,000
+    orders (ids returned with their order id), one ``executemany`` for all their lines;
+    the rows :func:`save_order` writes."""
     if not placed:
         return
-    pks = (
-        conn.execute(
-            _INSERT_ORDERS,
-            [
-                {
-                    "store": store,
-                    "order_id": r.order_id,
-                    "placed_at": at,
-                    "customer_email": email,
-                    "accepted": r.accepted,
-                    "errors": r.errors,
-                }
-                for r, at, email, _ in placed
-            ],
+    dialect = conn.dialect
+    cur = raw.cursor(conn)
+    lines: list[tuple] = []
+    for i in range(0, len(placed), ORDERS_PER_INSERT):
+        chunk = placed[i : i + ORDERS_PER_INSERT]
+        rows = raw.bind_rows(
+            dialect,
+            "orders",
+            ORDER_COLUMNS,
+            [(store, r.order_id, at, email, r.accepted, r.errors) for r, at, email, _ in chunk],
         )
-        .scalars()
-        .all()
-    )
-    conn.execute(
-        _INSERT_LINES,
-        [
-            {"order_pk": pk, "name": names.get(line.sku, ""), **line.model_dump()}
-            for pk, (result, _, _, names) in zip(pks, placed, strict=True)
-            for line in result.lines
-        ],
-    )
+        raw.run(
+            conn,
+            cur,
+            raw.insert_sql(dialect, "orders", ORDER_COLUMNS, len(rows)) + " RETURNING id, order_id",
+            [value for row in rows for value in row],
+        )
+        pks = dict((order_id, pk) for pk, order_id in cur.fetchall())
+        for result, _, _, names in chunk:
+            lines += _line_rows(pks[result.order_id], result, names)
+    cur.close()
+    raw.insert(conn, "order_lines", LINE_COLUMNS, lines)
 
 
 def write_items(
     conn: sa.Connection, writes: Sequence[tuple[Loaded, ItemState, dt.datetime]]
 ) -> None:
     """Conditional writes of many items, one ``executemany`` per set of changed columns."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    dialect = conn.dialect
+    groups: dict[tuple[str, ...], list[tuple]] = {}
     for loaded, new, at in writes:
-        changed = {
-            name: value
-            for name, value in new.model_dump(mode="python").items()
-            if value != getattr(loaded.item, name)
-        }
-        if not changed:
-            continue
-        params = {f"v_{name}": value for name, value in changed.items()}
-        params |= {
-            "w_id": loaded.row_id,
-            "w_version": loaded.version,
-            "w_new_version": loaded.version + 1,
-            "w_at": at,
-        }
-        groups.setdefault(tuple(sorted(changed)), []).append(params)
+        changed = raw.changed_fields(loaded.item, new)
+        if changed:
+            columns, params = raw.update_item_params(
+                dialect, changed, loaded.row_id, loaded.version, at
+            )
+            groups.setdefault(columns, []).append(params)
+    cur = raw.cursor(conn)
     for columns, rows in groups.items():
-        result = conn.execute(_update_for(columns), rows)
-        if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+        raw.run(conn, cur, raw.update_item_sql(dialect, columns), rows, many=True)
+        if dialect.supports_sane_multi_rowcount and cur.rowcount != len(rows):
             raise VersionConflict(f"{len(rows)} items")
+    cur.close()
