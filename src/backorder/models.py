@@ -100,6 +100,8 @@ class BackorderPolicy(Strict):
     unlimited. ``low_stock_level`` of 0 switches the low-stock status off.
     """
 
+    model_config = ConfigDict(extra="forbid", frozen=True)  # shared: rules cache policies
+
     mode: Mode = Mode.NOTIFY
     threshold: NonNegativeInt | None = None
     low_stock_level: NonNegativeInt = 0

@@ -12,16 +12,28 @@ from backorder.models import (
     StoreSettings,
 )
 
+_policies: dict[tuple[int, tuple], tuple[BackorderPolicy, BackorderPolicy]] = {}
+
 
 def effective_policy(settings: StoreSettings, item: ItemState) -> BackorderPolicy:
     """The store defaults with the item's explicit overrides laid on top.
 
     Validated, not ``model_copy(update=...)``: overrides read back from storage are plain
-    JSON (``"off"``), and ``policy.mode is Mode.OFF`` must hold for them too.
+    JSON (``"off"``), and ``policy.mode is Mode.OFF`` must hold for them too. A policy is
+    validated once per (defaults, overrides) pair; orders ask for the same ones again.
     """
     if not item.overrides:
         return settings.defaults
-    return BackorderPolicy.model_validate({**settings.defaults.model_dump(), **item.overrides})
+    defaults = settings.defaults
+    key = (id(defaults), tuple(sorted(item.overrides.items())))
+    cached = _policies.get(key)
+    if cached is not None and cached[0] is defaults:  # the id may be a new object's
+        return cached[1]
+    policy = BackorderPolicy.model_validate({**defaults.model_dump(), **item.overrides})
+    if len(_policies) > 10_000:
+        _policies.clear()
+    _policies[key] = (defaults, policy)
+    return policy
 
 
 def backorders_allowed(item: ItemState, policy: BackorderPolicy) -> bool:

@@ -25,8 +25,14 @@ def check_quantity(qty: int, policy: BackorderPolicy) -> str | None:
     return None
 
 
+def _decision(**fields) -> LineDecision:
+    """A decision from values the rules computed themselves: valid by construction, so it
+    skips re-validation (this runs for every order line)."""
+    return LineDecision.model_construct(**fields)
+
+
 def _refused(line_no: int, sku: str, qty: int, error: str) -> LineDecision:
-    return LineDecision(
+    return _decision(
         line_no=line_no,
         sku=sku,
         requested=qty,
@@ -34,6 +40,7 @@ def _refused(line_no: int, sku: str, qty: int, error: str) -> LineDecision:
         backordered=0,
         accepted=False,
         error=error,
+        message=None,
     )
 
 
@@ -65,7 +72,7 @@ def decide_line(
     message = None
     if backordered and policy.mode is Mode.NOTIFY:
         message = NOTIFY_MESSAGE.format(n=backordered)
-    return LineDecision(
+    return _decision(
         line_no=line_no,
         sku=sku,
         requested=qty,
@@ -84,7 +91,7 @@ def record_line(line_no: int, item: ItemState, qty: int, decided: LineDecision) 
     rule is kept as a note so a report can show the oversell.
     """
     in_stock = min(qty, max(item.on_hand, 0)) if item.tracked else qty
-    return LineDecision(
+    return _decision(
         line_no=line_no, sku=item.sku, requested=qty, in_stock=in_stock,
         backordered=qty - in_stock, accepted=True, message=decided.message,
         error=None if decided.accepted and decided.error is None
