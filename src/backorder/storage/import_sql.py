@@ -1,12 +1,9 @@
-"""Set-based statements for CSV imports, run on the transaction's own DBAPI connection.
+"""Set-based statements for CSV imports, on the transaction's own DBAPI connection.
 
-An import reads and writes up to millions of rows; SQLAlchemy's per-row parameter and
-result processing would cost more than SQLite itself. These helpers issue plain SQL
-with the driver's placeholders (``?`` for sqlite3, ``%s`` for psycopg) on the DBAPI
-connection underneath the caller's :class:`sqlalchemy.engine.Connection`, so they
-commit or roll back with the rest of the caller's transaction. Values are converted
-with the column types' own processors, so rows are stored exactly as SQLAlchemy
-would store them (SQLite: ``YYYY-MM-DD HH:MM:SS.ffffff`` UTC strings, JSON as text).
+An import reads and writes up to millions of rows, so it uses :mod:`backorder.storage.raw`
+(plain SQL with the driver's placeholders and the columns' own type processors, cursor
+listeners honoured): rows are stored exactly as SQLAlchemy would store them, and commit
+or roll back with the rest of the caller's transaction.
 """
 
 from __future__ import annotations
@@ -17,8 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from backorder.storage import raw
 from backorder.storage.ledger import VersionConflict
-from backorder.storage.schema import items
 
 IN_CHUNK = 900
 """SKUs per ``IN (...)`` list: below SQLite's historical 999-parameter limit."""
@@ -102,16 +99,19 @@ class Sql:
         )
         self.dialect = conn.dialect
         self.sqlite = self.dialect.name == "sqlite"
-        self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
+        self.mark = raw.mark(self.dialect)
         self.lock = lock and not self.sqlite
-        self.cursor = conn.connection.dbapi_connection.cursor()
-        date_type = items.c.back_in_stock_date.type.dialect_impl(self.dialect)
-        self.bind_date: Callable[[Any], Any] = date_type.bind_processor(self.dialect) or _same
-        self.load_date: Callable[[Any], Any] = (
-            date_type.result_processor(self.dialect, None) or _same
+        self.cursor = raw.cursor(conn)
+        self.bind_date: Callable[[Any], Any] = raw.processor(
+            self.dialect, "items", "back_in_stock_date"
         )
-        json_type = items.c.overrides.type.dialect_impl(self.dialect)
-        self.bind_json: Callable[[Any], Any] = json_type.bind_processor(self.dialect) or _same
+        self.load_date: Callable[[Any], Any] = raw.processor(
+            self.dialect, "items", "back_in_stock_date", result=True
+        )
+        self.bind_json: Callable[[Any], Any] = raw.processor(self.dialect, "items", "overrides")
+
+    def _run(self, sql: str, params: Any, *, many: bool = False) -> None:
+        raw.run(self.conn, self.cursor, sql, params, many=many)
 
     def _marks(self, n: int) -> str:
         return ", ".join([self.mark] * n)
@@ -128,7 +128,7 @@ class Sql:
             )
             if self.lock:
                 sql += " FOR UPDATE"
-            self.cursor.execute(sql, (store, *chunk))
+            self._run(sql, (store, *chunk))
             for row in self.cursor.fetchall():
                 found[row[2]] = row
         return found
@@ -146,12 +146,12 @@ class Sql:
             )
             if self.lock:
                 sql += " FOR UPDATE"
-            self.cursor.execute(sql, (store, *chunk, False))
+            self._run(sql, (store, *chunk, False))
             out += self.cursor.fetchall()
         return out
 
     def assigned_products(self, store: str) -> set[str]:
-        self.cursor.execute(
+        self._run(
             "SELECT COALESCE(product_id, sku) FROM items "
             f"WHERE store = {self.mark} AND assigned = {self.mark}",
             (store, True),
@@ -167,23 +167,22 @@ class Sql:
         if not rows:
             return
         sets = ", ".join(f"{c} = {self.mark}" for c in (*columns, "updated_at"))
-        self.cursor.executemany(
+        self._run(
             f"UPDATE items SET {sets}, version = version + 1 "
             f"WHERE id = {self.mark} AND version = {self.mark}",
             rows,
+            many=True,
         )
         if self.dialect.supports_sane_multi_rowcount and self.cursor.rowcount != len(rows):
             raise VersionConflict("import")
 
     def insert(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+        """``executemany`` of rows whose values are already as the driver takes them."""
         if rows:
-            self.cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({self._marks(len(columns))})",
-                rows,
-            )
+            self._run(raw.insert_sql(self.dialect, table, tuple(columns)), rows, many=True)
 
     def movement_exists(self, store: str, key: str) -> bool:
-        self.cursor.execute(
+        self._run(
             f"SELECT 1 FROM movements WHERE store = {self.mark} AND idempotency_key = {self.mark}",
             (store, key),
         )
@@ -198,7 +197,3 @@ class Sql:
             return None
         value = self.load_date(value) if isinstance(value, str) else value
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-
-
-def _same(value: Any) -> Any:
-    return value
