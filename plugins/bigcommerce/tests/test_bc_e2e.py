@@ -192,3 +192,32 @@ def test_native_mode_drives_backorder_limit_instead_of_tracking(
     service.disable(["MUG-RED"], at=T0)
     assert red.backorder_limit == {1: 0}
     db.dispose()
+
+
+def test_a_platform_outage_delays_pushes_and_loses_none(bc_shop, bc_sandbox):
+    """BigCommerce fails every product write for a while (more than the client retries):
+    the change commits, the push waits in the outbox, and goes through once when the
+    platform is back; nothing is sent twice."""
+    service, _client, state = bc_shop
+    tent = state.products[101]
+    state.faults.match, state.faults.fail_next = "/catalog/products", 50
+    service.assign(["TENT-2P"], at=T0)
+    assert service.item("TENT-2P").assigned  # our side committed
+    assert tent.tracking == "product"  # the platform did not hear it yet
+    assert service.outbox.backlog()["pushes_failing"] == 1
+    assert service.outbox.deliver(now=T0 + dt.timedelta(seconds=5)) == (0, 0)  # backoff
+    state.faults.fail_next = 0  # the platform is back
+    assert service.outbox.deliver(now=T0 + dt.timedelta(minutes=5)) == (1, 0)
+    assert tent.tracking == "none"
+    assert service.outbox.deliver(now=T0 + dt.timedelta(hours=2)) == (0, 0)  # nothing twice
+    assert service.outbox.backlog()["pushes_pending"] == 0
+
+
+def test_timeouts_on_reads_are_retried_and_the_sync_completes(bc_shop, bc_sandbox):
+    service, client, state = bc_shop
+    client.set_levels(  # an ERP count, as the merchant's IMS would send it
+        [s.AdjustmentItem(location_id=1, product_id=101, quantity=9)], reason="ERP count"
+    )
+    state.faults.match, state.faults.timeout_next = "/catalog/products", 2
+    new, changed = service.sync_from_platform()
+    assert (new, changed) == (0, 1) and service.item("TENT-2P").on_hand == 9

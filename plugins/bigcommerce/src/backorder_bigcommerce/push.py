@@ -104,21 +104,26 @@ def apply(client: BigCommerceClient, conn: Connection, items: Sequence[ItemView]
                 "purchasing_disabled": not view.purchasable,
                 "purchasing_disabled_message": "" if view.purchasable else disabled_message(view),
             }
-    product_puts = []
-    for pid, wanted in products.items():
-        change = Mirror._diff(mirror.products.get(pid), wanted)
-        if change:
-            product_puts.append(s.ProductPutCollectionItem(id=pid, **change))
-            mirror.products.setdefault(pid, {}).update(change)
-    variant_puts = []
-    for vid, wanted in variants.items():
-        change = Mirror._diff(mirror.variants.get(vid), wanted)
-        if change:
-            variant_puts.append(s.ProductVariantPut(id=vid, **change))
-            mirror.variants.setdefault(vid, {}).update(change)
-    # tracking first: BigCommerce adjusts stock by the tracking mode it has now
-    client.update_products(product_puts)
-    client.update_variants(variant_puts)
+    product_changes = {
+        pid: change
+        for pid, wanted in products.items()
+        if (change := Mirror._diff(mirror.products.get(pid), wanted))
+    }
+    variant_changes = {
+        vid: change
+        for vid, wanted in variants.items()
+        if (change := Mirror._diff(mirror.variants.get(vid), wanted))
+    }
+    # tracking first: BigCommerce adjusts stock by the tracking mode it has now. The mirror
+    # learns a change only once BigCommerce took it: a failed push is retried in full.
+    client.update_products(
+        [s.ProductPutCollectionItem(id=pid, **c) for pid, c in product_changes.items()]
+    )
+    for pid, change in product_changes.items():
+        mirror.products.setdefault(pid, {}).update(change)
+    client.update_variants([s.ProductVariantPut(id=vid, **c) for vid, c in variant_changes.items()])
+    for vid, change in variant_changes.items():
+        mirror.variants.setdefault(vid, {}).update(change)
     if levels:
         client.set_levels(levels, reason=f"backorder: {reason}")
     if limits:
