@@ -28,8 +28,9 @@ def _sqlite_begin(conn) -> None:
     # Take the write lock up front: a read-then-write transaction can then never be
     # overtaken by another writer (no lost update, no upgrade deadlock). Read-only
     # transactions (Database.read) begin deferred and never wait for writers (WAL).
+    # Straight to the driver: this runs once per transaction, on every order.
     read_only = conn.get_execution_options().get("backorder_read_only", False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    conn.connection.dbapi_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
