@@ -28,13 +28,31 @@ if TYPE_CHECKING:
 SIMPLE_REF = "back-in-stock"
 
 
+def promise_text(
+    eta: dt.datetime | None, status: str | None, tz: dt.tzinfo, date_format: str = "%Y-%m-%d"
+) -> str:
+    """A backordered line's promise in words: its date (store time zone), or why none."""
+    if status == LineStatus.RELEASED.value:
+        return "ready to ship"
+    if status == LineStatus.WAITING.value and eta is not None:
+        if eta.tzinfo is None:  # SQLite hands back naive UTC
+            eta = eta.replace(tzinfo=dt.UTC)
+        return eta.astimezone(tz).strftime(date_format)
+    return "no date yet"
+
+
 class IncomingStock:
     def __init__(self, service: StoreService) -> None:
         self.service = service
 
     # ---------------------------------------------------------------- changes
     def expect(
-        self, sku: str, ref: str, qty: int, expected_at: dt.datetime, *,
+        self,
+        sku: str,
+        ref: str,
+        qty: int,
+        expected_at: dt.datetime,
+        *,
         at: dt.datetime | None = None,
     ) -> Allocation:
         """Add a receipt, or change one that slipped or shrank; waiting lines are re-dated."""
@@ -49,7 +67,12 @@ class IncomingStock:
         def work(conn, outcome):
             self.service._require(conn, [sku])
             previous = store_receipts.upsert_receipt(
-                conn, self.service.name, sku=sku, ref=ref, qty=qty, expected_at=expected_at,
+                conn,
+                self.service.name,
+                sku=sku,
+                ref=ref,
+                qty=qty,
+                expected_at=expected_at,
                 at=at,
             )
             if previous not in (None, "expected"):
@@ -84,16 +107,24 @@ class IncomingStock:
                 return  # already arrived or cancelled: a replay changes nothing
             if status == "arrived":
                 received = expected_qty if qty is None else qty
-                item = svc._move(conn, loaded.item, received, kind="receipt",
-                                 source=f"receipt {ref}", key=f"receipt:{sku}:{ref}", at=at)
+                item = svc._move(
+                    conn,
+                    loaded.item,
+                    received,
+                    kind="receipt",
+                    source=f"receipt {ref}",
+                    key=f"receipt:{sku}:{ref}",
+                    at=at,
+                )
                 svc._write(conn, loaded, svc._settle(item, outcome, at), outcome, at)
             outcome.events += self._refresh(conn, sku, at)
 
         svc._run(work, "stock" if status == "arrived" else "receipt")
         return self.allocation(sku)
 
-    def refresh(self, skus: Iterable[str] | None = None, *, at: dt.datetime | None = None
-                ) -> list[DomainEvent]:
+    def refresh(
+        self, skus: Iterable[str] | None = None, *, at: dt.datetime | None = None
+    ) -> list[DomainEvent]:
         """Recompute stored ETAs (after stock moved by other means); emits ``eta_changed``."""
         at = at or self.service.clock()
         svc = self.service
@@ -142,8 +173,9 @@ class IncomingStock:
     def _receipts(self, conn, item: ItemState) -> list[Receipt]:
         found = store_receipts.expected(conn, self.service.name, item.sku)
         if item.incoming_qty and item.back_in_stock_date:
-            found.append(Receipt(ref=SIMPLE_REF, qty=item.incoming_qty,
-                                 expected_at=item.back_in_stock_date))
+            found.append(
+                Receipt(ref=SIMPLE_REF, qty=item.incoming_qty, expected_at=item.back_in_stock_date)
+            )
         return found
 
     def _allocate(self, conn, item: ItemState) -> Allocation:
@@ -173,17 +205,25 @@ class IncomingStock:
             store_receipts.store_eta(conn, was.pk, line.eta, line.status.value)
             if old_status is None:
                 continue
-            events.append(DomainEvent(
-                type=EventType.ETA_CHANGED, sku=sku, at=at,
-                data={
-                    "order_id": line.order_id, "line_no": line.line_no,
-                    "eta": line.eta.isoformat() if line.eta else None,
-                    "previous_eta": old_eta.isoformat() if old_eta else None,
-                    "status": line.status.value, "previous_status": old_status,
-                    "waiting": line.waiting, "released": line.released,
-                    "customer_email": was.customer_email, "name": was.name or item.name or sku,
-                },
-            ))
+            events.append(
+                DomainEvent(
+                    type=EventType.ETA_CHANGED,
+                    sku=sku,
+                    at=at,
+                    data={
+                        "order_id": line.order_id,
+                        "line_no": line.line_no,
+                        "eta": line.eta.isoformat() if line.eta else None,
+                        "previous_eta": old_eta.isoformat() if old_eta else None,
+                        "status": line.status.value,
+                        "previous_status": old_status,
+                        "waiting": line.waiting,
+                        "released": line.released,
+                        "customer_email": was.customer_email,
+                        "name": was.name or item.name or sku,
+                    },
+                )
+            )
         return events
 
     def _skus_with_backorders(self, conn) -> list[str]:
@@ -191,8 +231,11 @@ class IncomingStock:
         from_lines = (
             sa.select(order_lines.c.sku)
             .join(orders, orders.c.id == order_lines.c.order_pk)
-            .where(orders.c.store == name, order_lines.c.backordered > 0,
-                   order_lines.c.eta_status.is_distinct_from(LineStatus.RELEASED.value))
+            .where(
+                orders.c.store == name,
+                order_lines.c.backordered > 0,
+                order_lines.c.eta_status.is_distinct_from(LineStatus.RELEASED.value),
+            )
         )
         from_receipts = sa.select(receipts.c.sku).where(
             receipts.c.store == name, receipts.c.status == "expected"

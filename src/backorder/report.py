@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from backorder.engine import StoreService
+from backorder.eta import promise_text
 from backorder.storage.schema import items, order_lines, orders
 
 CSV_COLUMNS = (
@@ -124,20 +125,12 @@ def backorder_report(
             order_id=row.order_id,
             customer_email=row.customer_email,
             order_date=_utc(row.placed_at).astimezone(tz),
-            expected=_expected(row.eta, row.eta_status, tz),
+            expected=promise_text(row.eta, row.eta_status, tz),
             category=row.category,
             brand=row.brand,
         )
         for row in rows
     ]
-
-
-def _expected(eta: dt.datetime | None, status: str | None, tz: dt.tzinfo) -> str:
-    if status == "released":
-        return "ready to ship"
-    if status == "waiting" and eta is not None:
-        return _utc(eta).astimezone(tz).date().isoformat()
-    return "no date yet"
 
 
 def _start_of(day: dt.date, tz: dt.tzinfo) -> dt.datetime:

@@ -22,6 +22,7 @@ from backorder.documents.templating import (
     document_environment,
     render_template,
 )
+from backorder.eta import promise_text
 
 if TYPE_CHECKING:
     from backorder.config import StoreConfig
@@ -48,12 +49,8 @@ def _expected(line, store: StoreConfig) -> str:
     """When the backordered units come: their promised date, or why there is none."""
     if not line.backordered:
         return ""
-    if line.eta_status == "released":
-        return "ready to ship"
-    if line.eta_status == "waiting" and line.eta is not None:
-        local = line.eta.astimezone(ZoneInfo(store.settings.timezone))
-        return local.strftime(store.storefront.date_format)
-    return "no date yet"
+    zone = ZoneInfo(store.settings.timezone)
+    return promise_text(line.eta, line.eta_status, zone, store.storefront.date_format)
 
 
 def _line(line, pick: MessageTemplate, store: StoreConfig) -> dict[str, Any]:

@@ -36,16 +36,7 @@ from backorder.storage import raw
 from backorder.storage.ledger import Loaded, VersionConflict
 from backorder.storage.schema import items, movements
 
-MOVEMENT_COLUMNS = (
-    "store",
-    "sku",
-    "delta",
-    "on_hand_after",
-    "kind",
-    "source",
-    "idempotency_key",
-    "created_at",
-)
+MOVEMENT_COLUMNS = raw.MOVEMENT_COLUMNS
 ORDER_COLUMNS = ("store", "order_id", "placed_at", "customer_email", "accepted", "errors")
 LINE_COLUMNS = (
     "order_pk",
@@ -119,7 +110,7 @@ def save_order(
     customer_email: str | None,
     names: dict[str, str],
 ) -> None:
-    """The order and its lines' decisions, as :func:`ledger.save_order` writes them."""
+    """The order and its lines' decisions (the snapshot ``ledger.load_order`` reads back)."""
     dialect = conn.dialect
     cur = raw.cursor(conn)
     row = (store, result.order_id, placed_at, customer_email, result.accepted, result.errors)

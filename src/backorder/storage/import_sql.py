@@ -73,17 +73,8 @@ ITEM_INSERT_COLUMNS = (
     "version",
     "updated_at",
 )
-MOVEMENT_COLUMNS = (
-    "store",
-    "sku",
-    "delta",
-    "on_hand_after",
-    "kind",
-    "source",
-    "idempotency_key",
-    "created_at",
-)
-EVENT_COLUMNS = ("store", "type", "sku", "reason", "data", "at")
+MOVEMENT_COLUMNS = raw.MOVEMENT_COLUMNS
+EVENT_COLUMNS = raw.EVENT_COLUMNS
 
 
 class Sql:

@@ -202,33 +202,3 @@ def load_order(conn: sa.Connection, store: str, order_id: str) -> OrderResult | 
             for line in lines
         ],
     )
-
-
-def save_order(
-    conn: sa.Connection,
-    store: str,
-    result: OrderResult,
-    *,
-    placed_at: dt.datetime,
-    customer_email: str | None,
-    names: dict[str, str],
-) -> None:
-    order_pk = conn.execute(
-        orders.insert()
-        .values(
-            store=store,
-            order_id=result.order_id,
-            placed_at=placed_at,
-            customer_email=customer_email,
-            accepted=result.accepted,
-            errors=result.errors,
-        )
-        .returning(orders.c.id)
-    ).scalar_one()
-    conn.execute(
-        order_lines.insert(),
-        [
-            {"order_pk": order_pk, "name": names.get(line.sku, ""), **line.model_dump()}
-            for line in result.lines
-        ],
-    )

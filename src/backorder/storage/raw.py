@@ -201,6 +201,17 @@ def update_item_params(
 
 # --------------------------------------------------------------------------- events
 EVENT_COLUMNS = ("store", "type", "sku", "reason", "data", "at")
+MOVEMENT_COLUMNS = (
+    "store",
+    "sku",
+    "delta",
+    "on_hand_after",
+    "kind",
+    "source",
+    "idempotency_key",
+    "created_at",
+)
+"""A ledger row as the hot paths (orders, tick, imports) write it."""
 
 
 _VALUES = {member: member.value for member in (*EventType, *DisableReason)}

@@ -13,8 +13,14 @@ from backorder.storage.schema import order_lines, orders, receipts
 
 
 def upsert_receipt(
-    conn: sa.Connection, store: str, *, sku: str, ref: str, qty: int,
-    expected_at: dt.datetime, at: dt.datetime,
+    conn: sa.Connection,
+    store: str,
+    *,
+    sku: str,
+    ref: str,
+    qty: int,
+    expected_at: dt.datetime,
+    at: dt.datetime,
 ) -> str | None:
     """Create or change an expected receipt; returns its previous status (None if new)."""
     row = conn.execute(
@@ -24,9 +30,9 @@ def upsert_receipt(
     ).first()
     values = {"qty": qty, "expected_at": expected_at, "updated_at": at}
     if row is None:
-        conn.execute(receipts.insert().values(
-            store=store, sku=sku, ref=ref, status="expected", **values
-        ))
+        conn.execute(
+            receipts.insert().values(store=store, sku=sku, ref=ref, status="expected", **values)
+        )
         return None
     if row.status == "expected":
         conn.execute(receipts.update().where(receipts.c.id == row.id).values(**values))
@@ -73,21 +79,34 @@ def backordered_lines(conn: sa.Connection, store: str, sku: str) -> list[StoredL
     """Accepted order lines of a SKU with backordered units, with their stored promise."""
     query = (
         sa.select(
-            order_lines.c.id, order_lines.c.line_no, order_lines.c.backordered,
-            order_lines.c.eta, order_lines.c.eta_status, order_lines.c.name,
-            orders.c.order_id, orders.c.placed_at, orders.c.customer_email,
+            order_lines.c.id,
+            order_lines.c.line_no,
+            order_lines.c.backordered,
+            order_lines.c.eta,
+            order_lines.c.eta_status,
+            order_lines.c.name,
+            orders.c.order_id,
+            orders.c.placed_at,
+            orders.c.customer_email,
         )
         .join(orders, orders.c.id == order_lines.c.order_pk)
         .where(
-            orders.c.store == store, orders.c.accepted.is_(True), order_lines.c.sku == sku,
-            order_lines.c.accepted.is_(True), order_lines.c.backordered > 0,
+            orders.c.store == store,
+            orders.c.accepted.is_(True),
+            order_lines.c.sku == sku,
+            order_lines.c.accepted.is_(True),
+            order_lines.c.backordered > 0,
         )
     )
     return [
         StoredLine(
             row.id,
-            BackorderedLine(order_id=row.order_id, line_no=row.line_no,
-                            placed_at=_as_utc(row.placed_at), backordered=row.backordered),
+            BackorderedLine(
+                order_id=row.order_id,
+                line_no=row.line_no,
+                placed_at=_as_utc(row.placed_at),
+                backordered=row.backordered,
+            ),
             _as_utc(row.eta),
             row.eta_status,
             row.customer_email,
@@ -97,9 +116,7 @@ def backordered_lines(conn: sa.Connection, store: str, sku: str) -> list[StoredL
     ]
 
 
-def store_eta(
-    conn: sa.Connection, line_pk: int, eta: dt.datetime | None, status: str
-) -> None:
+def store_eta(conn: sa.Connection, line_pk: int, eta: dt.datetime | None, status: str) -> None:
     conn.execute(
         order_lines.update().where(order_lines.c.id == line_pk).values(eta=eta, eta_status=status)
     )

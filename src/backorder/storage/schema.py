@@ -108,6 +108,7 @@ events = sa.Table(
 items.append_column(sa.Column("category", sa.String(255)))
 items.append_column(sa.Column("brand", sa.String(255)))
 
+
 def _work_columns() -> list:
     """The columns of a table workers take rows from (see storage.work_queue)."""
     return [
