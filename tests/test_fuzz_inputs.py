@@ -311,3 +311,14 @@ def test_a_bad_message_template_names_the_template_and_line(text):
         assert_names_where(str(exc), "low_stock_message")
     else:
         assert "__class__" not in rendered or "__class__" in text
+
+
+def test_a_webhook_key_of_blanks_is_named_visibly():
+    from backorder.config import StoreConfig
+    from backorder.platforms import core
+    from backorder.webhooks import WebhookRejected
+
+    store = StoreConfig(name="s", connection={"webhook_token": "t"})
+    body = b'{"kind": "stock", "delivery_id": "d", "\\n": 1}'
+    with pytest.raises(WebhookRejected, match=r"body field '\\n': Extra inputs"):
+        core.backorder_parse_webhook(store=store, headers={"X-Backorder-Token": "t"}, body=body)

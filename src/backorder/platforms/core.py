@@ -81,5 +81,7 @@ def backorder_parse_webhook(store, headers: Mapping[str, str], body: bytes):
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(map(str, first["loc"])) or "(body)"
+        if not where.isprintable() or where != where.strip():
+            where = repr(where)  # a key of blanks or control characters, shown as such
         raise WebhookRejected(f"body field {where}: {first['msg']}") from None
     return [event]
