@@ -6,16 +6,32 @@ base_url = "https://shop.example/rest/default"   # REST root with the store code
 token_env = "MAGENTO_TOKEN"                       # integration access token (bearer)
 stock_id = 1                                      # MSI stock of the website
 webhook_token_env = "MAGENTO_PUSH_TOKEN"          # or webhook_secret_env (HMAC)
+retries = 3                                       # per call, after the first attempt (0-10)
 [stores.shop.connection.item_options]             # cataloginventory/item_options/*
 backorders = 0
 min_qty = 0
 ```
+
+Tests may also put an httpx ``transport`` and a ``sleep`` callable in the table.
 """
 
 from __future__ import annotations
 
+import time
+
+from pydantic import BaseModel, ConfigDict
+
 from backorder_magento.client import MagentoClient
 from backorder_magento.models import ItemOptions
+from backorder_magento.retry import Retries, RetryPolicy
+
+
+class ConnectionOptions(BaseModel):
+    """The validated options of the table (the rest is read where it is used)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    retries: Retries = 3
 
 
 def item_options(store) -> ItemOptions:
@@ -30,4 +46,11 @@ def client_for(store) -> MagentoClient:
         raise ValueError(
             f"store {store.name!r}: connection needs base_url and token (or token_env)"
         )
-    return MagentoClient(base_url, token, transport=store.connection.get("transport"))
+    options = store.connection_as(ConnectionOptions)
+    return MagentoClient(
+        base_url,
+        token,
+        transport=store.connection.get("transport"),
+        retry=RetryPolicy(retries=options.retries),
+        sleep=store.connection.get("sleep") or time.sleep,
+    )

@@ -6,6 +6,13 @@ applies :mod:`backorder_magento.stock_rules` where Magento would: a stock-item P
 sandbox-only ``POST /V1/sandbox/orders`` runs the cart checks, appends a reservation and
 stores each line's ``qty_backordered``. Auth: ``Authorization: Bearer <token>``.
 
+Fault switches (:mod:`backorder_magento.sandbox_faults`): ``store.add_fault(...)`` or
+``POST /V1/sandbox/faults {"method", "path", "status", "times", "retry_after"}`` (``GET``
+lists them, ``DELETE`` clears them); ``store.stale_reads = N`` or
+``PUT /V1/sandbox/stale-reads {"reads": N}``. Every API request is logged in
+``store.requests`` as ``(method, "/V1/...")``; the ``/V1/sandbox/faults`` and
+``/V1/sandbox/stale-reads`` controls are neither logged nor faulted.
+
 Run it: ``backorder sandbox magento --port 8089`` (REST root ``http://127.0.0.1:8089/rest/default``).
 """
 
@@ -23,6 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from backorder_magento.models import ItemOptions, StockItem
+from backorder_magento.sandbox_faults import FAULT_HEADER, Fault, take_fault
 from backorder_magento.stock_rules import (
     check_quote_item_qty,
     is_salable_for_requested_qty,
@@ -60,18 +68,56 @@ class SandboxStore:
         self.items: dict[str, StockItem] = {}
         self.reservations: dict[str, float] = {}
         self.orders: dict[str, dict[str, Any]] = {}
+        self.faults: list[Fault | dict[str, Any]] = []
+        self.requests: list[tuple[str, str]] = []
+        self.stale_reads = 0
+        self._stale: dict[str, tuple[StockItem, int]] = {}  # sku -> (before the write, reads)
         for index, raw in enumerate(copy.deepcopy(products or SEED_PRODUCTS), start=1):
             sku, name = raw["sku"], raw.get("name", raw["sku"])
             self.products[sku] = {"id": index, "sku": sku, "name": name, "type_id": "simple"}
             item = StockItem.model_validate({"item_id": index, "product_id": index, **raw})
             self.items[sku] = save_stock_item(item, {}, self.config, automatic=True)
 
-    def product_json(self, sku: str) -> dict[str, Any]:
-        stock = self.items[sku].model_dump(exclude={"sku", "name", "extension_attributes"})
-        return {**self.products[sku], "extension_attributes": {"stock_item": stock}}
+    # ------------------------------------------------------------ fault switches
+    def add_fault(
+        self, path: str, status: int | str, *, method: str = "*", times: int = 1,
+        retry_after: int = 1,
+    ) -> Fault:  # fmt: skip
+        """Fail the next ``times`` requests to ``path`` (see :class:`Fault`)."""
+        fault = Fault(method=method, path=path, status=status, times=times,
+                      retry_after=retry_after)  # fmt: skip
+        self.faults.append(fault)
+        return fault
 
-    def stock_item_json(self, sku: str) -> dict[str, Any]:
-        return self.items[sku].model_dump(exclude={"sku", "name", "extension_attributes"})
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        return take_fault(self.faults, method, path)
+
+    def write_item(self, sku: str, item: StockItem) -> None:
+        """Store a stock item; with ``stale_reads`` its next reads answer the old one."""
+        if self.stale_reads:
+            self._stale[sku] = (self.items[sku], self.stale_reads)
+        self.items[sku] = item
+
+    def read_item(self, sku: str) -> StockItem:
+        """The stock item a read answers: stale for ``stale_reads`` reads after a write."""
+        before, reads = self._stale.pop(sku, (None, 0))
+        if before is None:
+            return self.items[sku]
+        if reads > 1:
+            self._stale[sku] = (before, reads - 1)
+        return before
+
+    # --------------------------------------------------------------------- reads
+    def product_json(self, sku: str) -> dict[str, Any]:
+        return {
+            **self.products[sku],
+            "extension_attributes": {"stock_item": self.stock_item_json(sku)},
+        }
+
+    def stock_item_json(self, sku: str, item: StockItem | None = None) -> dict[str, Any]:
+        if item is None:
+            item = self.read_item(sku)
+        return item.model_dump(exclude={"sku", "name", "extension_attributes"})
 
     def place_order(self, lines: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
         """Check every line like a cart, then reserve and record ``qty_backordered``."""
@@ -122,6 +168,36 @@ def _error(status: int, message: str, parameters: Any = None) -> JSONResponse:
     return JSONResponse({"message": message, "parameters": parameters or []}, status_code=status)
 
 
+def _unauthorized() -> JSONResponse:
+    return _error(
+        401,
+        "The consumer isn't authorized to access %resources.",
+        {"resources": "Magento_CatalogInventory::cataloginventory"},
+    )
+
+
+def _fault_response(fault: Fault) -> JSONResponse:
+    if fault.status == 429:
+        response = _error(429, "Too Many Requests")
+        response.headers["Retry-After"] = str(fault.retry_after)
+        return response
+    return _error(int(fault.status), "sandbox fault")
+
+
+def _api_path(request: Request) -> str:
+    """The request path from ``/V1`` on (without ``/rest/{store_code}``)."""
+    prefix = f"/rest/{request.path_params.get('store_code', '')}"
+    return request.scope["path"].removeprefix(prefix)
+
+
+def _first_problem(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "body"
+        return f"{where}: {first['msg']}"
+    return "body is not JSON"
+
+
 def create_app(store: SandboxStore | None = None) -> Starlette:
     store = store or SandboxStore()
 
@@ -129,18 +205,31 @@ def create_app(store: SandboxStore | None = None) -> Starlette:
         return request.headers.get("authorization", "") == f"Bearer {store.token}"
 
     def guarded(handler):
-        async def endpoint(request: Request):
-            if not authorized(request):
-                return _error(
-                    401,
-                    "The consumer isn't authorized to access %resources.",
-                    {"resources": "Magento_CatalogInventory::cataloginventory"},
-                )
+        async def answer(request: Request):
             sku = request.path_params.get("sku")
             if sku is not None and sku not in store.items:
                 return _error(404, "The product that was requested doesn't exist. "
                               "Verify the product and try again.")  # fmt: skip
             return await handler(request)
+
+        async def endpoint(request: Request):
+            path = _api_path(request)
+            store.requests.append((request.method, path))
+            if not authorized(request):
+                return _unauthorized()
+            fault = store.take_fault(request.method, path)
+            if fault is not None and fault.status != "timeout":
+                return _fault_response(fault)
+            response = await answer(request)
+            if fault is not None:  # done, but "the response never arrives"
+                response.headers[FAULT_HEADER] = "timeout"
+            return response
+
+        return endpoint
+
+    def control(handler):
+        async def endpoint(request: Request):
+            return await handler(request) if authorized(request) else _unauthorized()
 
         return endpoint
 
@@ -176,19 +265,19 @@ def create_app(store: SandboxStore | None = None) -> Starlette:
             return _error(400, f"Invalid value of \"{first.get('input')}\" provided for the "
                           f"{first['loc'][0]} field.")  # fmt: skip
         known = {k: getattr(merged, k) for k in changes if k in StockItem.model_fields}
-        store.items[sku] = save_stock_item(store.items[sku], known, store.config)
+        store.write_item(sku, save_stock_item(store.items[sku], known, store.config))
         return JSONResponse(store.items[sku].item_id)
 
     async def stock_status(request: Request):
         sku = request.path_params["sku"]
-        item = store.items[sku]
+        item = store.read_item(sku)
         return JSONResponse(
             {
                 "product_id": item.product_id,
                 "stock_id": item.stock_id,
                 "qty": item.qty,
                 "stock_status": int(item.is_in_stock),
-                "stock_item": store.stock_item_json(sku),
+                "stock_item": store.stock_item_json(sku, item),
             }
         )
 
@@ -234,7 +323,7 @@ def create_app(store: SandboxStore | None = None) -> Starlette:
             if sku not in store.items:
                 return _error(400, "Validation Failed", [f"SKU {sku} does not exist"])
             changes = {"qty": float(row["quantity"]), "is_in_stock": bool(row.get("status", 1))}
-            store.items[sku] = save_stock_item(store.items[sku], changes, store.config)
+            store.write_item(sku, save_stock_item(store.items[sku], changes, store.config))
         return JSONResponse([])
 
     async def order(request: Request):
@@ -251,6 +340,30 @@ def create_app(store: SandboxStore | None = None) -> Starlette:
             return _error(400, "body: give items[{sku, qty}]")
         status, body = store.place_order(lines)
         return JSONResponse(body, status_code=status)
+
+    def fault_list() -> JSONResponse:
+        faults = [f.model_dump() if isinstance(f, Fault) else f for f in store.faults]
+        return JSONResponse({"faults": faults, "stale_reads": store.stale_reads})
+
+    async def faults(request: Request):
+        if request.method == "DELETE":
+            store.faults.clear()
+        elif request.method == "POST":
+            try:
+                store.faults.append(Fault.model_validate(await request.json()))
+            except ValueError as exc:  # bad JSON or a pydantic ValidationError
+                return _error(400, f"fault: {_first_problem(exc)}")
+        return fault_list()
+
+    async def stale_reads(request: Request):
+        try:
+            reads = (await request.json())["reads"]
+            if not isinstance(reads, int) or isinstance(reads, bool) or reads < 0:
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return _error(400, 'body: give {"reads": N} with N >= 0')
+        store.stale_reads = reads
+        return fault_list()
 
     prefix = "/rest/{store_code}/V1"
     routes = [
@@ -274,6 +387,8 @@ def create_app(store: SandboxStore | None = None) -> Starlette:
         Route(f"{prefix}/inventory/source-items", guarded(source_items), methods=["POST"]),
         Route(f"{prefix}/orders/{{order_id}}", guarded(order)),
         Route(f"{prefix}/sandbox/orders", guarded(place_order), methods=["POST"]),
+        Route(f"{prefix}/sandbox/faults", control(faults), methods=["GET", "POST", "DELETE"]),
+        Route(f"{prefix}/sandbox/stale-reads", control(stale_reads), methods=["PUT"]),
     ]
     app = Starlette(routes=routes)
     app.state.store = store
@@ -291,6 +406,9 @@ def sandbox_transport(app: Starlette) -> httpx.MockTransport:
             )
             response = await client.send(copy_)
             body = await response.aread()
+        if response.headers.get(FAULT_HEADER) == "timeout":
+            # the sandbox did the work; the answer "never arrives"
+            raise httpx.ReadTimeout("sandbox fault: read timed out", request=request)
         return httpx.Response(response.status_code, headers=response.headers, content=body)
 
     return httpx.MockTransport(lambda request: asyncio.run(forward(request)))
