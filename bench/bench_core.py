@@ -574,6 +574,13 @@ def tick_same(work: Path, size: dict) -> float:
         f"'back-in-stock date ' || {_ISO}, {_KEY}, ? FROM items WHERE {chosen} ORDER BY sku",
         (now, ids),
     )
+    conn.execute(
+        "INSERT INTO events (store, type, sku, reason, data, at) SELECT store, "
+        "'backorder_disabled', sku, 'back_in_stock_date', "
+        "'{\"received\": ' || CAST(incoming_qty AS VARCHAR) || '}', ? "
+        f"FROM items WHERE {chosen} AND state != 'disabled' ORDER BY sku",
+        (now, ids),
+    )
     reason = (
         "CASE WHEN items.state = 'disabled' THEN items.disabled_reason "
         "ELSE 'back_in_stock_date' END"
@@ -589,21 +596,6 @@ def tick_same(work: Path, size: dict) -> float:
         f"disabled_reason = CASE WHEN {rearm} THEN NULL ELSE {reason} END, "
         f"version = version + 1, updated_at = ? WHERE {chosen}",
         (now, ids),
-    )
-    conn.executemany(
-        "INSERT INTO events (store, type, sku, reason, data, at) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (
-                STORE,
-                "backorder_disabled",
-                sku,
-                "back_in_stock_date",
-                json.dumps({"received": incoming}),
-                now,
-            )
-            for _, sku, incoming, state in picked
-            if state != "disabled"
-        ],
     )
     conn.execute("COMMIT")
     return time.perf_counter() - started

@@ -42,3 +42,52 @@ def test_no_oversell_across_processes_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_no_oversell_across_processes_on_postgresql(pg_url):
     assert_no_oversell(*run_race(pg_url))
+
+
+def test_threads_sharing_one_service_on_sqlite_never_oversell(tmp_path):
+    """Each thread writes through its own kept SQLite connection; BEGIN IMMEDIATE still
+    serialises them, so 8 threads racing for the same units sell exactly salable qty."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from backorder.models import LineRequest, OrderIn
+
+    store = StoreConfig(
+        name="threads", settings=StoreSettings(defaults=BackorderPolicy(threshold=THRESHOLD))
+    )
+    service = StoreService(Database(f"sqlite:///{tmp_path}/threads.db"), store)
+    service.upsert_catalog([ItemInput(sku=sku, on_hand=STOCK) for sku in HOT])
+
+    def buyer(n: int) -> int:
+        taken = 0
+        for i in range(10):
+            order = OrderIn(
+                order_id=f"T{n}-{i}", lines=[LineRequest(sku=sku, qty=2) for sku in HOT]
+            )
+            result = service.place_order(order)
+            taken += sum(line.in_stock + line.backordered for line in result.lines)
+        return taken
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        taken = sum(pool.map(buyer, range(8)))
+    assert taken == len(HOT) * (STOCK + THRESHOLD)
+    for sku in HOT:
+        assert service.item(sku).on_hand == -THRESHOLD
+
+
+def test_dispose_closes_every_kept_connection(tmp_path):
+    """After ``dispose`` nothing holds the file: SQLite folds the WAL back into the database
+    when its last connection closes, so the -wal file is gone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "kept.db"
+    db = Database(f"sqlite:///{path}")
+    service = StoreService(db, StoreConfig(name="kept"))
+
+    def write(n: int) -> None:
+        service.upsert_catalog([ItemInput(sku=f"K-{n}", on_hand=n)])
+
+    with ThreadPoolExecutor(max_workers=3) as pool:  # its threads (and theirs) stay alive
+        list(pool.map(write, range(6)))
+        assert path.with_name("kept.db-wal").exists()
+        db.dispose()
+        assert not path.with_name("kept.db-wal").exists()

@@ -36,6 +36,7 @@ from backorder.models import (
     OrderResult,
     StockLevel,
     UTCDateTime,
+    trusted,
 )
 from backorder.outbox import PushOutbox
 from backorder.storage import ledger, raw
@@ -87,6 +88,9 @@ class Outcome:
 
     def __init__(self) -> None:
         self.events: list[DomainEvent] = []
+        """Events to record with the change (``_run`` writes them before commit)."""
+        self.stored: list[DomainEvent] = []
+        """Events the change's own set-based statements already wrote."""
         self.changed: dict[str, ItemState] = {}
 
 
@@ -143,7 +147,7 @@ class StoreService:
             return
         if getattr(outcome, "push_ids", None) and self.inline_pushes:
             self.outbox.deliver(ids=outcome.push_ids)
-        if outcome.events:
+        if outcome.events or outcome.stored:
             self.dispatch_events()
 
     def dispatch_events(self) -> int:
@@ -656,12 +660,13 @@ class StoreService:
             if decision.accepted:  # later lines of the same SKU see what this one took
                 item = current[line.sku]
                 taken = decision.in_stock + decision.backordered
-                current[line.sku] = item.model_copy(update={"on_hand": item.on_hand - taken})
+                left = item.on_hand - taken
+                current[line.sku] = trusted(ItemState, {**item.__dict__, "on_hand": left})
         errors = [f"line {d.line_no} ({d.sku}): {d.error}" for d in decisions if not d.accepted]
-        result = OrderResult.model_construct(  # the lines are the rules' validated decisions
-            order_id=order.order_id, accepted=not errors, lines=decisions, errors=errors,
-            duplicate=False,
-        )
+        result = trusted(OrderResult, {  # the lines are the rules' validated decisions
+            "order_id": order.order_id, "accepted": not errors, "lines": decisions,
+            "errors": errors, "duplicate": False,
+        })
         names = {line.sku: line.name or getattr(current.get(line.sku), "name", "")
                  for line in order.lines}
         return result, names, current
@@ -683,18 +688,18 @@ class StoreService:
             ))
             if decision.backordered:
                 outcome.events.append(
-                    DomainEvent.model_construct(  # built from the validated decision
-                        type=EventType.ORDER_BACKORDERED,
-                        sku=decision.sku,
-                        at=at,
-                        reason=None,
-                        data={
+                    trusted(DomainEvent, {  # built from the validated decision
+                        "type": EventType.ORDER_BACKORDERED,
+                        "sku": decision.sku,
+                        "at": at,
+                        "reason": None,
+                        "data": {
                             "order_id": order_id,
                             "line_no": decision.line_no,
                             "requested": decision.requested,
                             "backordered": decision.backordered,
                         },
-                    )
+                    })
                 )
         return moves
 
@@ -721,8 +726,7 @@ class StoreService:
         bulk.record_movements(conn, self._order_moves(order, result, start, at, outcome))
         for sku, item in current.items():
             new = self._settle(item, outcome, at)
-            bulk.write_item(conn, loaded[sku], new, at)
-            if new != loaded[sku].item:
+            if bulk.write_item(conn, loaded[sku], new, at):
                 outcome.changed[sku] = new
         return result
 
@@ -746,7 +750,7 @@ class StoreService:
             from backorder.storage import bulk
 
             skus, events = bulk.receive_due(conn, self.name, self.settings, now)
-            outcome.events += events
+            outcome.stored += events
             outcome.changed.update(dict.fromkeys(skus))  # only the SKUs matter to the outbox
             return list(events)
 

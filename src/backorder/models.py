@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
@@ -31,6 +31,7 @@ __all__ = [
     "Status",
     "StockLevel",
     "StoreSettings",
+    "trusted",
 ]
 
 
@@ -42,6 +43,27 @@ def _to_utc(value: dt.datetime) -> dt.datetime:
 
 
 UTCDateTime = Annotated[dt.datetime, AfterValidator(_to_utc)]
+M = TypeVar("M", bound=BaseModel)
+
+
+def trusted(cls: type[M], values: dict[str, Any]) -> M:
+    """A model built from values our own code computed or stored, without validating them.
+
+    Like ``model_construct`` but about four times cheaper when every field is given (the
+    hot paths build several models per order line); with a field missing it falls back to
+    ``model_construct``, which fills in the defaults.
+    """
+    if len(values) != len(cls.__pydantic_fields__):
+        return cls.model_construct(**values)
+    model = cls.__new__(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", set(values))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+_set = object.__setattr__
 
 
 class Strict(BaseModel):

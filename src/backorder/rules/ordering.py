@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from backorder.models import BackorderPolicy, ItemState, LineDecision, Mode, StoreSettings
+from backorder.models import (
+    BackorderPolicy,
+    ItemState,
+    LineDecision,
+    Mode,
+    StoreSettings,
+    trusted,
+)
 from backorder.rules.availability import (
     backorders_allowed,
     effective_policy,
@@ -28,7 +35,7 @@ def check_quantity(qty: int, policy: BackorderPolicy) -> str | None:
 def _decision(**fields) -> LineDecision:
     """A decision from values the rules computed themselves: valid by construction, so it
     skips re-validation (this runs for every order line)."""
-    return LineDecision.model_construct(**fields)
+    return trusted(LineDecision, fields)
 
 
 def _refused(line_no: int, sku: str, qty: int, error: str) -> LineDecision:

@@ -19,7 +19,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from backorder.models import BackorderState, DisableReason, DomainEvent, EventType, ItemState
+from backorder.models import (
+    BackorderState,
+    DisableReason,
+    DomainEvent,
+    EventType,
+    ItemState,
+    trusted,
+)
 from backorder.storage.schema import metadata
 
 Processor = Callable[[Any], Any]
@@ -37,10 +44,48 @@ def processors(dialect: sa.Dialect, table: str, columns: tuple[str, ...], *, res
         col_type = metadata.tables[table].c[name].type.dialect_impl(dialect)
         if result:
             proc = col_type.result_processor(dialect, None)
+        elif isinstance(col_type, sa.Boolean) and dialect.name == "sqlite":
+            proc = None  # sqlite3 binds True/False as 1/0 itself
         else:
             proc = col_type.bind_processor(dialect)
+            if proc is not None and isinstance(col_type, sa.DateTime):
+                proc = _last_one(proc)
+            elif proc is not None and isinstance(col_type, sa.JSON) and dialect.name == "sqlite":
+                proc = _empty_shortcut(proc)  # (psycopg wants its Json wrapper, not text)
         out.append(proc)
     return tuple(out)
+
+
+def _last_one(proc: Processor) -> Processor:
+    """``proc`` remembering its last value: an operation stamps every row it writes with
+    the same datetime object, which need be turned into text only once."""
+    cell: list[tuple[Any, Any]] = [(object(), None)]
+
+    def convert(value: Any) -> Any:
+        seen = cell[0]  # read once: another thread may replace it
+        if seen[0] is value:
+            return seen[1]
+        converted = proc(value)
+        cell[0] = (value, converted)
+        return converted
+
+    return convert
+
+
+def _empty_shortcut(proc: Processor) -> Processor:
+    """``proc`` (SQLite JSON) without an encoder call for an empty list or dict."""
+
+    def convert(value: Any) -> Any:
+        if not value and type(value) in (list, dict):
+            return "[]" if type(value) is list else "{}"
+        return proc(value)
+
+    return convert
+
+
+@lru_cache(maxsize=4096)
+def _bind_procs(dialect: sa.Dialect, table: str, columns: tuple[str, ...]):
+    return [(i, p) for i, p in enumerate(processors(dialect, table, columns)) if p is not None]
 
 
 def processor(dialect: sa.Dialect, table: str, column: str, *, result=False) -> Processor:
@@ -59,8 +104,10 @@ def cursor(conn: sa.Connection) -> Any:
 def run(conn: sa.Connection, cur: Any, sql: str, params: Any, *, many: bool = False) -> Any:
     """``cur.execute`` (or ``executemany``), telling the engine's cursor listeners as
     SQLAlchemy would (``before_cursor_execute`` / ``after_cursor_execute``: tracing,
-    logging, the crash tests), with no execution context."""
-    dispatch = conn.dispatch
+    logging, the crash tests), with no execution context. Listeners registered on the
+    engine are told; those on a single Connection object are not (the engine's own
+    listener lists are cheap to test on every statement, a Connection's are not)."""
+    dispatch = conn.engine.dispatch
     if dispatch.before_cursor_execute:
         for fn in dispatch.before_cursor_execute:
             sql, params = fn(conn, cur, sql, params, None, many)
@@ -81,21 +128,14 @@ def bind_rows(
     dialect: sa.Dialect, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
 ) -> list[tuple]:
     """Rows of plain Python values as the driver should receive them."""
-    procs = [(i, p) for i, p in enumerate(processors(dialect, table, columns)) if p is not None]
+    procs = _bind_procs(dialect, table, columns)
     if not procs:
         return [tuple(r) for r in rows]
     out = []
-    last: dict[int, tuple[Any, Any]] = {}  # a batch's rows often share a value (its time)
     for row in rows:
         row = list(row)
         for i, proc in procs:
-            value = row[i]
-            seen = last.get(i)
-            if seen is not None and seen[0] is value:
-                row[i] = seen[1]
-            else:
-                row[i] = converted = proc(value)
-                last[i] = (value, converted)
+            row[i] = proc(row[i])
         out.append(tuple(row))
     return out
 
@@ -130,34 +170,41 @@ def item_reader(dialect: sa.Dialect) -> Callable[[Sequence[Any]], tuple[int, int
     return _item_reader(dialect)
 
 
+_BOOLS = ("assigned", "tracked", "purchasing_disabled")
+
+
 @lru_cache(maxsize=4096)
 def _item_reader(dialect: sa.Dialect):
-    procs = [
-        (i, p)
-        for i, p in enumerate(processors(dialect, "items", ITEM_COLUMNS, result=True))
-        if p is not None
-    ]
-    i_date = ITEM_COLUMNS.index("back_in_stock_date") - 2
-    i_state = ITEM_COLUMNS.index("state") - 2
-    i_reason = ITEM_COLUMNS.index("disabled_reason") - 2
-    bools = [ITEM_COLUMNS.index(c) - 2 for c in ("assigned", "tracked", "purchasing_disabled")]
     fields = _STATE_FIELDS
-    construct = ItemState.model_construct
+    procs = processors(dialect, "items", fields, result=True)
+    date_proc = procs[fields.index("back_in_stock_date")] or _same
+    json_proc = procs[fields.index("overrides")] or _same
+    # positions in the row (id and version come first)
+    i_date, i_state, i_reason, i_json = (
+        fields.index(name) + 2
+        for name in ("back_in_stock_date", "state", "disabled_reason", "overrides")
+    )
+    bools = [(fields.index(name) + 2, name) for name in _BOOLS]
 
     def read(row: Sequence[Any]) -> tuple[int, int, ItemState]:
-        row = list(row)
-        for i, proc in procs:
-            row[i] = proc(row[i])
-        values = row[2:]
-        date = values[i_date]
-        if date is not None and date.tzinfo is None:
-            values[i_date] = date.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
-        values[i_state] = _STATES[values[i_state]]
-        reason = values[i_reason]
-        values[i_reason] = None if reason is None else _REASONS[reason]
-        for i in bools:
-            values[i] = bool(values[i])
-        return row[0], row[1], construct(**dict(zip(fields, values, strict=True)))
+        # Only the columns that need it are converted: most dates are NULL and most
+        # overrides empty, and this runs for every item of every order.
+        values = dict(zip(fields, row[2:], strict=True))
+        date = row[i_date]
+        if date is not None:
+            date = date_proc(date)
+            if date.tzinfo is None:
+                date = date.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
+            values["back_in_stock_date"] = date
+        values["state"] = _STATES[row[i_state]]
+        reason = row[i_reason]
+        if reason is not None:
+            values["disabled_reason"] = _REASONS[reason]
+        overrides = row[i_json]
+        values["overrides"] = {} if overrides in ("{}", {}) else json_proc(overrides)
+        for i, name in bools:
+            values[name] = bool(row[i])
+        return row[0], row[1], trusted(ItemState, values)  # written from validated models
 
     return read
 
@@ -192,11 +239,15 @@ def update_item_params(
     """``(columns, parameters)`` of one conditional write (see :func:`update_item_sql`)."""
     columns = tuple(sorted(changed))
     values = [changed[c] for c in columns]
-    for i, proc in enumerate(processors(dialect, "items", columns)):
-        if proc is not None:
-            values[i] = proc(values[i])
-    stamp = processor(dialect, "items", "updated_at")(at)
+    for i, proc in _bind_procs(dialect, "items", columns):
+        values[i] = proc(values[i])
+    stamp = _stamp(dialect)(at)
     return columns, (*values, version + 1, stamp, row_id, version)
+
+
+@lru_cache(maxsize=16)
+def _stamp(dialect: sa.Dialect) -> Processor:
+    return processor(dialect, "items", "updated_at")
 
 
 # --------------------------------------------------------------------------- events
