@@ -749,7 +749,8 @@ class StoreService:
                 return self._tick_items(conn, outcome, now)
             from backorder.storage import bulk
 
-            skus, events = bulk.receive_due(conn, self.name, self.settings, now)
+            with bulk.gc_paused():
+                skus, events = bulk.receive_due(conn, self.name, self.settings, now)
             outcome.stored += events
             outcome.changed.update(dict.fromkeys(skus))  # only the SKUs matter to the outbox
             return list(events)
