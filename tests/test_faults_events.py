@@ -126,3 +126,54 @@ def test_duplicated_webhook_deliveries_apply_once(backorder_db, levels, data):
     deliver(twice, [b for i, b in enumerate(bodies) for _ in range(1 + extra.count(i) // 2)])
     deliver(twice, [bodies[i] for i in extra])
     assert final(twice)[0] == final(once)[0]
+
+
+@slow_ok
+@given(
+    levels=levels,
+    basis=st.sampled_from(["absolute", "platform_count"]),
+    data=st.data(),
+)
+def test_dated_webhooks_in_any_order_end_on_the_newest_figure(backorder_db, levels, basis, data):
+    """Deliveries carrying ``as_of`` (the platform's updatedAt), reordered and duplicated:
+    each SKU ends on the figure of its newest delivery, exactly as if they came in order."""
+    bodies = [
+        {
+            "kind": "stock",
+            "delivery_id": f"h{i}",
+            "sku": sku,
+            "on_hand": on_hand,
+            "basis": basis,
+            "as_of": (T0 + dt.timedelta(minutes=i)).isoformat(),
+        }
+        for i, (sku, on_hand) in enumerate(levels)
+    ]
+    in_order = new_store(backorder_db, "dated", webhook_token="tok")
+    deliver(in_order, bodies)
+    copies = data.draw(st.lists(st.sampled_from(bodies), max_size=6))
+    arrival = data.draw(st.permutations(bodies + copies))
+    shuffled = new_store(backorder_db, "dated", webhook_token="tok")
+    deliver(shuffled, arrival)
+    assert [v["on_hand"] for v in final(shuffled)[0]] == [
+        v["on_hand"] for v in final(in_order)[0]
+    ]
+    if basis == "absolute":  # what we may sell from is the platform's newest figure
+        newest = {sku: on_hand for sku, on_hand in levels}
+        assert {v["sku"]: v["on_hand"] for v in final(shuffled)[0] if v["sku"] in newest} == newest
+
+
+def test_an_undated_level_is_applied_as_it_comes(backorder_db):
+    """Without ``as_of`` nothing tells old from new: the last to arrive wins (the README says
+    which platforms date their figures)."""
+    service = new_store(backorder_db, "undated")
+    service.apply_levels([StockLevel(sku="A", on_hand=7, source_ref="late")], source="webhook")
+    service.apply_levels(
+        [StockLevel(sku="A", on_hand=3, source_ref="new", as_of=T0)], source="webhook"
+    )
+    service.apply_levels(
+        [StockLevel(sku="A", on_hand=9, source_ref="old", as_of=T0 - dt.timedelta(hours=1))],
+        source="webhook",
+    )
+    assert service.item("A").on_hand == 3  # the older dated figure was skipped
+    service.apply_levels([StockLevel(sku="A", on_hand=5, source_ref="plain")], source="webhook")
+    assert service.item("A").on_hand == 5

@@ -191,6 +191,7 @@ class StoreService:
         source: str,
         key: str,
         at: dt.datetime,
+        as_of: dt.datetime | None = None,
     ) -> ItemState:
         new = item.model_copy(update={"on_hand": item.on_hand + delta})
         ledger.record_movement(
@@ -203,6 +204,7 @@ class StoreService:
             source=source,
             key=key,
             at=at,
+            as_of=as_of,
         )
         return new
 
@@ -452,30 +454,39 @@ class StoreService:
         level already applied (the same webhook, the same sync snapshot) changes nothing.
         A ``platform_count`` level moves stock by its change since the platform's last
         figure (the first figure seen sets it), so a copy or a re-read changes nothing and
-        never overwrites our own sales. Unknown SKUs are skipped. Returns how many changed.
+        never overwrites our own sales. A level whose ``as_of`` is older than the newest
+        already applied to its SKU is stale (a reordered webhook) and skipped. Unknown SKUs
+        are skipped. Returns how many changed.
         """
         at = at or self.clock()
 
         latest = list({level.sku: level for level in levels}.values())  # one figure per SKU
 
         def work(conn, outcome):
-            found = ledger.load_items(conn, self.name, skus=[level.sku for level in latest])
+            skus = [level.sku for level in latest]
+            found = ledger.load_items(conn, self.name, skus=skus)
+            newest = ledger.latest_levels(
+                conn, self.name, [level.sku for level in latest if level.as_of is not None]
+            )
             changed = 0
             for level in latest:
                 loaded = found.get(level.sku)
-                if loaded is not None and level.basis == "platform_count":
+                seen = newest.get(level.sku)
+                if loaded is None or (level.as_of and seen and level.as_of < seen):
+                    continue
+                if level.basis == "platform_count":
                     changed += self._apply_count(conn, outcome, loaded, level, source, at)
                     continue
                 key = f"{source}:{level.sku}:{level.source_ref or level.on_hand}"
-                if loaded is None or ledger.movement_applied(conn, self.name, key):
+                if ledger.movement_applied(conn, self.name, key):
                     continue
                 delta = level.on_hand - loaded.item.on_hand
-                if not delta:  # booked all the same: a late copy of this level must stay a no-op
-                    self._move(conn, loaded.item, 0, kind="sync", source=source, key=key, at=at)
-                    continue
                 item = self._move(
-                    conn, loaded.item, delta, kind="sync", source=source, key=key, at=at
+                    conn, loaded.item, delta, kind="sync", source=source, key=key, at=at,
+                    as_of=level.as_of,
                 )
+                if not delta:  # booked all the same: a late copy of this level must stay a no-op
+                    continue
                 self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
                 changed += 1
             return changed
@@ -486,10 +497,12 @@ class StoreService:
         seen = loaded.item.platform_level
         delta = level.on_hand - (loaded.item.on_hand if seen is None else seen)
         item = loaded.item.model_copy(update={"platform_level": level.on_hand})
-        if delta:
+        key = f"{source}:{level.sku}:v{loaded.version}:{level.on_hand}"
+        # a dated figure is booked even unchanged (it is now the newest), once
+        if delta or (level.as_of and not ledger.movement_applied(conn, self.name, key)):
             item = self._move(
                 conn, item, delta, kind="sync", source=f"{source} ({seen} -> {level.on_hand})",
-                key=f"{source}:{level.sku}:v{loaded.version}:{level.on_hand}", at=at,
+                key=key, at=at, as_of=level.as_of,
             )
         self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
         return 1 if delta else 0

@@ -255,6 +255,10 @@ class StockLevel(Strict):
     ``platform_count``: the platform's own count, which our sales do not reduce (tracking
     off at the platform, the seeds' app): its *changes* since the last figure seen are
     applied, so a re-read never overwrites what we sold since."""
+    as_of: UTCDateTime | None = None
+    """When the figure was true at the platform (its ``updatedAt``). A figure older than one
+    already applied to the SKU arrived late (reordered webhooks) and is skipped, so the
+    store ends on the newest figure whatever the order of arrival."""
 
 
 class LineRequest(Strict):

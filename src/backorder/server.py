@@ -127,7 +127,11 @@ def apply_event(service: StoreService, event: WebhookEvent) -> str:
         if event.sku is None or event.on_hand is None:
             return "ignored: a stock event needs sku and on_hand"
         level = StockLevel(
-            sku=event.sku, on_hand=event.on_hand, source_ref=event.delivery_id, basis=event.basis
+            sku=event.sku,
+            on_hand=event.on_hand,
+            source_ref=event.delivery_id,
+            basis=event.basis,
+            as_of=event.as_of,
         )
         changed = service.apply_levels([level], source="webhook")
         return f"stock {event.sku} = {event.on_hand}" + ("" if changed else " (no change)")

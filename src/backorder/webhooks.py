@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from backorder.models import UTCDateTime
+
 
 class WebhookRejected(ValueError):
     """A delivery that failed authentication or could not be parsed."""
@@ -25,3 +27,6 @@ class WebhookEvent(BaseModel):
     tracking_enabled: bool | None = None
     basis: Literal["absolute", "platform_count"] = "absolute"
     """How to read ``on_hand``: see :class:`backorder.models.StockLevel`."""
+    as_of: UTCDateTime | None = None
+    """When ``on_hand`` was true at the platform: a late delivery of an older figure is
+    skipped (see :class:`backorder.models.StockLevel`)."""

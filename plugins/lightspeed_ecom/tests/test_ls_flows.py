@@ -150,3 +150,35 @@ def test_webhook_deliveries_are_verified_and_deduplicated(ls_service, ls_live, l
             handle_delivery(service, client, deliveries[1]["headers"], tampered.encode(), log)
         assert json.loads(tampered)["variant"]["stockLevel"] == 50
         assert service.item("TEE-S").on_hand == -1
+
+
+def test_a_late_variant_delivery_never_rolls_stock_back(ls_service, ls_live, ls_sandbox_http):
+    """Two variant updates delivered newest first (Lightspeed gives no order guarantee): the
+    older one's ``updatedAt`` marks it stale, so the item keeps the newer level."""
+    from backorder_lightspeed_ecom.webhooks import sign
+
+    _, shop = ls_live
+    service = ls_service()
+    _sync(service)
+    service.assign(["TEE-S"])
+    with LightspeedClient.for_store(service.store) as client:
+        client.create_webhook("variants", "updated", "https://example.com/hooks")
+        small = _variant(shop, "TEE-S")
+        ls_sandbox_http.post(
+            "/__sandbox/checkout", json={"lines": [{"variant": small["id"], "quantity": 1}]}
+        )
+        [delivery] = ls_sandbox_http.get("/__sandbox/deliveries").json()["deliveries"]
+        secret = service.store.secret("api_secret")
+
+        def version(level: int, updated: str) -> tuple[dict, bytes]:
+            body = json.loads(delivery["body"])
+            body["variant"].update(stockLevel=level, updatedAt=updated)
+            raw = json.dumps(body).encode()
+            return {**delivery["headers"], "x-signature": sign(raw, secret)}, raw
+
+        newer = version(7, "2026-12-01T10:05:00+00:00")
+        older = version(4, "2026-12-01T10:00:00+00:00")
+        log = DeliveryLog()
+        for headers, raw in (newer, older):
+            handle_delivery(service, client, headers, raw, log)
+        assert service.item("TEE-S").on_hand == 7

@@ -58,3 +58,20 @@ def test_store_without_push_credentials_rejects_everything(magento_store):
     bare = magento_store.model_copy(update={"connection": {"base_url": "x", "token": "t"}})
     with pytest.raises(WebhookRejected, match="set webhook_token or webhook_secret"):
         parse_push(bare, {"Authorization": "Bearer "}, _body(event="x"))
+
+
+def test_stock_push_carries_when_the_item_was_saved(magento_store):
+    """``updated_at`` (Magento's UTC ``Y-m-d H:i:s``) lets the core skip a late, older push."""
+    import datetime as dt
+
+    body = _body(
+        event="cataloginventory_stock_item_save_after",
+        sku="MB-01",
+        qty=4,
+        updated_at="2026-12-01 10:05:00",
+    )
+    [event] = parse_push(magento_store, {"Authorization": "Bearer push-token"}, body)
+    assert event.as_of == dt.datetime(2026, 12, 1, 10, 5, tzinfo=dt.UTC)
+    bad = _body(event="cataloginventory_stock_item_save_after", sku="A", qty=1, updated_at="x")
+    with pytest.raises(WebhookRejected, match="body field updated_at"):
+        parse_push(magento_store, {"Authorization": "Bearer push-token"}, bad)

@@ -7,7 +7,7 @@ order, its stock movements, its item updates and its events commit together or n
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -107,6 +107,7 @@ def record_movement(
     source: str,
     key: str,
     at: dt.datetime,
+    as_of: dt.datetime | None = None,
 ) -> None:
     conn.execute(
         movements.insert().values(
@@ -118,8 +119,26 @@ def record_movement(
             source=source,
             idempotency_key=key,
             created_at=at,
+            as_of=as_of,
         )
     )
+
+
+def latest_levels(conn: sa.Connection, store: str, skus: Sequence[str]) -> dict[str, dt.datetime]:
+    """The newest ``as_of`` among each SKU's movements: when the last platform figure
+    applied to it was true (SKUs never given one are absent)."""
+    if not skus:
+        return {}
+    query = (
+        sa.select(movements.c.sku, sa.func.max(movements.c.as_of))
+        .where(
+            movements.c.store == store,
+            movements.c.sku.in_(list(skus)),
+            movements.c.as_of.is_not(None),
+        )
+        .group_by(movements.c.sku)
+    )
+    return {sku: _as_utc(when) for sku, when in conn.execute(query)}
 
 
 def ledger_balance(conn: sa.Connection, store: str, sku: str) -> int:

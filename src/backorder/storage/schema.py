@@ -53,6 +53,7 @@ movements = sa.Table(
     sa.Column("source", sa.String(255), nullable=False),
     sa.Column("idempotency_key", sa.String(255), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("as_of", UTCDateTime),  # when the platform's figure was true (sync movements)
     sa.UniqueConstraint("store", "idempotency_key"),
     sa.Index(None, "store", "sku"),
 )

@@ -213,7 +213,9 @@ def handle_delivery(
         if event.kind == "stock" and event.on_hand is not None:
             variant_id = event.delivery_id.split("/", 1)[1].split("@", 1)[0]
             sku = _sku_map(service).get(variant_id, event.sku)
-            level = StockLevel(sku=sku, on_hand=event.on_hand, source_ref=event.delivery_id)
+            level = StockLevel(
+                sku=sku, on_hand=event.on_hand, source_ref=event.delivery_id, as_of=event.as_of
+            )
             outcomes.append((event, service.apply_levels([level], source="lightspeed webhook")))
         elif event.kind == "order" and event.order_id:
             outcomes.append((event, record_order(service, client, event.order_id)))

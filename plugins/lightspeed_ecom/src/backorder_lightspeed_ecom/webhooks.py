@@ -9,6 +9,7 @@ has the same key, a later change of the same resource a new one.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -70,6 +71,12 @@ def _variant_event(record: object, body: bytes) -> WebhookEvent:
     except ValueError as exc:
         raise WebhookRejected(f"body field variant: {exc}") from None
     tracked = variant.stockTracking is not StockTracking.DISABLED
+    try:
+        as_of = dt.datetime.fromisoformat(variant.updatedAt) if variant.updatedAt else None
+    except ValueError:
+        raise WebhookRejected(
+            f"body field variant.updatedAt: not a date and time: {variant.updatedAt!r}"
+        ) from None
     return WebhookEvent(
         kind="stock",
         delivery_id=_key("variants", record, body),
@@ -77,6 +84,7 @@ def _variant_event(record: object, body: bytes) -> WebhookEvent:
         on_hand=variant.stockLevel if tracked else None,
         product_id=str(variant.product_id) if variant.product_id else None,
         tracking_enabled=tracked,
+        as_of=as_of,  # a late delivery of an older level is skipped
     )
 
 

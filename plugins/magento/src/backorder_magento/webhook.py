@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from backorder.models import UTCDateTime
 from backorder.webhooks import WebhookEvent, WebhookRejected
 
 SIGNATURE_HEADER = "x-backorder-signature"
@@ -39,6 +40,9 @@ class Push(BaseModel):
     sku: str | None = None
     qty: float | None = None
     order_id: str | int | None = None
+    updated_at: UTCDateTime | None = None
+    """When the stock item was saved (Magento's UTC ``Y-m-d H:i:s``): a late push of an
+    older figure is skipped."""
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -81,7 +85,11 @@ def parse_push(store: Any, headers: Mapping[str, str], body: bytes) -> list[Webh
             raise WebhookRejected(f"body field qty: {push.qty} is not a whole number")
         return [
             WebhookEvent(
-                kind="stock", delivery_id=push.delivery_id, sku=push.sku, on_hand=round(push.qty)
+                kind="stock",
+                delivery_id=push.delivery_id,
+                sku=push.sku,
+                on_hand=round(push.qty),
+                as_of=push.updated_at,
             )
         ]
     if push.event == ORDER_EVENT:
