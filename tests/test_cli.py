@@ -98,3 +98,25 @@ def test_unknown_store_and_sku(cli, tmp_path):
 def test_bad_threshold_option(cli):
     out = cli("assign", "X", "--threshold", "lots")
     assert out.exit_code == 2 and "unlimited" in out.output
+
+
+def test_edit_out_of_stock_threshold_keeps_units_back(cli, tmp_path):
+    """With backorders off, ``--out-of-stock-threshold 2`` keeps 2 of 5 units back (Magento's
+    positive min_qty); ``--use-default`` gives them back."""
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text("- {sku: MUG, product_id: '7', name: Mug, on_hand: 5}\n")
+    write_config(tmp_path, f"""
+database = "sqlite:///{tmp_path}/shop.db"
+[stores.shop]
+platform = "core"
+connection = {{ catalog_file = "{catalog}" }}
+""")
+    cli("sync")
+    out = cli("edit", "MUG", "--out-of-stock-threshold", 2, "--json")
+    assert json.loads(out.output)[0]["salable"] == 3
+    refused = cli("order", "W1", "MUG=4")
+    assert refused.exit_code == 1 and "only 3 can be bought" in refused.output
+    out = cli("edit", "MUG", "--use-default", "out_of_stock_threshold", "--json")
+    assert json.loads(out.output)[0]["salable"] == 5
+    bad = CliRunner().invoke(main, ["edit", "MUG", "--out-of-stock-threshold", "-1"])
+    assert bad.exit_code == 2 and "--out-of-stock-threshold" in bad.output

@@ -235,6 +235,11 @@ def unassign(obj: Context, skus, action, as_json):
 @_settings_options
 @click.option("--purchasable/--not-purchasable", default=None)
 @click.option(
+    "--out-of-stock-threshold",
+    type=click.IntRange(min=0),
+    help="With backorders off, units kept back: salable = stock - this.",
+)
+@click.option(
     "--use-default",
     multiple=True,
     type=click.Choice(POLICY_FIELDS),
@@ -242,11 +247,13 @@ def unassign(obj: Context, skus, action, as_json):
 )
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def edit(obj: Context, sku, purchasable, use_default, as_json, **opts):
+def edit(obj: Context, sku, purchasable, out_of_stock_threshold, use_default, as_json, **opts):
     """Change one item's stock, dates, purchasability or settings."""
     fields = _given(**opts)
     if purchasable is not None:
         fields["purchasing_disabled"] = not purchasable
+    if out_of_stock_threshold is not None:
+        fields["out_of_stock_threshold"] = out_of_stock_threshold
     _print_items(
         [obj.service.edit(sku, ItemEdit(use_default=list(use_default), **fields))], as_json
     )

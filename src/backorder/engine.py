@@ -76,6 +76,8 @@ class ItemEdit(BaseModel):
     min_sale_qty: PositiveInt | None = None
     max_sale_qty: PositiveInt | None = None
     qty_increments: PositiveInt | None = None
+    out_of_stock_threshold: NonNegativeInt | None = None
+    """With backorders off: units kept back (salable = on hand - this); Magento's min_qty."""
     use_default: list[str] = []
 
 
