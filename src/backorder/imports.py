@@ -367,14 +367,11 @@ def _cell_readers(fields: Sequence[str], tz: dt.tzinfo) -> list[Callable[[str], 
 
     def text(limit: int, required: bool = False) -> Callable[[str], Any]:
         def read(cell: str) -> Any:
-            stripped = cell.strip()
-            if not stripped:
-                if required:
-                    raise _Slow
-                return None
-            if stripped is not cell or len(cell) > limit:
+            if cell and cell.strip() is cell and len(cell) <= limit:
+                return cell  # (strip gives the very same string when there is no blank)
+            if cell.strip() or required:
                 raise _Slow
-            return cell
+            return None
 
         return read
 
@@ -512,7 +509,7 @@ def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFil
         row: tuple | None = None
         if not custom:
             try:
-                row = (line_no, *[read(c) for read, c in zip(readers, cells, strict=True)])
+                row = (line_no, *map(operator.call, readers, cells))
             except _Slow:
                 row = None
             if row is None:
@@ -628,6 +625,28 @@ _UPDATABLE = (
 )
 """The item columns an import may change, in the order :meth:`_Applier.plan` lists them."""
 
+_NEW_COLUMNS = (
+    "sku",
+    "product_id",
+    "variant_id",
+    "name",
+    "on_hand",
+    "incoming_qty",
+    "back_in_stock_date",
+    "state",
+    "disabled_reason",
+    "overrides",
+    "category",
+    "brand",
+)
+"""What the insert of a new item binds; the rest is the same for every new item."""
+_NEW_BARE_COLUMNS = ("sku", "product_id", "name", "on_hand", "state", "disabled_reason")
+"""The same, for a file giving no more than Product ID, SKU, Name and Stock."""
+_NO_OVERRIDES = "{}"
+"""A new item's overrides before its row (stored JSON text)."""
+_MOVE_COLUMNS = ("sku", "delta", "on_hand_after", "source", "idempotency_key")
+_EVENT_COLUMNS = ("type", "sku", "reason", "data")
+
 
 def import_csv(
     service: StoreService,
@@ -699,9 +718,9 @@ def apply_import(
         summary = report.model_copy(
             update={
                 "created": applier.created,
-                "assigned": sum(1 for c in changes.raw if c[2][0] != c[3][0]),
+                "assigned": applier.newly_assigned,
                 "updated": len(changes),
-                "unchanged": len(parsed.rows) - sum(1 for c in changes.raw if c[1]),
+                "unchanged": len(parsed.rows) - applier.rows_changed,
                 "stock_moved": applier.stock_moved,
                 "events": applier.event_counts,
             }
@@ -776,6 +795,34 @@ class _Applier:
         self.pick = operator.itemgetter(*(_UPDATABLE.index(c) for c in self.columns))
         self.key_prefix = f"import:{parsed.import_id}:"
         self.source = f"import {parsed.name} row "
+        # What every row of a table has in common, written once per statement (see
+        # import_sql.Sql.insert): the rows carry only the columns below.
+        self.event_fixed = {"store": self.store, "at": self.at_raw}
+        self.move_fixed = {"store": self.store, "kind": "import", "created_at": self.at_raw}
+        self.new_fixed: dict[str, Any] = {
+            "store": self.store,
+            "assigned": mode == "assign",  # (a new item is only ever made by an assign)
+            "tracked": True,
+            "purchasing_disabled": False,
+            "version": 0,
+            "updated_at": self.at_raw,
+        }
+        self.new_bare = not any(
+            (self.i_vid, self.i_thr, self.i_inc, self.i_date, self.i_cat, self.i_brand)
+        )
+        """A new item is made of Product ID, SKU, Name and Stock only (the common file)."""
+        if self.new_bare:
+            self.new_columns = _NEW_BARE_COLUMNS
+            self.new_fixed |= {
+                "variant_id": None,
+                "incoming_qty": 0,
+                "back_in_stock_date": None,
+                "overrides": _NO_OVERRIDES,
+                "category": None,
+                "brand": None,
+            }
+        else:
+            self.new_columns = _NEW_COLUMNS
         pm = service.pm
         pushes = pm is not None and pm.hook.backorder_apply_items.get_hookimpls()
         self.pushed: dict[str, Any] | None = outcome.changed if pushes else None
@@ -783,9 +830,12 @@ class _Applier:
         self.changes = ChangeList(sql.utc)
         self.event_counts: dict[str, int] = {}
         self.created = self.stock_moved = 0
-        self.templates: dict[str, tuple] = {}
+        self.product_of: dict[str, str] = {}
+        """SKU -> its product, for the file's items of the store whose row gives none."""
+        self.newly_assigned = self.rows_changed = 0
         self.policies: dict[tuple[Any, Any], tuple] = {}
         self.dates: dict[Any, Any] = {}
+        self.settled_new: dict[tuple, tuple] = {}
         self.checked_key = False
         self._clear()
 
@@ -797,34 +847,22 @@ class _Applier:
 
     # ------------------------------------------------------------------ the rounds
     def run(self, progress: Progress | None) -> None:
-        rows, mode, name = self.parsed.rows, self.mode, self.parsed.name
-        creating = self.service.store.platform == "core"
-        limit = self.settings.plan_limit if mode == "assign" else None
+        rows, name = self.parsed.rows, self.parsed.name
+        limit = self.settings.plan_limit if self.mode == "assign" else None
         assigned_before = self.sql.assigned_products(self.store) if limit is not None else set()
-        wanted: set[str] = set()
-        i_sku, i_pid = self.i_sku, self.i_pid
+        wanted: set[str] | None = set() if limit is not None else None
+        # Siblings (seed 001: an assigned product's other variants come along) are looked
+        # for only if some product of the file had an unassigned item before its round
+        # was written. Most files' products have none, and that look is much cheaper than
+        # the one after the writes, whose index holds the round's own items. (PostgreSQL:
+        # another transaction may add a sibling meanwhile, so they are always looked for.)
+        siblings_possible = not self.sql.sqlite
         for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            current = self.sql.load(self.store, [r[i_sku] for r in chunk])
-            for count, row in enumerate(chunk, start=start + 1):
-                if progress and count % 10_000 == 0:
-                    progress("applying", count, len(rows))
-                sku = row[i_sku]
-                pid = row[i_pid] if i_pid else None
-                pid = None if pid is UNSET else pid
-                cur = current.get(sku)
-                if limit is not None:
-                    wanted.add(pid or (cur[3] if cur else None) or sku)
-                problem = self._refusal(row, sku, pid, cur, creating, name)
-                if problem:
-                    self.errors.append(problem)
-                    continue
-                if mode == "assign" and (pid or (cur and cur[3])):
-                    self.templates.setdefault(pid or cur[3], row)
-                if not self.errors:
-                    self.plan(row, row[0], cur, sibling=False)
+            products = self._round(rows[start : start + CHUNK], start, wanted, progress)
+            if products and not siblings_possible:
+                siblings_possible = self.sql.any_unassigned_of_products(self.store, products)
             self._flush()
-        if limit is not None and len(wanted | assigned_before) > limit:
+        if wanted is not None and len(wanted | assigned_before) > limit:
             self.errors.append(
                 f"{name}: plan limit: store {self.store!r} may assign {limit} products; "
                 f"{len(assigned_before)} are assigned and this file would make "
@@ -833,14 +871,69 @@ class _Applier:
         if self.errors:
             raise ImportFailed(self.errors)
         total = len(rows)
-        if self.templates:  # seed 001: a product's other variants come along
-            siblings = self.sql.unassigned_of_products(self.store, sorted(self.templates))
+        templates = self._templates() if self.mode == "assign" and siblings_possible else {}
+        if templates:
+            siblings = self.sql.unassigned_of_products(self.store, sorted(templates))
             for cur in siblings:
-                self.plan(self.templates[cur[3]], None, cur, sibling=True)
+                self.plan(templates[cur[3]], None, cur, sibling=True)
             total += len(siblings)
             self._flush()
         if progress:
             progress("applying", total, total)
+
+    def _round(
+        self, chunk: list[tuple], start: int, wanted: set[str] | None, progress: Progress | None
+    ) -> list[str]:
+        """Check and plan one round of rows; return the products they name (assign mode)."""
+        mode, name, total = self.mode, self.parsed.name, len(self.parsed.rows)
+        creating = self.service.store.platform == "core"
+        creates = creating and mode == "assign"  # a SKU the store lacks is a new item
+        i_sku, i_pid, errors = self.i_sku, self.i_pid, self.errors
+        current = self.sql.load(self.store, [r[i_sku] for r in chunk])
+        products: list[str] = []
+        new: list[tuple] = []  # rows of new items, planned in file order with the others
+        for count, row in enumerate(chunk, start=start + 1):
+            if progress and count % 10_000 == 0:
+                progress("applying", count, total)
+            sku = row[i_sku]
+            pid = row[i_pid] if i_pid else None
+            if pid is UNSET:
+                pid = None
+            cur = current.get(sku)
+            if wanted is not None:
+                wanted.add(pid or (cur[3] if cur else None) or sku)
+            if cur is None and creates:  # nothing to refuse (see _refusal)
+                if pid:
+                    products.append(pid)
+                new.append(row)
+                continue
+            problem = self._refusal(row, sku, pid, cur, creating, name)
+            if problem:
+                errors.append(problem)
+                continue
+            if mode == "assign" and (pid or cur[3]):
+                products.append(pid or cur[3])
+                if not pid:
+                    self.product_of[sku] = cur[3]
+            if new:
+                self._plan_new(new)
+                new = []
+            if not errors:
+                self.plan(row, row[0], cur, sibling=False)
+        self._plan_new(new)
+        return list(dict.fromkeys(products))
+
+    def _templates(self) -> dict[str, tuple]:
+        """Each product of the file -> its first row: what its siblings are assigned with."""
+        i_sku, i_pid, product_of = self.i_sku, self.i_pid, self.product_of
+        templates: dict[str, tuple] = {}
+        for row in self.parsed.rows:
+            pid = row[i_pid] if i_pid else None
+            if pid is UNSET or not pid:
+                pid = product_of.get(row[i_sku])
+            if pid:
+                templates.setdefault(pid, row)
+        return templates
 
     def _refusal(self, row, sku, pid, cur, creating: bool, name: str) -> str | None:
         line_no, mode = row[0], self.mode
@@ -869,14 +962,14 @@ class _Applier:
         sql = self.sql
         if self.moves and not self.checked_key:
             self.checked_key = True
-            if sql.movement_exists(self.store, self.moves[0][6]):
+            if sql.movement_exists(self.store, self.moves[0][4]):
                 raise ImportFailed(
                     [f"{self.parsed.name}: already imported (movement {self.key_prefix}…)"]
                 )
-        sql.insert("items", import_sql.ITEM_INSERT_COLUMNS, self.inserts)
+        sql.insert("items", self.new_columns, self.inserts, self.new_fixed)
         sql.update_items(self.columns, self.updates)
-        sql.insert("movements", import_sql.MOVEMENT_COLUMNS, self.moves)
-        sql.insert("events", import_sql.EVENT_COLUMNS, self.events)
+        sql.insert("movements", _MOVE_COLUMNS, self.moves, self.move_fixed)
+        sql.insert("events", _EVENT_COLUMNS, self.events, self.event_fixed)
         self._clear()
 
     # ------------------------------------------------------------------- one item
@@ -917,34 +1010,9 @@ class _Applier:
             raw = self.dates[value] = self.sql.bind_date(value)
         return raw
 
-    def plan(self, row: tuple, line_no: int | None, cur: tuple | None, sibling: bool) -> None:
-        """Decide one item: its new columns, its movement, its events, what changed."""
-        if cur is None:
-            sku = row[self.i_sku]
-            pid, vid, nm = (row[i] if i else None for i in (self.i_pid, self.i_vid, self.i_name))
-            pid, vid, nm = (None if v is UNSET else v for v in (pid, vid, nm))
-            cur = (
-                None,
-                0,
-                sku,
-                pid,
-                vid,
-                nm or "",
-                False,
-                True,
-                0,
-                0,
-                None,
-                "idle",
-                None,
-                False,
-                "{}",
-                None,
-                None,
-            )
-            fresh = True
-        else:
-            fresh = False
+    def plan(self, row: tuple, line_no: int | None, cur: tuple, sibling: bool) -> None:
+        """Decide one item of the store: its new columns, its movement, its events, what
+        changed. (A new item is decided by :meth:`_plan_new`.)"""
         (
             row_id,
             version,
@@ -1004,7 +1072,7 @@ class _Applier:
             )
         events = self.events
         if self.mode == "assign":
-            events.append((self.store, "assigned", sku, None, self.empty_json, self.at_raw))
+            events.append(("assigned", sku, None, self.empty_json))
             self.event_counts["assigned"] = self.event_counts.get("assigned", 0) + 1
         if switch:
             item = ItemState.model_construct(
@@ -1022,35 +1090,19 @@ class _Applier:
                 purchasing_disabled=bool(purchasing_disabled),
                 overrides=ov_new,
             )
-            settled, happened = rules.settle(item, self.settings, self.at)
-            new_state = settled.state.value
-            new_reason = settled.disabled_reason.value if settled.disabled_reason else None
-            bind_json = self.sql.bind_json
-            for event in happened:
-                kind = event.type.value
-                events.append(
-                    (
-                        self.store,
-                        kind,
-                        sku,
-                        event.reason.value if event.reason else None,
-                        bind_json(event.data),
-                        self.at_raw,
-                    )
-                )
+            new_state, new_reason, happened = self._settle(item)
+            for kind, why, data in happened:
+                events.append((kind, sku, why, data))
                 self.event_counts[kind] = self.event_counts.get(kind, 0) + 1
 
-        if delta or (fresh and new_on_hand):
+        if delta:
             self.moves.append(
                 (
-                    self.store,
                     sku,
                     delta,
                     new_on_hand,
-                    "import",
                     f"{self.source}{line_no}"[-255:],
                     self.key_prefix + sku,
-                    self.at_raw,
                 )
             )
             self.stock_moved += delta
@@ -1079,41 +1131,13 @@ class _Applier:
             new_category,
             new_brand,
         )
-        changed = fresh or old != new
-        if (
-            changed
-            and not fresh
-            and new_date != date_raw
-            and (self.sql.utc(new_date) == self.sql.utc(date_raw))
-        ):  # the same instant stored another way: not a change
+        changed = old != new
+        if changed and new_date != date_raw and self.sql.utc(new_date) == self.sql.utc(date_raw):
+            # the same instant stored another way: not a change
             new_date = date_raw
             new = (*new[:3], date_raw, *new[4:])
             changed = old != new
-        if fresh:
-            self.inserts.append(
-                (
-                    self.store,
-                    sku,
-                    pid,
-                    vid,
-                    new_name,
-                    new_assigned,
-                    True,
-                    new_on_hand,
-                    new_incoming,
-                    new_date,
-                    new_state,
-                    new_reason,
-                    False,
-                    ov_write,
-                    new_category,
-                    new_brand,
-                    0,
-                    self.at_raw,
-                )
-            )
-            self.created += 1
-        elif changed:
+        if changed:
             values = (
                 new_assigned,
                 new_on_hand,
@@ -1127,10 +1151,132 @@ class _Applier:
                 new_brand,
             )
             self.updates.append((*self.pick(values), self.at_raw, row_id, version))
-        if changed:
             if self.pushed is not None:
                 self.pushed[sku] = None
-            self.changes.append((sku, line_no, old, new, fresh))
+            self.changes.append((sku, line_no, old, new, False))
+            self.newly_assigned += new_assigned != assigned
+            self.rows_changed += line_no is not None
+
+    def _plan_new(self, rows: list[tuple]) -> None:
+        """:meth:`plan` for rows of SKUs the store does not have (an assign on a core store).
+
+        Each item is made from its row alone: assigned, tracked, idle before, no stock
+        before, no overrides but the row's threshold. Its insert carries only
+        :attr:`new_columns` (the rest is :attr:`new_fixed`), and a switch reuses the
+        outcome of ``rules.settle`` for the same stock and policy (:meth:`_settle_new`).
+        """
+        if self.errors or not rows:  # (a refused file writes nothing)
+            return
+        i_sku, i_pid, i_name, i_oh = self.i_sku, self.i_pid, self.i_name, self.i_oh
+        bare, switch_at, policy = self.new_bare, self.settings.switch_condition, self._policy
+        events, moves, inserts, changes = self.events, self.moves, self.inserts, self.changes
+        counts, pushed, assigned = self.event_counts, self.pushed, self.empty_json
+        source, key_prefix = self.source, self.key_prefix
+        vid, action, incoming, date, category, brand = None, UNSET, 0, None, None, None
+        ov_write, thr_before, thr_after, mode_off, _, ov_new = policy(_NO_OVERRIDES, action)
+        counts["assigned"] = counts.get("assigned", 0) + len(rows)
+        moved = 0
+        for row in rows:
+            line_no, sku = row[0], row[i_sku]
+            pid = row[i_pid] if i_pid else None
+            if pid is UNSET:
+                pid = None
+            name = row[i_name] if i_name else None
+            if name is UNSET or not name:
+                name = ""
+            on_hand = row[i_oh] if i_oh else None
+            if on_hand is UNSET or on_hand is None:
+                on_hand = 0
+            if not bare:  # (else these are the same for every row, as set above)
+                vid, action, incoming, date, category, brand = self._new_extras(row)
+                ov_write, thr_before, thr_after, mode_off, _, ov_new = policy(_NO_OVERRIDES, action)
+            events.append(("assigned", sku, None, assigned))
+            state, reason = "idle", None
+            if on_hand <= switch_at and not mode_off:
+                state, reason, happened = self._settle_new(
+                    (sku, pid, vid, name), on_hand, incoming, date, action, ov_new
+                )
+                for kind, why, data in happened:
+                    events.append((kind, sku, why, data))
+                    counts[kind] = counts.get(kind, 0) + 1
+            if on_hand:
+                moves.append((sku, on_hand, on_hand, f"{source}{line_no}"[-255:], key_prefix + sku))
+                moved += on_hand
+            if bare:
+                inserts.append((sku, pid, name, on_hand, state, reason))
+            else:
+                values = (sku, pid, vid, name, on_hand, incoming, date, state, reason)
+                inserts.append((*values, ov_write, category, brand))
+            if pushed is not None:
+                pushed[sku] = None
+            before = (False, 0, 0, None, "idle", None, name, thr_before, None, None)
+            after = (True, on_hand, incoming, date, state, reason, name, thr_after, category, brand)
+            changes.append((sku, line_no, before, after, True))
+        self.created += len(rows)
+        self.newly_assigned += len(rows)
+        self.rows_changed += len(rows)
+        self.stock_moved += moved
+
+    def _new_extras(self, row: tuple) -> tuple:
+        """A new item's ``(variant id, threshold action, incoming, date, category, brand)``."""
+        vid = row[self.i_vid] if self.i_vid else None
+        action = row[self.i_thr] if self.i_thr else UNSET
+        incoming, date, category, brand = 0, None, None, None
+        if self.i_inc and (value := row[self.i_inc]) is not UNSET:
+            incoming = value or 0
+        if self.i_date and (value := row[self.i_date]) is not UNSET:
+            date = self._date(value)
+        if self.i_cat and (value := row[self.i_cat]) is not UNSET:
+            category = value
+        if self.i_brand and (value := row[self.i_brand]) is not UNSET:
+            brand = value
+        return (None if vid is UNSET else vid), action, incoming, date, category, brand
+
+    def _settle_new(
+        self, names: tuple, on_hand: int, incoming: int, date: Any, action: Any, overrides: dict
+    ) -> tuple:
+        """:meth:`_settle` of a new item, kept per (stock, incoming, date, threshold).
+
+        ``rules.settle`` reads an item's stock, dates, state and policy, never its
+        identity (``names``: SKU, product and variant IDs, name); the events it gives
+        carry the SKU apart. New items of the same stock share one outcome.
+        """
+        key = (on_hand, incoming, date, action)
+        found = self.settled_new.get(key)
+        if found is None:
+            sku, pid, vid, name = names
+            item = ItemState.model_construct(
+                sku=sku,
+                product_id=pid,
+                variant_id=vid,
+                name=name,
+                assigned=True,
+                tracked=True,
+                on_hand=on_hand,
+                incoming_qty=incoming,
+                back_in_stock_date=self.sql.utc(date),
+                state=BackorderState.IDLE,
+                disabled_reason=None,
+                purchasing_disabled=False,
+                overrides=overrides,
+            )
+            found = self._settle(item)
+            if len(self.settled_new) < 10_000:
+                self.settled_new[key] = found
+        return found
+
+    def _settle(self, item: ItemState) -> tuple[str, str | None, tuple]:
+        """``rules.settle``: ``(state, reason, ((event type, reason, data), ...))`` as stored."""
+        settled, happened = rules.settle(item, self.settings, self.at)
+        bind_json = self.sql.bind_json
+        return (
+            settled.state.value,
+            settled.disabled_reason.value if settled.disabled_reason else None,
+            tuple(
+                (e.type.value, e.reason.value if e.reason else None, bind_json(e.data))
+                for e in happened
+            ),
+        )
 
 
 _NONE = object()

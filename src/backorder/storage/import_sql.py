@@ -9,7 +9,7 @@ or roll back with the rest of the caller's transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,30 +53,6 @@ _STAND_INS = {
 }
 """Columns an import may not need: read as these constants when it does not (see ``need``)."""
 
-ITEM_INSERT_COLUMNS = (
-    "store",
-    "sku",
-    "product_id",
-    "variant_id",
-    "name",
-    "assigned",
-    "tracked",
-    "on_hand",
-    "incoming_qty",
-    "back_in_stock_date",
-    "state",
-    "disabled_reason",
-    "purchasing_disabled",
-    "overrides",
-    "category",
-    "brand",
-    "version",
-    "updated_at",
-)
-MOVEMENT_COLUMNS = raw.MOVEMENT_COLUMNS
-EVENT_COLUMNS = raw.EVENT_COLUMNS
-
-
 class Sql:
     """The raw statements of one import on one connection."""
 
@@ -100,6 +76,7 @@ class Sql:
             self.dialect, "items", "back_in_stock_date", result=True
         )
         self.bind_json: Callable[[Any], Any] = raw.processor(self.dialect, "items", "overrides")
+        self._bool_literal = sa.Boolean().literal_processor(self.dialect)
 
     def _run(self, sql: str, params: Any, *, many: bool = False) -> None:
         raw.run(self.conn, self.cursor, sql, params, many=many)
@@ -141,6 +118,20 @@ class Sql:
             out += self.cursor.fetchall()
         return out
 
+    def any_unassigned_of_products(self, store: str, product_ids: Sequence[str]) -> bool:
+        """Whether some unassigned item of these products exists (cheap when none does)."""
+        for i in range(0, len(product_ids), IN_CHUNK):
+            chunk = product_ids[i : i + IN_CHUNK]
+            self._run(
+                f"SELECT 1 FROM items WHERE store = {self.mark} "
+                f"AND product_id IN ({self._marks(len(chunk))}) AND assigned = {self.mark} "
+                "LIMIT 1",
+                (store, *chunk, False),
+            )
+            if self.cursor.fetchone() is not None:
+                return True
+        return False
+
     def assigned_products(self, store: str) -> set[str]:
         self._run(
             "SELECT COALESCE(product_id, sku) FROM items "
@@ -167,10 +158,50 @@ class Sql:
         if self.dialect.supports_sane_multi_rowcount and self.cursor.rowcount != len(rows):
             raise VersionConflict("import")
 
-    def insert(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-        """``executemany`` of rows whose values are already as the driver takes them."""
-        if rows:
-            self._run(raw.insert_sql(self.dialect, table, tuple(columns)), rows, many=True)
+    def insert(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: list[tuple],
+        fixed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``executemany`` of rows whose values are already as the driver takes them.
+
+        ``fixed`` gives the columns whose value is the same in every row (the store, the
+        import's timestamp, what every new item starts with); the rows carry only
+        ``columns``. A fixed ``NULL``, number or boolean is written into the statement once
+        instead of being bound with every row (the driver spends about as long binding a
+        value as SQLite does storing it); text is always bound, so nothing a merchant
+        typed (a store name) ever becomes SQL. The rows stored are the same either way.
+        """
+        if not rows:
+            return
+        names, values, tail_names, tail = list(columns), [self.mark] * len(columns), [], []
+        for name, value in (fixed or {}).items():
+            literal = self._literal(value)
+            if literal is None:  # bound with every row, after the row's own values
+                tail_names.append(name)
+                tail.append(value)
+            else:
+                names.append(name)
+                values.append(literal)
+        if tail:
+            names += tail_names
+            values += [self.mark] * len(tail)
+            rows = [(*row, *tail) for row in rows]
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
+        self._run(sql, rows, many=True)
+
+    def _literal(self, value: Any) -> str | None:
+        """``value`` as an SQL literal storing exactly what binding it stores, or ``None``."""
+        if value is None:
+            return "NULL"
+        kind = type(value)
+        if kind is bool:
+            return self._bool_literal(value)
+        if kind is int and -(2**63) <= value < 2**63:
+            return str(value)
+        return None
 
     def movement_exists(self, store: str, key: str) -> bool:
         self._run(
