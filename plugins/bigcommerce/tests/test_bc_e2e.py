@@ -221,3 +221,23 @@ def test_timeouts_on_reads_are_retried_and_the_sync_completes(bc_shop, bc_sandbo
     state.faults.match, state.faults.timeout_next = "/catalog/products", 2
     new, changed = service.sync_from_platform()
     assert (new, changed) == (0, 1) and service.item("TENT-2P").on_hand == 9
+
+
+def test_a_stale_inventory_read_is_corrected_by_the_next_sync(bc_shop, bc_sandbox, bc_clock):
+    """BigCommerce's inventory reads may lag a write (the sandbox's stale-read fault). The
+    webhook's re-read then sees the old level and changes nothing (that figure is already
+    booked); nothing is lost: the next sync, once reads are fresh, books the new level."""
+    service, client, state = bc_shop
+    service.assign(["TENT-2P"], at=T0)
+    deliver(bc_sandbox)
+    before = service.item("TENT-2P").on_hand
+    assert before != 20
+    state.faults.stale_seconds = 60
+    client.set_levels([s.AdjustmentItem(location_id=1, product_id=101, quantity=20)], "ERP")
+    deliver(bc_sandbox)
+    assert service.item("TENT-2P").on_hand == before  # the re-read was stale
+    bc_clock.sleep(61)
+    service.sync_from_platform()
+    assert service.item("TENT-2P").on_hand == 20
+    service.sync_from_platform()  # and a second sync books nothing more
+    assert service.item("TENT-2P").on_hand == 20
