@@ -91,3 +91,35 @@ def test_dispose_closes_every_kept_connection(tmp_path):
         assert path.with_name("kept.db-wal").exists()
         db.dispose()
         assert not path.with_name("kept.db-wal").exists()
+
+
+def _order_in_child(service: StoreService, order_id: str, parents: int | None = None) -> None:
+    from backorder.models import LineRequest, OrderIn
+
+    if parents is not None:
+        with service.db.transaction() as conn:
+            if id(conn.connection.dbapi_connection) == parents:
+                raise SystemExit(3)  # writing through the parent's SQLite connection
+    service.place_order(OrderIn(order_id=order_id, lines=[LineRequest(sku="HOT-1", qty=1)]))
+
+
+def test_a_forked_worker_opens_its_own_connection(tmp_path):
+    """A service made before ``fork`` (a pre-forking server) keeps working in the children:
+    each process writes through its own SQLite connection, never its parent's."""
+    import multiprocessing as mp
+
+    service = StoreService(Database(f"sqlite:///{tmp_path}/fork.db"), StoreConfig(name="fork"))
+    service.upsert_catalog([ItemInput(sku="HOT-1", on_hand=10)])  # the parent keeps one now
+    with service.db.transaction() as conn:
+        parents = id(conn.connection.dbapi_connection)
+    ctx = mp.get_context("fork")
+    children = [
+        ctx.Process(target=_order_in_child, args=(service, f"F{i}", parents)) for i in range(3)
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    assert [child.exitcode for child in children] == [0, 0, 0]
+    _order_in_child(service, "P1")  # and the parent's own connection still works
+    assert service.item("HOT-1").on_hand == 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -86,10 +87,14 @@ class Database:
             yield conn
 
     def _writer(self) -> sa.Connection | None:
-        """This thread's kept SQLite connection; ``None`` when it is busy (a nested call)."""
-        conn = getattr(self._writers, "conn", None)
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._writers.conn = self.engine.connect()
+        """This thread's kept SQLite connection; ``None`` when it is busy (a nested call).
+
+        A forked child never uses its parent's (SQLite forbids carrying a connection
+        across ``fork``): the connection is kept per process id."""
+        pid, conn = getattr(self._writers, "kept", (None, None))
+        if pid != os.getpid() or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+            self._writers.kept = (os.getpid(), conn)
             self._kept.add(conn)
         return None if conn.in_transaction() else conn
 
