@@ -465,8 +465,7 @@ class StoreService:
         latest = list({level.sku: level for level in levels}.values())  # one figure per SKU
 
         def work(conn, outcome):
-            skus = [level.sku for level in latest]
-            found = ledger.load_items(conn, self.name, skus=skus)
+            found = ledger.load_items(conn, self.name, skus=[level.sku for level in latest])
             newest = ledger.latest_levels(
                 conn, self.name, [level.sku for level in latest if level.as_of is not None]
             )
