@@ -303,3 +303,37 @@ def test_pushes_never_split_a_products_variants():
     ]
     assert [sku for chunk in product_chunks(items, 7) for sku in chunk] == list(items)
     assert product_chunks({"LONE": None}, 2) == [["LONE"]]
+
+
+class TestBulkOperationsLeaveTheCollectorAsTheyFoundIt:
+    """A batch and a tick pause garbage collection while they build their rows; the host
+    program's setting is back afterwards, whether the work succeeded or failed."""
+
+    def test_on_before_is_on_after_even_when_the_work_fails(self, shop, monkeypatch):
+        import gc
+
+        from backorder.storage import bulk
+
+        assert gc.isenabled()
+        shop.place_orders([OrderIn(order_id="B1", lines=[LineRequest(sku="CAP", qty=1)])])
+        shop.tick(T0)
+        assert gc.isenabled()
+
+        def broken(*args, **kwargs):
+            assert not gc.isenabled()  # paused while the receipt runs
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(bulk, "receive_due", broken)
+        with pytest.raises(RuntimeError, match="disk full"):
+            shop.tick(T0)
+        assert gc.isenabled()
+
+    def test_off_before_stays_off(self, shop):
+        import gc
+
+        gc.disable()
+        try:
+            shop.place_orders([OrderIn(order_id="B2", lines=[LineRequest(sku="CAP", qty=1)])])
+            assert not gc.isenabled()
+        finally:
+            gc.enable()

@@ -124,12 +124,21 @@ class StoreService:
         return IncomingStock(self)
 
     # ----------------------------------------------------------------- plumbing
-    def _run(self, work: Callable[[sa.Connection, Outcome], Any], reason: str) -> Any:
-        """Run ``work`` in a transaction, retrying lost races; then tell the plugins."""
+    def _run(
+        self, work: Callable[[sa.Connection, Outcome], Any], reason: str, *, bulk: bool = False
+    ) -> Any:
+        """Run ``work`` in a transaction, retrying lost races; then tell the plugins.
+
+        ``bulk``: the work builds a great many objects that all live until it is written
+        (a batch of orders, a day's receipts); the garbage collector is paused until then,
+        as it would walk them again and again and free nothing.
+        """
+        from backorder.storage.bulk import gc_paused
+
         for _attempt in range(MAX_RETRIES):
             outcome = Outcome()
             try:
-                with self.db.transaction() as conn:
+                with self.db.transaction() as conn, gc_paused(bulk):
                     result = work(conn, outcome)
                     raw.record_events(conn, self.name, outcome.events)
                     outcome.push_ids = self.outbox.queue(conn, outcome, reason)
@@ -611,8 +620,9 @@ class StoreService:
         of orders while other writers are live.
         """
         batch = list(orders)
-        return self._run(lambda conn, outcome: self._book_many(conn, outcome, batch, enforce),
-                         "order")
+        return self._run(
+            lambda conn, outcome: self._book_many(conn, outcome, batch, enforce), "order", bulk=True
+        )
 
     def _book_many(
         self, conn, outcome: Outcome, orders: list[OrderIn], enforce: bool
@@ -763,13 +773,12 @@ class StoreService:
                 return self._tick_items(conn, outcome, now)
             from backorder.storage import bulk
 
-            with bulk.gc_paused():
-                skus, events = bulk.receive_due(conn, self.name, self.settings, now)
+            skus, events = bulk.receive_due(conn, self.name, self.settings, now)
             outcome.stored += events
             outcome.changed.update(dict.fromkeys(skus))  # only the SKUs matter to the outbox
             return list(events)
 
-        return self._run(work, "tick")
+        return self._run(work, "tick", bulk=self.bulk_tick)
 
     def _tick_items(self, conn, outcome: Outcome, now: dt.datetime) -> list[DomainEvent]:
         due = ledger.load_items(conn, self.name, assigned=True, due_before=now)
