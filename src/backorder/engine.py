@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from typing import Any, Literal
 
 import pluggy
@@ -40,6 +41,7 @@ from backorder.models import (
 )
 from backorder.outbox import PushOutbox
 from backorder.storage import ledger, raw
+from backorder.storage.bulk import gc_paused
 from backorder.storage.db import Database
 
 MAX_RETRIES = 50
@@ -133,12 +135,10 @@ class StoreService:
         (a batch of orders, a day's receipts); the garbage collector is paused until then,
         as it would walk them again and again and free nothing.
         """
-        from backorder.storage.bulk import gc_paused
-
         for _attempt in range(MAX_RETRIES):
             outcome = Outcome()
             try:
-                with self.db.transaction() as conn, gc_paused(bulk):
+                with self.db.transaction() as conn, (gc_paused() if bulk else nullcontext()):
                     result = work(conn, outcome)
                     raw.record_events(conn, self.name, outcome.events)
                     outcome.push_ids = self.outbox.queue(conn, outcome, reason)

@@ -305,14 +305,11 @@ def receive_due(
 
 
 @contextmanager
-def gc_paused(pause: bool = True) -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """No garbage collection while a bulk operation builds objects that all live on (the
     rows it fetched, the events it returns): the collector would walk them again and again
     and free nothing (a fifth of a million-item tick). Collection resumes after, if on."""
     was_on = gc.isenabled()
-    if not pause:
-        yield
-        return
     gc.disable()
     try:
         yield
