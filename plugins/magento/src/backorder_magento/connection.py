@@ -31,7 +31,7 @@ class ConnectionOptions(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    retries: Retries = 3
+    retries: Retries = RetryPolicy.model_fields["retries"].default  # one default, the policy's
 
 
 def item_options(store) -> ItemOptions:
