@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backorder.documents.settings import TemplateSettings
+from backorder.errors import ConfigError
 from backorder.models import StoreSettings
 from backorder.notify.settings import NotificationSettings
 from backorder.storefront import StorefrontSettings
@@ -32,10 +33,6 @@ M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_CONFIG = "backorder.toml"
 DEFAULT_DATABASE = "sqlite:///backorder.db"
-
-
-class ConfigError(ValueError):
-    """A config file that cannot be used; the message names the file and the field."""
 
 
 class StoreConfig(BaseModel):

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt
 
 from backorder import rules
 from backorder.config import StoreConfig
+from backorder.errors import BackorderError, PlanLimitReached, RetriesExhausted, UnknownItem
 from backorder.eta import IncomingStock
 from backorder.models import (
     POLICY_FIELDS,
@@ -47,18 +48,6 @@ from backorder.storage.db import Database
 MAX_RETRIES = 50
 
 UnassignAction = Literal["keep", "track", "not_purchasable"]
-
-
-class BackorderError(Exception):
-    """A request the rules refuse; nothing was changed."""
-
-
-class PlanLimitReached(BackorderError):
-    pass
-
-
-class UnknownItem(BackorderError):
-    pass
 
 
 class ItemEdit(BaseModel):
@@ -146,7 +135,7 @@ class StoreService:
                 continue
             self._after_commit(outcome, reason)
             return result
-        raise BackorderError(f"gave up after {MAX_RETRIES} conflicting writes")
+        raise RetriesExhausted(f"gave up after {MAX_RETRIES} conflicting writes")
 
     inline_pushes: bool = True
     """Deliver a change's platform pushes right after its commit; False leaves them to workers."""

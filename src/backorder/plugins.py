@@ -13,15 +13,12 @@ from typing import Any
 import pluggy
 
 from backorder import hookspecs
+from backorder.errors import PluginLoadError
 
 BUILTIN_PLUGINS = ("core", "notify", "weasyprint")
 """Entry-point names of the plugins that ship with the core package."""
 
 ENV_ALLOW = "BACKORDER_PLUGINS"
-
-
-class PluginLoadError(RuntimeError):
-    """An installed plugin could not be imported; the message names it."""
 
 
 def _allowed() -> set[str] | None:

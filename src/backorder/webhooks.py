@@ -6,11 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from backorder.errors import WebhookRejected
 from backorder.models import UTCDateTime
 
-
-class WebhookRejected(ValueError):
-    """A delivery that failed authentication or could not be parsed."""
+__all__ = ["WebhookEvent", "WebhookRejected"]
 
 
 class WebhookEvent(BaseModel):

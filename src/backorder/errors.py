@@ -1,0 +1,90 @@
+"""Every error backorder raises on purpose, by kind, so callers can tell them apart.
+
+An integrator catches a kind, not a message: :class:`InvalidInput` (the caller can fix
+the value; the CLI prints one line and exits 2), :class:`NotFound`, :class:`Refused`
+(the rules say no), :class:`Conflict` (the request contradicts what is stored),
+:class:`PlatformError` (the store's platform failed or said no) and
+:class:`RetriesExhausted`. Whatever the kind, nothing was changed unless the error says so.
+A database driver's own exceptions never reach a caller: they become :class:`StorageError`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackorderError",
+    "ConfigError",
+    "Conflict",
+    "InvalidInput",
+    "NotFound",
+    "PlanLimitReached",
+    "PlatformError",
+    "PluginLoadError",
+    "Refused",
+    "RetriesExhausted",
+    "StorageError",
+    "UnknownItem",
+    "WebhookRejected",
+]
+
+
+class BackorderError(Exception):
+    """Base of every error backorder raises on purpose."""
+
+
+class InvalidInput(BackorderError, ValueError):
+    """A value, file, field or argument the caller can fix; the message names where."""
+
+
+class ConfigError(InvalidInput):
+    """A config file that cannot be used; the message names the file and the field."""
+
+
+class WebhookRejected(InvalidInput):
+    """A webhook delivery that failed authentication or could not be parsed."""
+
+
+class NotFound(BackorderError, LookupError):
+    """A store, item, order, receipt or platform that does not exist."""
+
+
+class UnknownItem(NotFound):
+    """A SKU the store does not know."""
+
+
+class Refused(BackorderError):
+    """The rules refuse the request (a plan limit, an item not assigned...)."""
+
+
+class PlanLimitReached(Refused):
+    """Assigning these products would pass the store's plan limit."""
+
+
+class Conflict(BackorderError):
+    """The request contradicts what is stored (an order id reused with other lines...)."""
+
+
+class PlatformError(BackorderError):
+    """The store's platform failed or refused: down, wrong credentials, no such object.
+
+    :param platform: the platform's name.
+    :param url: what was called (no credentials in it).
+    :param status: the HTTP status, when there was an answer.
+    """
+
+    def __init__(
+        self, message: str, *, platform: str = "", url: str = "", status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.platform, self.url, self.status = platform, url, status
+
+
+class RetriesExhausted(BackorderError):
+    """Gave up after retrying (conflicting writes, a platform that kept failing)."""
+
+
+class StorageError(BackorderError):
+    """The database failed in a way the caller cannot fix by changing the request."""
+
+
+class PluginLoadError(BackorderError):
+    """An installed plugin could not be loaded or registered; the message names it."""
