@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 import re
 
@@ -54,15 +53,14 @@ def shop(backorder_db):
 
 @pytest.fixture(scope="module")
 def pm():
-    """Only the built-in renderer, registered the way its entry point would be."""
+    """The built-in plugins only (the renderer among them)."""
     manager = make_manager(load_entry_points=False)
-    manager.register(weasyprint_renderer, name="weasyprint")
     return manager
 
 
-def test_the_renderer_is_a_declared_builtin_plugin():
-    (entry,) = importlib.metadata.entry_points(group="backorder", name="weasyprint")
-    assert entry.load() is weasyprint_renderer and "weasyprint" in BUILTIN_PLUGINS
+def test_the_renderer_is_a_builtin_plugin(pm):
+    assert pm.get_plugin("weasyprint") is weasyprint_renderer
+    assert BUILTIN_PLUGINS["weasyprint"] == weasyprint_renderer.__name__
 
 
 def orders(service, *ids):
@@ -199,6 +197,7 @@ def test_renderer_fetches_no_local_files(tmp_path, pm):
 
 def test_no_renderer_is_a_clear_error():
     bare = make_manager(load_entry_points=False)
+    bare.unregister(name="weasyprint")
     with pytest.raises(DocumentError, match="no renderer plugin makes 'pdf'"):
         render_bytes(bare, "<p>x</p>", "pdf")
 

@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 from core_support import T0
 
-from backorder.engine import BackorderError, ItemEdit, PlanLimitReached, UnknownItem
+from backorder.engine import ItemEdit
+from backorder.errors import BackorderError, PlanLimitReached, UnknownItem
 from backorder.models import BackorderPolicy, EventType, ItemInput, LineRequest, OrderIn
 from backorder.storage import ledger
 from backorder.storage.schema import movements
@@ -197,31 +198,43 @@ class TestTimeAndSwitches:
 
 
 class TestHooks:
-    def test_plugins_hear_changes_after_commit(self, store_service, plugin_manager,
-                                               register_plugin):
+    def test_platform_and_notifiers_hear_changes_after_commit(
+        self, store_service, plugin_manager, register_plugin
+    ):
         from backorder.hookspecs import hookimpl
+        from backorder.platform import BasePlatform
 
         heard = {"items": [], "events": []}
 
+        class Shop(BasePlatform):
+            name = "listening-shop"
+
+            def apply_items(self, store, items, reason):
+                heard["items"].append((reason, sorted(i.sku for i in items)))
+
         class Listener:
             @hookimpl
-            def backorder_apply_items(self, store, items, reason):
-                heard["items"].append((reason, sorted(i.sku for i in items)))
+            def backorder_platforms(self):
+                return [Shop()]
 
             @hookimpl
             def backorder_notify(self, store, event):
                 heard["events"].append(event.type)
 
         register_plugin(Listener())
-        service = store_service(pm=plugin_manager)
+        service = store_service(pm=plugin_manager, platform="listening-shop")
         catalog(service, {"sku": "X", "product_id": "9", "on_hand": 0})
         service.assign(["X"])
         assert ("assign", ["X"]) in heard["items"]
         assert heard["events"][-2:] == [EventType.ASSIGNED, EventType.BACKORDER_ENABLED]
 
-    def test_a_failing_notifier_leaves_events_pending(self, store_service, plugin_manager,
-                                                      register_plugin):
+    def test_a_failing_notifier_is_retried_alone_and_the_others_hear_once(
+        self, store_service, plugin_manager, register_plugin
+    ):
         from backorder.hookspecs import hookimpl
+
+        now = [T0]
+        heard = []
 
         class Broken:
             fail = True
@@ -230,14 +243,34 @@ class TestHooks:
             def backorder_notify(self, store, event):
                 if Broken.fail:
                     raise ConnectionError("smtp down")
+                heard.append(("broken", event.type))
 
-        register_plugin(Broken())
-        service = store_service(pm=plugin_manager)
+        class Fine:
+            @hookimpl
+            def backorder_notify(self, store, event):
+                heard.append(("fine", event.type))
+
+        register_plugin(Broken(), name="broken")
+        register_plugin(Fine(), name="fine")
+        service = store_service(pm=plugin_manager, clock=lambda: now[0])
         catalog(service, {"sku": "X", "on_hand": 3})
-        service.assign(["X"])  # the change commits even though delivery fails
+        service.assign(["X"])  # the change commits even though one delivery fails
         assert service.item("X").assigned
+        assert heard == [("fine", EventType.ASSIGNED)]
+        assert service.dispatch_events() == 0  # backing off: not due yet
         Broken.fail = False
+        now[0] = T0 + dt.timedelta(seconds=11)
         assert service.dispatch_events() == 1
+        assert heard == [("fine", EventType.ASSIGNED), ("broken", EventType.ASSIGNED)]
+        assert service.dispatch_events() == 0
+
+    def test_events_nobody_subscribes_to_are_not_pending(self, store_service, plugin_manager):
+        service = store_service(pm=plugin_manager)  # the notify plugin, no recipients
+        catalog(service, {"sku": "X", "on_hand": 3})
+        service.assign(["X"])
+        assert [e.type for e in service.drain_events()] == [EventType.ASSIGNED]
+        assert service.notifications.pending() == 0
+        assert service.outbox.backlog()["events_pending"] == 0
 
 
 class TestRecordedOrders:

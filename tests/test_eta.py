@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backorder.cli import main
-from backorder.engine import BackorderError, ItemEdit
+from backorder.engine import ItemEdit
+from backorder.errors import BackorderError
 from backorder.models import EventType, ItemInput, LineRequest, OrderIn
 from backorder.rules.allocation import BackorderedLine, LineStatus, Receipt, allocate
 

@@ -9,7 +9,7 @@ from core_support import T0
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backorder import server
+from backorder import webhooks
 from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.models import BackorderPolicy, ItemInput, StockLevel, StoreSettings
@@ -101,13 +101,11 @@ def test_a_late_copy_of_a_level_never_rolls_stock_back(backorder_db, sent, repla
 def deliver(service: StoreService, bodies: list[dict]) -> None:
     """Through the webhook intake as the server does: authenticate, dedupe, apply."""
     for body in bodies:
-        events = core.backorder_parse_webhook(
-            store=service.store,
-            headers={"X-Backorder-Token": "tok"},
-            body=json.dumps(body).encode(),
+        events = core.PLATFORM.parse_webhook(
+            service.store, {"X-Backorder-Token": "tok"}, json.dumps(body).encode()
         )
-        server.record_deliveries(service, events)
-    while server.apply_deliveries(service, now=T0 + dt.timedelta(days=1)) != (0, 0):
+        webhooks.record_deliveries(service, events)
+    while webhooks.apply_deliveries(service, now=T0 + dt.timedelta(days=1)) != (0, 0):
         pass
 
 

@@ -13,8 +13,7 @@ from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.hookspecs import hookimpl
 from backorder.models import EventType, ItemInput, StoreSettings
-from backorder.notify import plugin as notify_plugin
-from backorder.platforms import core
+from backorder.platform import BasePlatform
 from backorder.plugins import make_manager
 from backorder.storage import ledger
 from backorder.storage.schema import items, movements
@@ -26,8 +25,6 @@ HEADER = "Product ID,Variant ID,SKU,Stock,Backorder Threshold,Incoming Stock,Bac
 @pytest.fixture
 def plugin_manager():
     pm = make_manager(load_entry_points=False)
-    pm.register(core, name="core")
-    pm.register(notify_plugin, name="notify")
     return pm
 
 
@@ -204,10 +201,15 @@ class ShopDialect:
         return [{"Code": v.sku, "Qty": str(v.on_hand)} for v in views]
 
 
-class ShopPlugin:
-    @hookimpl
-    def backorder_csv_dialects(self):
+class ShopPlugin(BasePlatform):
+    name = "shop"
+
+    def csv_dialects(self):
         return [ShopDialect()]
+
+    @hookimpl
+    def backorder_platforms(self):
+        return [self]
 
 
 def test_platform_dialect_from_a_plugin(backorder_db, plugin_manager, register_plugin):

@@ -13,7 +13,6 @@ from aiosmtpd.controller import Controller
 from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.models import ItemInput
-from backorder.notify import plugin as notify_plugin
 from backorder.notify.settings import NotificationSettings
 from backorder.plugins import BUILTIN_PLUGINS, make_manager
 
@@ -23,7 +22,6 @@ AT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def plugin_manager():
     pm = make_manager(load_entry_points=False)
-    pm.register(notify_plugin, name="notify")
     return pm
 
 

@@ -16,7 +16,7 @@ from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.hookspecs import hookimpl
 from backorder.models import ItemInput
-from backorder.platforms import core
+from backorder.platform import BasePlatform
 from backorder.plugins import make_manager
 from backorder.storage.db import Database
 from backorder.storage.schema import push_outbox
@@ -27,24 +27,27 @@ PG_URL = os.environ.get("BACKORDER_TEST_PG", "postgresql+psycopg://postgres@127.
 
 @pytest.fixture
 def plugin_manager():
-    pm = make_manager(load_entry_points=False)
-    pm.register(core, name="core")
-    return pm
+    return make_manager(load_entry_points=False)
 
 
-class Recorder:
-    """A platform plugin that records pushes; ``fail`` makes the next pushes raise."""
+class Recorder(BasePlatform):
+    """A platform that records pushes; ``fail`` makes the next pushes raise."""
+
+    name = "recorder"
 
     def __init__(self) -> None:
-        self.pushes: list[tuple[str, list[tuple[str, int]]]] = []
+        self.sent: list[tuple[str, list[tuple[str, int]]]] = []
         self.fail = 0
 
-    @hookimpl
-    def backorder_apply_items(self, store, items, reason):
+    def apply_items(self, store, items, reason):
         if self.fail:
             self.fail -= 1
             raise ConnectionError("platform unreachable")
-        self.pushes.append((reason, [(v.sku, v.on_hand) for v in items]))
+        self.sent.append((reason, [(v.sku, v.on_hand) for v in items]))
+
+    @hookimpl
+    def backorder_platforms(self):
+        return [self]
 
 
 def outbox_rows(db) -> list[sa.Row]:
@@ -53,7 +56,8 @@ def outbox_rows(db) -> list[sa.Row]:
 
 
 def make(db, pm, name="out") -> StoreService:
-    svc = StoreService(db, StoreConfig(name=name), pm=pm, clock=lambda: AT)
+    store = StoreConfig(name=name, platform="recorder")
+    svc = StoreService(db, store, pm=pm, clock=lambda: AT)
     svc.upsert_catalog([ItemInput(sku=s, on_hand=2, assigned=False) for s in ("A", "B")])
     return svc
 
@@ -63,7 +67,7 @@ def test_pushes_are_delivered_right_after_the_commit(backorder_db, plugin_manage
     svc = make(backorder_db, plugin_manager)
     svc.assign(["A"])
     svc.set_stock("A", -1, key="count-1")
-    assert platform.pushes[-2:] == [("assign", [("A", 2)]), ("stock", [("A", -1)])]
+    assert platform.sent[-2:] == [("assign", [("A", 2)]), ("stock", [("A", -1)])]
     assert all(row.done_at is not None for row in outbox_rows(backorder_db))
     assert svc.outbox.backlog()["pushes_pending"] == 0
 
@@ -76,7 +80,7 @@ def test_a_failed_push_is_kept_and_retried_with_backoff(
     platform.fail = 1
     svc.assign(["A"])  # the change commits even though the platform is down
     assert svc.item("A").assigned
-    assert [reason for reason, _ in platform.pushes] == ["catalog"]
+    assert [reason for reason, _ in platform.sent] == ["catalog"]
     row = outbox_rows(backorder_db)[-1]
     assert row.done_at is None and row.attempts == 1 and "platform unreachable" in row.outcome
     assert svc.outbox.backlog() | {"events_pending": 0} == {
@@ -88,7 +92,7 @@ def test_a_failed_push_is_kept_and_retried_with_backoff(
     assert svc.outbox.deliver(now=AT + dt.timedelta(seconds=5)) == (0, 0)  # backoff not over
     svc.set_stock("B", 7, key="b-count")  # other pushes still go meanwhile
     assert svc.outbox.deliver(now=AT + dt.timedelta(seconds=11)) == (1, 0)
-    assert platform.pushes[-1] == ("assign", [("A", 2)])
+    assert platform.sent[-1] == ("assign", [("A", 2)])
     assert outbox_rows(backorder_db)[-1].done_at is not None
 
 
@@ -98,13 +102,13 @@ def test_deferred_pushes_wait_for_a_worker_and_send_current_state(
     platform = register_plugin(Recorder())
     svc = make(backorder_db, plugin_manager)
     svc.inline_pushes = False
-    platform.pushes.clear()
+    platform.sent.clear()
     svc.assign(["A", "B"])
     svc.set_stock("A", 5, key="a-5")
-    assert platform.pushes == []
+    assert platform.sent == []
     assert svc.outbox.deliver() == (2, 0)
     # a late push sends the item as it is now, never a stale copy
-    assert platform.pushes == [("assign", [("A", 5), ("B", 2)]), ("stock", [("A", 5)])]
+    assert platform.sent == [("assign", [("A", 5), ("B", 2)]), ("stock", [("A", 5)])]
     assert svc.outbox.deliver() == (0, 0)
 
 
@@ -121,22 +125,29 @@ WORKER = textwrap.dedent(
     from backorder.config import StoreConfig
     from backorder.engine import StoreService
     from backorder.hookspecs import hookimpl
+    from backorder.platform import BasePlatform
     from backorder.plugins import make_manager
     from backorder.storage.db import Database
 
     url, store, log = sys.argv[1:4]
 
-    class Log:
-        @hookimpl
-        def backorder_apply_items(self, store, items, reason):
+    class Log(BasePlatform):
+        name = "recorder"
+
+        def apply_items(self, store, items, reason):
             line = "".join(f"{v.sku}\\n" for v in items).encode()
             fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             os.write(fd, line)
             os.close(fd)
 
+        @hookimpl
+        def backorder_platforms(self):
+            return [self]
+
     pm = make_manager(load_entry_points=False)
     pm.register(Log())
-    svc = StoreService(Database(url), StoreConfig(name=store), pm=pm)
+    store = StoreConfig(name=store, platform="recorder")
+    svc = StoreService(Database(url), store, pm=pm)
     idle = 0
     while idle < 3:
         delivered, _ = svc.outbox.deliver(limit=3)
@@ -159,7 +170,7 @@ def test_workers_in_several_processes_send_each_push_once_on_postgres(tmp_path, 
     name = f"ops-{uuid.uuid4().hex[:10]}"
     pm = make_manager(load_entry_points=False)
     pm.register(Recorder())  # a push target exists, so changes queue pushes
-    svc = StoreService(db, StoreConfig(name=name), pm=pm)
+    svc = StoreService(db, StoreConfig(name=name, platform="recorder"), pm=pm)
     svc.inline_pushes = False
     skus = [f"P{i:03d}" for i in range(60)]
     svc.upsert_catalog([ItemInput(sku=s, on_hand=1, assigned=False) for s in skus])

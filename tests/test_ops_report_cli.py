@@ -13,8 +13,6 @@ from backorder import plugins, report
 from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.models import ItemInput, LineRequest, OrderIn, StoreSettings
-from backorder.notify import plugin as notify_plugin
-from backorder.platforms import core
 from backorder.storage.schema import items
 
 AT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -93,8 +91,6 @@ def test_search_and_filters(backorder_db):
 @pytest.fixture
 def cli(monkeypatch, tmp_path):
     pm = plugins.make_manager(load_entry_points=False)
-    pm.register(core, name="core")
-    pm.register(notify_plugin, name="notify")
     monkeypatch.setattr(plugins, "_manager", pm)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "backorder.toml").write_text(

@@ -15,7 +15,7 @@ from backorder.config import parse_config
 from backorder.engine import ItemEdit, StoreService
 from backorder.hookspecs import hookimpl
 from backorder.models import ItemInput, LineRequest, OrderIn
-from backorder.platforms import core
+from backorder.platform import BasePlatform
 from backorder.plugins import make_manager
 from backorder.server import Worker, create_app, pending_deliveries
 from backorder.webhooks import WebhookEvent, WebhookRejected
@@ -25,13 +25,13 @@ TOKEN = {"X-Backorder-Token": "s3cret"}
 
 @pytest.fixture
 def plugin_manager():
-    pm = make_manager(load_entry_points=False)
-    pm.register(core, name="core")
-    return pm
+    return make_manager(load_entry_points=False)
 
 
-class Shop:
+class Shop(BasePlatform):
     """A throwaway platform: JSON bodies signed with a header, orders fetched from a dict."""
+
+    name = "shop"
 
     def __init__(self) -> None:
         self.orders: dict[str, OrderIn] = {}
@@ -39,25 +39,19 @@ class Shop:
 
     @hookimpl
     def backorder_platforms(self):
-        return ["shop"]
+        return [self]
 
-    @hookimpl
-    def backorder_parse_webhook(self, store, headers, body):
-        if store.platform != "shop":
-            return None
+    def parse_webhook(self, store, headers, body):
         if headers.get("x-shop-signature") != "ok":
             raise WebhookRejected("header X-Shop-Signature: wrong")
         data = json.loads(body)
         return [WebhookEvent(**event) for event in data["events"]]
 
-    @hookimpl
-    def backorder_fetch_order(self, store, order_id):
-        if store.platform != "shop":
-            return None
+    def fetch_order(self, store, order_id):
         if self.fetch_failures:
             self.fetch_failures -= 1
             raise ConnectionError("shop API down")
-        return self.orders.get(order_id)
+        return self.orders[order_id]
 
 
 @pytest.fixture
@@ -73,6 +67,7 @@ def setup(tmp_path, plugin_manager, register_plugin):
         }
     )
     app = create_app(config, pm=plugin_manager, worker=False)
+    app.state.config = config
     worker: Worker = app.state.worker
     for svc in worker.services.values():
         svc.upsert_catalog(
@@ -167,11 +162,11 @@ def test_the_app_mounts_inside_an_integrators_asgi_service(setup):
 
 def test_serve_lifespan_runs_the_worker_loop(setup, plugin_manager):
     """The loop inside serve ticks the stores: a back-in-stock date that has come is received."""
-    _, worker, _ = setup
+    app, worker, _ = setup
     main = worker.service("main")
     past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     main.edit("MUG", ItemEdit(incoming_qty=6, back_in_stock_date=past))
-    looping = create_app(worker.config, worker.db, plugin_manager, interval=0.05)
+    looping = create_app(app.state.config, main.db, plugin_manager, interval=0.05)
     with TestClient(looping):
         for _ in range(100):
             if main.item("MUG").on_hand == 6:

@@ -13,7 +13,7 @@ import yaml
 from core_support import T0
 from starlette.testclient import TestClient
 
-from backorder import imports, server
+from backorder import imports, server, webhooks
 from backorder.config import StoreConfig, parse_config
 from backorder.documents.templating import TemplateProblem, document_environment, render_template
 from backorder.engine import StoreService
@@ -40,7 +40,7 @@ WRONG = {
 BODY = b'{"kind": "stock", "delivery_id": "1", "sku": "A", "on_hand": 1, "scope": "x", "data": {}}'
 
 _pm = make_manager()
-PLATFORMS = sorted({name for names in _pm.hook.backorder_platforms() for name in names})
+PLATFORMS = sorted(_pm.platform_names())
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -48,7 +48,7 @@ PLATFORMS = sorted({name for names in _pm.hook.backorder_platforms() for name in
 def test_every_platform_refuses_an_unauthenticated_webhook(platform, headers):
     store = StoreConfig(name="sec", platform=platform, connection=CONNECTIONS.get(platform, {}))
     with pytest.raises(WebhookRejected):
-        _pm.hook.backorder_parse_webhook(store=store, headers=headers, body=BODY)
+        _pm.platform(platform).parse_webhook(store, headers, BODY)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -56,7 +56,7 @@ def test_a_platform_with_no_secret_configured_accepts_nothing(platform):
     keep = {"store_hash": "abc123"} if platform == "bigcommerce" else {}
     store = StoreConfig(name="sec", platform=platform, connection=keep)
     with pytest.raises(WebhookRejected):
-        _pm.hook.backorder_parse_webhook(store=store, headers=WRONG, body=BODY)
+        _pm.platform(platform).parse_webhook(store, WRONG, BODY)
 
 
 def snapshot_text(db) -> str:
@@ -93,7 +93,7 @@ def test_a_secret_from_the_environment_never_reaches_logs_output_or_database(
             "/webhooks/shop", content=body, headers={"X-Backorder-Token": SECRET[:-1]}
         )
     assert good.status_code == 202 and bad.status_code == 401 and near.status_code == 401
-    server.apply_deliveries(service)
+    webhooks.apply_deliveries(service)
     assert service.item("A").on_hand == 4
     seen = caplog.text + capsys.readouterr().out + bad.text + near.text + good.text
     assert SECRET not in seen and SECRET[:-1] not in seen

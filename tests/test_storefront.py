@@ -22,8 +22,9 @@ from backorder.models import (
     OrderIn,
     StoreSettings,
 )
+from backorder.platform import BasePlatform
 from backorder.plugins import make_manager
-from backorder.storefront import StorefrontSettings, attach, storefront_messages
+from backorder.storefront import StorefrontSettings, storefront_messages
 
 SETTINGS = StoreSettings(defaults=BackorderPolicy(threshold=10, low_stock_level=3))
 
@@ -137,18 +138,26 @@ def test_template_injection_in_a_message_is_refused():
     assert literal.render(stock=3) == "{stock.__class__} {0} 3"
 
 
-def test_publisher_hands_messages_to_the_platform_after_an_order(store_service):
+def test_publishing_hands_messages_to_the_platform_after_an_order(store_service):
     published = []
 
-    class Platform:
-        @hookimpl
-        def backorder_publish_storefront(self, store, sku, messages):
+    class Shop(BasePlatform):
+        name = "shop-platform"
+
+        def publish_storefront(self, store, sku, messages):
             published.append((sku, dict(messages)))
 
+    class Plugin:
+        @hookimpl
+        def backorder_platforms(self):
+            return [Shop()]
+
     pm = make_manager(load_entry_points=False)
-    pm.register(Platform())
-    assert attach(pm) is attach(pm)  # registered once
+    pm.register(Plugin())
     service = store_service(pm=pm, defaults={"threshold": 5})
+    service.store = service.store.model_copy(
+        update={"platform": "shop-platform", "storefront": StorefrontSettings(publish=True)}
+    )
     service.upsert_catalog([ItemInput(sku="MUG", name="Mug", on_hand=1, assigned=False)])
     service.assign(["MUG"])
     published.clear()

@@ -13,7 +13,8 @@ import click
 from pydantic import ValidationError
 
 from backorder.config import ConfigError, load_config
-from backorder.engine import BackorderError, ItemEdit, StoreService
+from backorder.engine import ItemEdit, StoreService
+from backorder.errors import BackorderError
 from backorder.models import POLICY_FIELDS, ItemInput, ItemView, LineRequest, OrderIn
 from backorder.plugins import PluginLoadError
 
@@ -322,7 +323,7 @@ def tick(obj: Context, now):
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 def plugins(as_json):
-    """List loaded plugins and the hooks they implement."""
+    """List loaded plugins, the platforms they serve and the hooks they implement."""
     from backorder.plugins import describe, get_manager
 
     rows = describe(get_manager())
@@ -331,7 +332,8 @@ def plugins(as_json):
         return
     for row in rows:
         origin = f" ({row['distribution']})" if row["distribution"] else ""
-        click.echo(f"{row['name']}{origin}: {', '.join(row['hooks'])}")
+        serves = f" platforms: {', '.join(row['platforms'])};" if row["platforms"] else ""
+        click.echo(f"{row['name']}{origin}:{serves} hooks: {', '.join(row['hooks'])}")
 
 
 @main.command()
@@ -375,7 +377,7 @@ def _register_plugin_commands() -> None:
     from backorder.plugins import PluginLoadError, get_manager
 
     try:
-        get_manager().hook.backorder_register_commands(cli=main)
+        get_manager().add_commands(main)
     except PluginLoadError as exc:  # say so once; commands that need plugins fail clearly
         click.secho(f"warning: {exc}", fg="yellow", err=True)
 

@@ -39,10 +39,8 @@ def storefront(obj: Context, sku, qty, as_json, publish):
         view, service.store.storefront, qty=qty, timezone=service.settings.timezone,
         next_eta=service.incoming.next_eta(sku) if view.assigned else None,
     )
-    if publish and service.pm is not None:
-        service.pm.hook.backorder_publish_storefront(
-            store=service.store, sku=sku, messages=messages
-        )
+    if publish:
+        service.platform.publish_storefront(service.store, sku, messages)
     if as_json:
         data = {"sku": sku, "status": view.status.value, "qty": qty, "messages": messages}
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -202,17 +202,18 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def tick(obj: Context, now, all_stores, as_json):
-    """Apply timed rules (back-in-stock dates) and retry due pushes; safe to run from cron."""
+    """One worker pass: webhooks received, back-in-stock dates, promised dates, pushes and
+    notifications due; safe to run from cron."""
     from backorder.config import load_config
     from backorder.engine import StoreService
-    from backorder.scheduler import tick_all
+    from backorder.worker import worker_passes
 
     services = [obj.service]
     if all_stores:
         config = load_config(obj.config_path)
         db, pm = obj.service.db, obj.service.pm
         services = [StoreService(db, store, pm=pm) for store in config.stores.values()]
-    results = tick_all(services, _date(now))
+    results = worker_passes(services, _date(now))
     if as_json:
         _json(
             [

@@ -1,28 +1,28 @@
-"""The store service: the rules applied through the ledger, with hooks told afterwards.
+"""The store service: the rules applied through the ledger, with plugins told afterwards.
 
-Each public method is one transaction. It reads the items it touches, asks
+Each public method is one transaction (:meth:`StoreService.transact` with a
+:class:`~backorder.unit_of_work.UnitOfWork`). It reads the items it touches, asks
 :mod:`backorder.rules` what changes, writes items, stock movements, order snapshots
-and events together, and only after commit tells plugins (``backorder_apply_items``,
-``backorder_notify``). A write that loses a race (another process changed the item)
-is retried from the read; a movement whose idempotency key is already in the ledger
-is skipped, so the same event applied twice changes nothing.
+and events together, and only after commit tells the store's platform (the push outbox)
+and the notifiers. A write that loses a race (another process changed the item) is
+retried from the read; a movement whose idempotency key is already in the ledger is
+skipped, so the same event applied twice changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-import pluggy
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt
 
 from backorder import rules
 from backorder.config import StoreConfig
-from backorder.errors import BackorderError, PlanLimitReached, RetriesExhausted, UnknownItem
+from backorder.errors import InvalidInput, PlanLimitReached, Refused, RetriesExhausted
 from backorder.eta import IncomingStock
 from backorder.models import (
     POLICY_FIELDS,
@@ -40,12 +40,18 @@ from backorder.models import (
     UTCDateTime,
     trusted,
 )
+from backorder.notifications import Notifications
 from backorder.outbox import PushOutbox
-from backorder.storage import ledger, raw
+from backorder.platform import Platform
+from backorder.plugins import PluginManager
+from backorder.storage import event_log, ledger
 from backorder.storage.bulk import gc_paused
 from backorder.storage.db import Database
+from backorder.unit_of_work import UnitOfWork
 
 MAX_RETRIES = 50
+
+T = TypeVar("T")
 
 UnassignAction = Literal["keep", "track", "not_purchasable"]
 
@@ -76,25 +82,21 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class Outcome:
-    """What one transaction produced, for the hooks to hear after commit."""
-
-    def __init__(self) -> None:
-        self.events: list[DomainEvent] = []
-        """Events to record with the change (``_run`` writes them before commit)."""
-        self.stored: list[DomainEvent] = []
-        """Events the change's own set-based statements already wrote."""
-        self.changed: dict[str, ItemState] = {}
-
-
 class StoreService:
-    """All the backorder operations of one store."""
+    """All the backorder operations of one store.
+
+    :param db: the database.
+    :param store: the store's config.
+    :param pm: the plugin manager that serves the store's platform and its notifiers;
+        ``None`` runs the rules alone (no pushes, no notifications).
+    :param clock: the time "now" (tests pass a fixed one).
+    """
 
     def __init__(
         self,
         db: Database,
         store: StoreConfig,
-        pm: pluggy.PluginManager | None = None,
+        pm: PluginManager | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self.db = db
@@ -103,128 +105,104 @@ class StoreService:
         self.settings = store.settings
         self.pm = pm
         self.clock = clock
+        self.outbox = PushOutbox(self)
+        """Platform pushes, written with each change and delivered after commit."""
+        self.incoming = IncomingStock(self)
+        """Expected receipts, first-come-first-served release and per-line ETAs."""
+        self.notifications = Notifications(self)
+        """Domain events handed to each notifier once, after commit."""
+        self._drained = 0
 
     @property
-    def outbox(self) -> PushOutbox:
-        """Platform pushes, written with each change and delivered after commit (issue 7)."""
-        return PushOutbox(self)
+    def platform(self) -> Platform:
+        """The store's platform object.
 
-    @property
-    def incoming(self) -> IncomingStock:
-        """Expected receipts, first-come-first-served release and per-line ETAs (issue 9)."""
-        return IncomingStock(self)
-
-    # ----------------------------------------------------------------- plumbing
-    def _run(
-        self, work: Callable[[sa.Connection, Outcome], Any], reason: str, *, bulk: bool = False
-    ) -> Any:
-        """Run ``work`` in a transaction, retrying lost races; then tell the plugins.
-
-        ``bulk``: the work builds a great many objects that all live until it is written
-        (a batch of orders, a day's receipts); the garbage collector is paused until then,
-        as it would walk them again and again and free nothing.
+        :raises backorder.errors.NotFound: no plugin manager, or no plugin serves it.
         """
+        if self.pm is None:
+            from backorder.errors import NotFound
+
+            raise NotFound(f"no plugin manager: platform {self.store.platform!r} is not loaded")
+        return self.pm.platform(self.store.platform)
+
+    @property
+    def pushes(self) -> bool:
+        """Whether changes go to the platform after commit: its plugin is loaded and it
+        pushes items, or the store publishes storefront messages."""
+        if self.pm is None or self.store.platform not in self.pm.platform_names():
+            return False
+        return self.platform.pushes or self.store.storefront.publish
+
+    # ----------------------------------------------------------------- transactions
+    def transact(
+        self,
+        work: Callable[[UnitOfWork], T],
+        reason: str,
+        *,
+        at: dt.datetime | None = None,
+        bulk: bool = False,
+    ) -> T:
+        """Run ``work`` in one transaction, retrying lost races; then tell the plugins.
+
+        :param work: reads and writes through the :class:`UnitOfWork` it is given; it may
+            run more than once (a lost race), so it must have no other side effects.
+        :param reason: what the change is, for the platform push (``assign``, ``order``...).
+        :param at: the change's time (default: now).
+        :param bulk: the work builds a great many objects that all live until written (a
+            batch of orders, a day's receipts): the garbage collector is paused until
+            then, as it would walk them again and again and free nothing.
+        :raises backorder.errors.RetriesExhausted: the race was lost too often.
+        """
+        at = at or self.clock()
         for _attempt in range(MAX_RETRIES):
-            outcome = Outcome()
             try:
                 with self.db.transaction() as conn, (gc_paused() if bulk else nullcontext()):
-                    result = work(conn, outcome)
-                    raw.record_events(conn, self.name, outcome.events)
-                    outcome.push_ids = self.outbox.queue(conn, outcome, reason)
+                    uow = UnitOfWork(conn, self.name, self.settings, at)
+                    result = work(uow)
+                    self.notifications.record(conn, uow.events)
+                    uow.push_ids = self.outbox.queue(conn, uow, reason)
             except (ledger.VersionConflict, sa.exc.IntegrityError):
                 continue
-            self._after_commit(outcome, reason)
+            self._after_commit(uow)
             return result
         raise RetriesExhausted(f"gave up after {MAX_RETRIES} conflicting writes")
 
     inline_pushes: bool = True
     """Deliver a change's platform pushes right after its commit; False leaves them to workers."""
 
-    def _after_commit(self, outcome: Outcome, reason: str) -> None:
-        # Pushes were written to the outbox in the change's own transaction: a crash here
-        # loses nothing, a worker (outbox.deliver) sends what is left.
+    def _after_commit(self, uow: UnitOfWork) -> None:
+        # Pushes and events were written in the change's own transaction: a crash here
+        # loses nothing, a worker pass (backorder.worker) sends what is left.
         if self.pm is None:
             return
-        if getattr(outcome, "push_ids", None) and self.inline_pushes:
-            self.outbox.deliver(ids=outcome.push_ids)
-        if outcome.events or outcome.stored:
-            self.dispatch_events()
+        if uow.push_ids and self.inline_pushes:
+            self.outbox.deliver(ids=uow.push_ids)
+        if uow.events or uow.stored:
+            self.notifications.dispatch()
 
     def dispatch_events(self) -> int:
-        """Hand pending events to ``backorder_notify``; those a plugin fails on stay pending."""
-        if self.pm is None:
-            return 0
-        with self.db.transaction() as conn:
-            pending = ledger.pending_events(conn, self.name)
-        done: list[int] = []
-        for event_id, event in pending:
-            try:
-                self.pm.hook.backorder_notify(store=self.store, event=event)
-            except Exception:  # a notifier's failure must not lose the event: retry later
-                break
-            done.append(event_id)
-        with self.db.transaction() as conn:
-            ledger.mark_dispatched(conn, done, self.clock())
-        return len(done)
+        """Hand pending events to their notifiers; returns how many events are done."""
+        return self.notifications.dispatch()
 
     def drain_events(self) -> list[DomainEvent]:
-        """Take every pending event out of the outbox (for callers that deliver them themselves)."""
-        with self.db.transaction() as conn:
-            pending = ledger.pending_events(conn, self.name, limit=100_000)
-            ledger.mark_dispatched(conn, [event_id for event_id, _ in pending], self.clock())
-        return [event for _, event in pending]
-
-    def _write(
-        self, conn: sa.Connection, loaded: ledger.Loaded, new: ItemState, outcome: Outcome, at
-    ) -> None:
-        ledger.write_item(conn, loaded, new, at)
-        if new != loaded.item:
-            outcome.changed[new.sku] = new
-
-    def _move(
-        self,
-        conn: sa.Connection,
-        item: ItemState,
-        delta: int,
-        *,
-        kind: str,
-        source: str,
-        key: str,
-        at: dt.datetime,
-        as_of: dt.datetime | None = None,
-    ) -> ItemState:
-        new = item.model_copy(update={"on_hand": item.on_hand + delta})
-        ledger.record_movement(
-            conn,
-            self.name,
-            sku=item.sku,
-            delta=delta,
-            on_hand_after=new.on_hand,
-            kind=kind,
-            source=source,
-            key=key,
-            at=at,
-            as_of=as_of,
-        )
-        return new
-
-    def _settle(self, item: ItemState, outcome: Outcome, at: dt.datetime) -> ItemState:
-        item, events = rules.settle(item, self.settings, at)
-        outcome.events += events
-        return item
-
-    def _require(self, conn: sa.Connection, skus: Iterable[str]) -> dict[str, ledger.Loaded]:
-        skus = list(dict.fromkeys(skus))
-        found = ledger.load_items(conn, self.name, skus=skus)
-        missing = [sku for sku in skus if sku not in found]
-        if missing:
-            raise UnknownItem(f"no such item in store {self.name!r}: {', '.join(missing)}")
-        return found
+        """Every event recorded since this service last drained them (all, the first time),
+        oldest first: for callers that show what happened (simulate, tests). Notifiers
+        receive them whether drained or not."""
+        with self.db.read() as conn:
+            found = event_log.after(conn, self.name, self._drained)
+        if found:
+            self._drained = found[-1][0]
+        return [event for _, event in found]
 
     # ------------------------------------------------------------------ reading
     def item(self, sku: str) -> ItemView:
+        """One item's computed state.
+
+        :raises backorder.errors.UnknownItem: no such SKU in the store.
+        """
         with self.db.read() as conn:
-            return rules.view(self._require(conn, [sku])[sku].item, self.settings)
+            loaded = UnitOfWork(conn, self.name, self.settings, self.clock()).require([sku])
+        return rules.view(loaded[sku].item, self.settings)
 
     def items(self, *, assigned: bool | None = None) -> list[ItemView]:
         with self.db.read() as conn:
@@ -240,19 +218,19 @@ class StoreService:
         """Add items the platform lists (unknown SKUs only); returns how many were new."""
         at = at or self.clock()
 
-        def work(conn, outcome):
-            known = ledger.load_items(conn, self.name, skus=[e.sku for e in entries])
+        def work(uow: UnitOfWork):
+            known = ledger.load_items(uow.conn, self.name, skus=[e.sku for e in entries])
             fresh = [e for e in entries if e.sku not in known]
             for entry in fresh:
                 item = ItemState(
                     **entry.model_dump(include=set(ItemState.model_fields) - {"overrides"}),
                     overrides=entry.overrides(),
                 )
-                item = self._settle(item, outcome, at)
-                ledger.insert_item(conn, self.name, item, at)
+                item = uow.settle(item)
+                ledger.insert_item(uow.conn, self.name, item, at)
                 if item.on_hand:
                     ledger.record_movement(
-                        conn,
+                        uow.conn,
                         self.name,
                         sku=item.sku,
                         delta=item.on_hand,
@@ -262,10 +240,10 @@ class StoreService:
                         key=f"catalog:{item.sku}",
                         at=at,
                     )
-                outcome.changed[item.sku] = item
+                uow.changed[item.sku] = item
             return len(fresh)
 
-        return self._run(work, "catalog")
+        return self.transact(work, "catalog", at=at)
 
     def assign(
         self, entries: Sequence[ItemInput | str], *, at: dt.datetime | None = None
@@ -279,12 +257,12 @@ class StoreService:
         at = at or self.clock()
         given = {e.sku if isinstance(e, ItemInput) else e: e for e in entries}
 
-        def work(conn, outcome):
-            found = self._require(conn, given)
+        def work(uow: UnitOfWork):
+            found = uow.require(given)
             products = {e.item.product_id for e in found.values() if e.item.product_id}
             if products:
-                found |= ledger.load_items(conn, self.name, product_ids=products)
-            self._check_plan(conn, [e.item for e in found.values() if not e.item.assigned])
+                found |= ledger.load_items(uow.conn, self.name, product_ids=products)
+            self._check_plan(uow.conn, [e.item for e in found.values() if not e.item.assigned])
             template = {  # seed 001: a product's variants are assigned with the same settings
                 found[sku].item.product_id: entry
                 for sku, entry in given.items()
@@ -304,12 +282,12 @@ class StoreService:
                                 - {"sku", "on_hand", "variant_id", "product_id", "name"}
                             ),
                         )
-                    item = self._apply_input(conn, item, entry, at, source="assign")
-                outcome.events.append(DomainEvent(type=EventType.ASSIGNED, sku=sku, at=at))
-                self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
+                    item = self._apply_input(uow, item, entry, source="assign")
+                uow.emit(DomainEvent(type=EventType.ASSIGNED, sku=sku, at=at))
+                uow.write(loaded, uow.settle(item))
             return [rules.view(e.item, self.settings) for e in found.values()]
 
-        self._run(work, "assign")
+        self.transact(work, "assign", at=at)
         return [self.item(sku) for sku in given]
 
     def _check_plan(self, conn: sa.Connection, newcomers: list[ItemState]) -> None:
@@ -326,7 +304,8 @@ class StoreService:
             )
 
     def _apply_input(
-        self, conn, item: ItemState, entry: ItemInput, at: dt.datetime, *, source: str
+        self, uow: UnitOfWork, item: ItemState, entry: ItemInput, *, source: str,
+        key: str | None = None,
     ) -> ItemState:
         fields = entry.model_fields_set
         overrides = {
@@ -341,14 +320,12 @@ class StoreService:
                 update[name] = getattr(entry, name)
         item = item.model_copy(update=update)
         if "on_hand" in fields and entry.on_hand != item.on_hand:
-            item = self._move(
-                conn,
+            item = uow.move(
                 item,
                 entry.on_hand - item.on_hand,
                 kind=source,
                 source=source,
-                key=f"{source}:{uuid.uuid4()}",
-                at=at,
+                key=key or f"{source}:{uuid.uuid4()}",
             )
         return item
 
@@ -363,11 +340,11 @@ class StoreService:
         """
         at = at or self.clock()
 
-        def work(conn, outcome):
-            found = self._require(conn, skus)
+        def work(uow: UnitOfWork):
+            found = uow.require(skus)
             products = {e.item.product_id for e in found.values() if e.item.product_id}
             if products:
-                found |= ledger.load_items(conn, self.name, product_ids=products)
+                found |= ledger.load_items(uow.conn, self.name, product_ids=products)
             for sku, loaded in found.items():
                 if not loaded.item.assigned:
                     continue
@@ -380,7 +357,7 @@ class StoreService:
                         or action == "not_purchasable",
                     }
                 )
-                outcome.events.append(
+                uow.emit(
                     DomainEvent(
                         type=EventType.UNASSIGNED,
                         sku=sku,
@@ -395,9 +372,9 @@ class StoreService:
                         },
                     )
                 )
-                self._write(conn, loaded, item, outcome, at)
+                uow.write(loaded, item)
 
-        self._run(work, "unassign" if action == "keep" else f"unassign:{action}")
+        self.transact(work, "unassign" if action == "keep" else f"unassign:{action}", at=at)
         return [self.item(sku) for sku in skus]
 
     def edit(
@@ -407,20 +384,18 @@ class StoreService:
         at = at or self.clock()
         bad = set(changes.use_default) - set(POLICY_FIELDS)
         if bad:
-            raise BackorderError(f"use_default: not a setting: {', '.join(sorted(bad))}")
+            raise InvalidInput(f"use_default: not a setting: {', '.join(sorted(bad))}")
         key = key or f"edit:{uuid.uuid4()}"
 
-        def work(conn, outcome):
-            loaded = self._require(conn, [sku])[sku]
-            if "on_hand" in changes.model_fields_set and ledger.movement_applied(
-                conn, self.name, key
-            ):
-                return
+        def work(uow: UnitOfWork):
+            loaded = uow.require([sku])[sku]
+            if "on_hand" in changes.model_fields_set and uow.applied(key):
+                return  # this edit's stock change is booked already: a replay
             entry = ItemInput(sku=sku, **changes.model_dump(exclude_unset=True))
-            item = self._apply_input(conn, loaded.item, entry, at, source="manual")
-            self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
+            item = self._apply_input(uow, loaded.item, entry, source="manual", key=key)
+            uow.write(loaded, uow.settle(item))
 
-        self._run(work, "edit")
+        self.transact(work, "edit", at=at)
         return self.item(sku)
 
     def enable(self, skus: Sequence[str], *, at: dt.datetime | None = None) -> list[ItemView]:
@@ -430,18 +405,18 @@ class StoreService:
         return self._switch(skus, "disable", at or self.clock())
 
     def _switch(self, skus: Sequence[str], how: str, at: dt.datetime) -> list[ItemView]:
-        def work(conn, outcome):
-            for loaded in self._require(conn, skus).values():
+        def work(uow: UnitOfWork):
+            for loaded in uow.require(skus).values():
                 if not loaded.item.assigned:
-                    raise BackorderError(f"{loaded.item.sku}: not assigned; assign it first")
+                    raise Refused(f"{loaded.item.sku}: not assigned; assign it first")
                 if how == "enable":
                     item, events = rules.enable(loaded.item, self.settings, at)
                 else:
                     item, events = rules.disable(loaded.item, at)
-                outcome.events += events
-                self._write(conn, loaded, item, outcome, at)
+                uow.emit(*events)
+                uow.write(loaded, item)
 
-        self._run(work, how)
+        self.transact(work, how, at=at)
         return [self.item(sku) for sku in skus]
 
     # -------------------------------------------------------------------- stock
@@ -462,10 +437,10 @@ class StoreService:
 
         latest = list({level.sku: level for level in levels}.values())  # one figure per SKU
 
-        def work(conn, outcome):
-            found = ledger.load_items(conn, self.name, skus=[level.sku for level in latest])
+        def work(uow: UnitOfWork):
+            found = ledger.load_items(uow.conn, self.name, skus=[level.sku for level in latest])
             newest = ledger.latest_levels(
-                conn, self.name, [level.sku for level in latest if level.as_of is not None]
+                uow.conn, self.name, [level.sku for level in latest if level.as_of is not None]
             )
             changed = 0
             for level in latest:
@@ -474,48 +449,49 @@ class StoreService:
                 if loaded is None or (level.as_of and seen and level.as_of < seen):
                     continue
                 if level.basis == "platform_count":
-                    changed += self._apply_count(conn, outcome, loaded, level, source, at)
+                    changed += self._apply_count(uow, loaded, level, source)
                     continue
                 key = f"{source}:{level.sku}:{level.source_ref or level.on_hand}"
-                if ledger.movement_applied(conn, self.name, key):
+                if uow.applied(key):
                     continue
                 delta = level.on_hand - loaded.item.on_hand
-                item = self._move(
-                    conn, loaded.item, delta, kind="sync", source=source, key=key, at=at,
-                    as_of=level.as_of,
+                item = uow.move(
+                    loaded.item, delta, kind="sync", source=source, key=key, as_of=level.as_of
                 )
                 if not delta:  # booked all the same: a late copy of this level must stay a no-op
                     continue
-                self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
+                uow.write(loaded, uow.settle(item))
                 changed += 1
             return changed
 
-        return self._run(work, "stock")
+        return self.transact(work, "stock", at=at)
 
-    def _apply_count(self, conn, outcome, loaded, level: StockLevel, source, at) -> int:
+    def _apply_count(
+        self, uow: UnitOfWork, loaded: ledger.Loaded, level: StockLevel, source: str
+    ) -> int:
         seen = loaded.item.platform_level
         delta = level.on_hand - (loaded.item.on_hand if seen is None else seen)
         item = loaded.item.model_copy(update={"platform_level": level.on_hand})
         key = f"{source}:{level.sku}:v{loaded.version}:{level.on_hand}"
         # a dated figure is booked even unchanged (it is now the newest), once
-        if delta or (level.as_of and not ledger.movement_applied(conn, self.name, key)):
-            item = self._move(
-                conn, item, delta, kind="sync", source=f"{source} ({seen} -> {level.on_hand})",
-                key=key, at=at, as_of=level.as_of,
+        if delta or (level.as_of and not uow.applied(key)):
+            item = uow.move(
+                item, delta, kind="sync", source=f"{source} ({seen} -> {level.on_hand})",
+                key=key, as_of=level.as_of,
             )
-        self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
+        uow.write(loaded, uow.settle(item))
         return 1 if delta else 0
 
     def sync_from_platform(self) -> tuple[int, int]:
         """Pull the platform's catalog and stock levels (one-way, platform -> us).
 
         Returns ``(new items, items whose stock changed)``.
+
+        :raises backorder.errors.NotFound: no plugin serves the store's platform.
+        :raises backorder.errors.PlatformError: the platform failed.
         """
-        if self.pm is None:
-            raise BackorderError("no plugin manager: cannot reach a platform")
-        catalog = self.pm.hook.backorder_fetch_catalog(store=self.store)
-        if catalog is None:
-            raise BackorderError(f"no plugin serves platform {self.store.platform!r}")
+        platform = self.platform
+        catalog = platform.fetch_catalog(self.store)
         new = self.upsert_catalog(
             [
                 ItemInput(
@@ -533,7 +509,7 @@ class StoreService:
                 for c in catalog
             ]
         )
-        levels = self.pm.hook.backorder_fetch_levels(store=self.store, skus=[]) or []
+        levels = platform.fetch_levels(self.store, [])
         return new, self.apply_levels(levels, source="sync")
 
     def set_stock(
@@ -562,22 +538,16 @@ class StoreService:
         return self._stock(sku, key, source, at or self.clock(), lambda item: delta)
 
     def _stock(self, sku, key, source, at, delta_of: Callable[[ItemState], int]) -> ItemView:
-        def work(conn, outcome):
-            if ledger.movement_applied(conn, self.name, key):
+        def work(uow: UnitOfWork):
+            if uow.applied(key):
                 return
-            loaded = self._require(conn, [sku])[sku]
-            item = self._move(
-                conn,
-                loaded.item,
-                delta_of(loaded.item),
-                kind="stock",
-                source=source,
-                key=key,
-                at=at,
+            loaded = uow.require([sku])[sku]
+            item = uow.move(
+                loaded.item, delta_of(loaded.item), kind="stock", source=source, key=key
             )
-            self._write(conn, loaded, self._settle(item, outcome, at), outcome, at)
+            uow.write(loaded, uow.settle(item))
 
-        self._run(work, "stock")
+        self.transact(work, "stock", at=at)
         return self.item(sku)
 
     # ------------------------------------------------------------------- orders
@@ -593,7 +563,7 @@ class StoreService:
         placed order): every known line is booked whole and split into in-stock and
         backordered units, even past the threshold; the switches still fire.
         """
-        return self._run(lambda conn, outcome: self._book(conn, outcome, order, enforce), "order")
+        return self.transact(lambda uow: self._book(uow, order, enforce), "order")
 
     def place_orders(self, orders: Sequence[OrderIn], *, enforce: bool = True) -> list[OrderResult]:
         """Place many orders in ONE transaction, each exactly as :meth:`place_order` would.
@@ -609,15 +579,16 @@ class StoreService:
         of orders while other writers are live.
         """
         batch = list(orders)
-        return self._run(
-            lambda conn, outcome: self._book_many(conn, outcome, batch, enforce), "order", bulk=True
+        return self.transact(
+            lambda uow: self._book_many(uow, batch, enforce), "order", bulk=True
         )
 
     def _book_many(
-        self, conn, outcome: Outcome, orders: list[OrderIn], enforce: bool
+        self, uow: UnitOfWork, orders: list[OrderIn], enforce: bool
     ) -> list[OrderResult]:
         from backorder.storage import bulk
 
+        conn = uow.conn
         stored = bulk.existing_orders(conn, self.name, [o.order_id for o in orders])
         loaded = bulk.load_many(conn, self.name, {line.sku for o in orders for line in o.lines})
         items = {sku: entry.item for sku, entry in loaded.items()}
@@ -640,16 +611,16 @@ class StoreService:
             if not result.accepted:
                 continue
             start = {sku: items[sku].on_hand for sku in current}
-            moves += self._order_moves(order, result, start, at, outcome)
+            moves += self._order_moves(uow, order, result, start, at)
             for sku, item in current.items():
-                new = self._settle(item, outcome, at)
+                new = uow.settle(item, at)
                 if new != items[sku]:
                     items[sku], written_at[sku] = new, at
         bulk.save_orders(conn, self.name, placed)
         bulk.record_movements(conn, moves)
         writes = [(loaded[sku], items[sku], at) for sku, at in written_at.items()]
         bulk.write_items(conn, [w for w in writes if w[1] != w[0].item])
-        outcome.changed.update({entry.item.sku: new for entry, new, _ in writes})
+        uow.changed.update({entry.item.sku: new for entry, new, _ in writes})
         return results
 
     def _decide(
@@ -685,7 +656,7 @@ class StoreService:
         return result, names, current
 
     def _order_moves(
-        self, order: OrderIn, result: OrderResult, on_hand: dict[str, int], at, outcome: Outcome
+        self, uow: UnitOfWork, order: OrderIn, result: OrderResult, on_hand: dict[str, int], at
     ) -> list[tuple]:
         """The ledger rows (``bulk.MOVEMENT_COLUMNS``) of an accepted order (``on_hand``:
         before it), and its ``order_backordered`` events."""
@@ -700,7 +671,7 @@ class StoreService:
                 f"order:{order_id}:{decision.line_no}", at,
             ))
             if decision.backordered:
-                outcome.events.append(
+                uow.emit(
                     trusted(DomainEvent, {  # built from the validated decision
                         "type": EventType.ORDER_BACKORDERED,
                         "sku": decision.sku,
@@ -716,10 +687,11 @@ class StoreService:
                 )
         return moves
 
-    def _book(self, conn, outcome: Outcome, order: OrderIn, enforce: bool) -> OrderResult:
+    def _book(self, uow: UnitOfWork, order: OrderIn, enforce: bool) -> OrderResult:
         """One order inside the caller's transaction (cached statements: storage.bulk)."""
         from backorder.storage import bulk
 
+        conn = uow.conn
         at = order.placed_at or self.clock()
         if bulk.order_exists(conn, self.name, order.order_id):
             previous = ledger.load_order(conn, self.name, order.order_id)
@@ -736,11 +708,11 @@ class StoreService:
         if not result.accepted:
             return result
         start = {sku: entry.item.on_hand for sku, entry in loaded.items()}
-        bulk.record_movements(conn, self._order_moves(order, result, start, at, outcome))
+        bulk.record_movements(conn, self._order_moves(uow, order, result, start, at))
         for sku, item in current.items():
-            new = self._settle(item, outcome, at)
+            new = uow.settle(item, at)
             if bulk.write_item(conn, loaded[sku], new, at):
-                outcome.changed[sku] = new
+                uow.changed[sku] = new
         return result
 
     # --------------------------------------------------------------------- time
@@ -757,19 +729,20 @@ class StoreService:
         now = now or self.clock()
         now = now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
 
-        def work(conn, outcome):
+        def work(uow: UnitOfWork) -> list[DomainEvent]:
             if not self.bulk_tick:
-                return self._tick_items(conn, outcome, now)
+                return self._tick_items(uow, now)
             from backorder.storage import bulk
 
-            skus, events = bulk.receive_due(conn, self.name, self.settings, now)
-            outcome.stored += events
-            outcome.changed.update(dict.fromkeys(skus))  # only the SKUs matter to the outbox
+            skus, events = bulk.receive_due(uow.conn, self.name, self.settings, now)
+            uow.stored += events
+            uow.changed.update(dict.fromkeys(skus))  # only the SKUs matter to the outbox
             return list(events)
 
-        return self._run(work, "tick", bulk=self.bulk_tick)
+        return self.transact(work, "tick", at=now, bulk=self.bulk_tick)
 
-    def _tick_items(self, conn, outcome: Outcome, now: dt.datetime) -> list[DomainEvent]:
+    def _tick_items(self, uow: UnitOfWork, now: dt.datetime) -> list[DomainEvent]:
+        conn = uow.conn
         due = ledger.load_items(conn, self.name, assigned=True, due_before=now)
         for sku, loaded in due.items():
             date = loaded.item.back_in_stock_date
@@ -790,6 +763,6 @@ class StoreService:
                 key=key,
                 at=now,
             )
-            outcome.events += events
-            self._write(conn, loaded, item, outcome, now)
-        return list(outcome.events)
+            uow.emit(*events)
+            uow.write(loaded, item)
+        return list(uow.events)

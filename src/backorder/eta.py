@@ -1,8 +1,8 @@
 """Incoming stock: expected receipts, first-come-first-served release, an ETA per order line.
 
-``StoreService.incoming`` is an :class:`IncomingStock`. Every change runs in the
-service's transaction machinery, so its stock movements, stored ETAs and ``eta_changed``
-events commit together and reach ``backorder_notify`` after commit.
+``StoreService.incoming`` is an :class:`IncomingStock`. Every change is one of the
+service's units of work (:meth:`StoreService.transact`), so its stock movements, stored
+ETAs and ``eta_changed`` events commit together and reach the notifiers after commit.
 
 The item's single incoming qty + back-in-stock date (the seeds' simple case) counts as
 one more receipt, ref ``back-in-stock``.
@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from backorder.errors import InvalidInput, NotFound, Refused
 from backorder.models import DomainEvent, EventType, ItemState
 from backorder.rules.allocation import Allocation, LineStatus, Receipt, allocate
 from backorder.storage import ledger
 from backorder.storage import receipts as store_receipts
 from backorder.storage.schema import order_lines, orders, receipts
+from backorder.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from backorder.engine import StoreService
@@ -56,30 +58,27 @@ class IncomingStock:
         at: dt.datetime | None = None,
     ) -> Allocation:
         """Add a receipt, or change one that slipped or shrank; waiting lines are re-dated."""
-        from backorder.engine import BackorderError
-
         if qty < 0:
-            raise BackorderError(f"receipt {ref}: qty must not be negative")
+            raise InvalidInput(f"receipt {ref}: qty must not be negative")
         if expected_at.tzinfo is None:
-            raise BackorderError(f"receipt {ref}: expected_at needs a time zone")
-        at = at or self.service.clock()
+            raise InvalidInput(f"receipt {ref}: expected_at needs a time zone")
 
-        def work(conn, outcome):
-            self.service._require(conn, [sku])
+        def work(uow: UnitOfWork) -> None:
+            uow.require([sku])
             previous = store_receipts.upsert_receipt(
-                conn,
+                uow.conn,
                 self.service.name,
                 sku=sku,
                 ref=ref,
                 qty=qty,
                 expected_at=expected_at,
-                at=at,
+                at=uow.at,
             )
             if previous not in (None, "expected"):
-                raise BackorderError(f"receipt {ref} of {sku} is {previous}; it cannot change")
-            outcome.events += self._refresh(conn, sku, at)
+                raise Refused(f"receipt {ref} of {sku} is {previous}; it cannot change")
+            uow.emit(*self._refresh(uow.conn, sku, uow.at))
 
-        self.service._run(work, "receipt")
+        self.service.transact(work, "receipt", at=at)
         return self.allocation(sku)
 
     def cancel(self, sku: str, ref: str, *, at: dt.datetime | None = None) -> Allocation:
@@ -93,55 +92,47 @@ class IncomingStock:
         return self._close(sku, ref, "arrived", qty, at or self.service.clock())
 
     def _close(self, sku, ref, status, qty, at) -> Allocation:
-        from backorder.engine import BackorderError
-
         svc = self.service
 
-        def work(conn, outcome):
-            loaded = svc._require(conn, [sku])[sku]
-            found = store_receipts.set_status(conn, svc.name, sku, ref, status, at)
+        def work(uow: UnitOfWork) -> None:
+            loaded = uow.require([sku])[sku]
+            found = store_receipts.set_status(uow.conn, svc.name, sku, ref, status, at)
             if found is None:
-                raise BackorderError(f"no receipt {ref!r} for {sku}")
+                raise NotFound(f"no receipt {ref!r} for {sku}")
             previous, expected_qty = found
             if previous != "expected":
                 return  # already arrived or cancelled: a replay changes nothing
             if status == "arrived":
                 received = expected_qty if qty is None else qty
-                item = svc._move(
-                    conn,
+                item = uow.move(
                     loaded.item,
                     received,
                     kind="receipt",
                     source=f"receipt {ref}",
                     key=f"receipt:{sku}:{ref}",
-                    at=at,
                 )
-                svc._write(conn, loaded, svc._settle(item, outcome, at), outcome, at)
-            outcome.events += self._refresh(conn, sku, at)
+                uow.write(loaded, uow.settle(item))
+            uow.emit(*self._refresh(uow.conn, sku, at))
 
-        svc._run(work, "stock" if status == "arrived" else "receipt")
+        svc.transact(work, "stock" if status == "arrived" else "receipt", at=at)
         return self.allocation(sku)
 
     def refresh(
         self, skus: Iterable[str] | None = None, *, at: dt.datetime | None = None
     ) -> list[DomainEvent]:
         """Recompute stored ETAs (after stock moved by other means); emits ``eta_changed``."""
-        at = at or self.service.clock()
-        svc = self.service
-
-        def work(conn, outcome):
-            wanted = list(skus) if skus is not None else self._skus_with_backorders(conn)
+        def work(uow: UnitOfWork) -> list[DomainEvent]:
+            wanted = list(skus) if skus is not None else self._skus_with_backorders(uow.conn)
             for sku in wanted:
-                outcome.events += self._refresh(conn, sku, at)
-            return list(outcome.events)
+                uow.emit(*self._refresh(uow.conn, sku, uow.at))
+            return list(uow.events)
 
-        return svc._run(work, "receipt")
+        return self.service.transact(work, "receipt", at=at)
 
     # ---------------------------------------------------------------- reading
     def allocation(self, sku: str) -> Allocation:
         with self.service.db.read() as conn:
-            item = self.service._require(conn, [sku])[sku].item
-            return self._allocate(conn, item)
+            return self._allocate(conn, self._item(conn, sku))
 
     def next_eta(self, sku: str) -> dt.datetime | None:
         """The date a new backordered unit of ``sku`` would get (None: no receipt has room)."""
@@ -166,10 +157,13 @@ class IncomingStock:
 
     def receipts(self, sku: str) -> list[Receipt]:
         with self.service.db.read() as conn:
-            item = self.service._require(conn, [sku])[sku].item
-            return self._receipts(conn, item)
+            return self._receipts(conn, self._item(conn, sku))
 
     # --------------------------------------------------------------- internals
+    def _item(self, conn: sa.Connection, sku: str) -> ItemState:
+        svc = self.service
+        return UnitOfWork(conn, svc.name, svc.settings, svc.clock()).require([sku])[sku].item
+
     def _receipts(self, conn, item: ItemState) -> list[Receipt]:
         found = store_receipts.expected(conn, self.service.name, item.sku)
         if item.incoming_qty and item.back_in_stock_date:

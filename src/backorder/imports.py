@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -47,7 +47,8 @@ from pydantic import (
 
 from backorder import rules
 from backorder.dialects import CsvDialect
-from backorder.engine import BackorderError, Outcome, StoreService
+from backorder.engine import StoreService
+from backorder.errors import InvalidInput, NotFound
 from backorder.models import (
     BackorderState,
     DisableReason,
@@ -59,6 +60,10 @@ from backorder.models import Mode as PolicyMode
 from backorder.rules.switching import AUTOMATIC_REASONS
 from backorder.storage import import_sql, ledger
 from backorder.storage.schema import import_runs, items
+from backorder.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from backorder.plugins import PluginManager
 
 Mode = Literal["assign", "update"]
 Progress = Callable[[str, int, int], None]
@@ -95,7 +100,7 @@ LOCAL_DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%Y %H:%M")
 UNLIMITED = "unlimited"
 
 
-class ImportFailed(BackorderError):
+class ImportFailed(InvalidInput):
     """The file was refused whole; ``errors`` lists every problem, nothing was changed."""
 
     def __init__(self, errors: list[str]) -> None:
@@ -294,12 +299,12 @@ class BackorderCsv:
             yield template_row(view, None, None, self.tz, explicit_threshold=True)
 
 
-def dialects(pm) -> dict[str, CsvDialect]:
-    """The core dialect plus every dialect the plugins offer (``backorder_csv_dialects``)."""
+def dialects(pm: PluginManager | None) -> dict[str, CsvDialect]:
+    """The core dialect plus every dialect the installed platforms offer."""
     found: dict[str, CsvDialect] = {BackorderCsv.name: BackorderCsv()}
     if pm is not None:
-        for offered in pm.hook.backorder_csv_dialects():
-            for dialect in offered or []:
+        for platform in pm.platforms():
+            for dialect in platform.csv_dialects():
                 found.setdefault(dialect.name, dialect)
     return found
 
@@ -701,7 +706,8 @@ def apply_import(
         rows=len(parsed.rows),
     )
 
-    def work(conn: sa.Connection, outcome: Outcome) -> ImportReport:
+    def work(uow: UnitOfWork) -> ImportReport:
+        conn = uow.conn
         done = conn.execute(
             sa.select(import_runs.c.created_at).where(
                 import_runs.c.store == store, import_runs.c.import_id == parsed.import_id
@@ -709,7 +715,7 @@ def apply_import(
         ).first()
         if done is not None:
             return report.model_copy(update={"already_imported": True})
-        applier = _Applier(service, conn, parsed, mode, at, outcome)
+        applier = _Applier(service, conn, parsed, mode, at, uow)
         try:
             applier.run(progress)
         finally:
@@ -739,9 +745,9 @@ def apply_import(
         summary.changes = changes
         return summary
 
-    summary = service._run(work, "import")
+    summary = service.transact(work, "import", at=at)
     if summary.events and service.pm is not None:
-        service.dispatch_events()  # written here, not through the outcome: tell the notifiers
+        service.dispatch_events()  # written here, not through the unit of work: tell them
     return summary
 
 
@@ -823,9 +829,7 @@ class _Applier:
             }
         else:
             self.new_columns = _NEW_COLUMNS
-        pm = service.pm
-        pushes = pm is not None and pm.hook.backorder_apply_items.get_hookimpls()
-        self.pushed: dict[str, Any] | None = outcome.changed if pushes else None
+        self.pushed: dict[str, Any] | None = outcome.changed if service.pushes else None
         self.errors: list[str] = []
         self.changes = ChangeList(sql.utc)
         self.event_counts: dict[str, int] = {}
@@ -1330,7 +1334,7 @@ def export_csv(
     tz = ZoneInfo(service.settings.timezone)
     chosen = dialects(service.pm).get(dialect or BackorderCsv.name)
     if chosen is None:
-        raise BackorderError(f"--dialect: no CSV dialect {dialect!r} (see backorder plugins)")
+        raise NotFound(f"--dialect: no CSV dialect {dialect!r} (see backorder plugins)")
     with service.db.transaction() as conn:
         loaded = ledger.load_items(conn, service.name, assigned=assigned)
         extra = {

@@ -1,8 +1,9 @@
 """The platform push outbox: our decisions reach the platform even across a crash.
 
 A change writes the pushes it calls for (which SKUs, why) in its own transaction; after
-commit they are delivered through ``backorder_apply_items``, and whatever could not be
-delivered is retried by a worker (``backorder tick``, the loop in ``backorder serve``).
+commit they are delivered through the store's platform (``Platform.apply_items``), and
+whatever could not be delivered is retried by a worker pass (``backorder tick``, the loop
+in ``backorder serve``). A platform that pushes nothing gets no rows.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from backorder import rules
+from backorder import rules, storefront
 from backorder.models import ItemState, ItemView
 from backorder.storage import ledger, work_queue
 from backorder.storage.schema import events, push_outbox, webhook_deliveries
 
 if TYPE_CHECKING:
-    from backorder.engine import Outcome, StoreService
+    from backorder.engine import StoreService
+    from backorder.unit_of_work import UnitOfWork
 
 log = logging.getLogger("backorder.outbox")
 
@@ -51,18 +53,15 @@ class PushOutbox:
     def __init__(self, service: StoreService) -> None:
         self.service = service
 
-    def queue(self, conn: sa.Connection, outcome: Outcome, reason: str) -> list[int]:
+    def queue(self, conn: sa.Connection, uow: UnitOfWork, reason: str) -> list[int]:
         """Write the pushes a change calls for, inside the change's transaction."""
-        pm = self.service.pm
-        if not outcome.changed or pm is None:
-            return []
-        if not pm.hook.backorder_apply_items.get_hookimpls():
-            return []  # nobody to push to (e.g. the core platform alone)
+        if not uow.changed or not self.service.pushes:
+            return []  # nobody to push to (the core platform, or no plugin loaded)
         now = self.service.clock()
         rows = [
             {"store": self.service.name, "reason": reason, "skus": chunk}
             | {"created_at": now, "available_at": now}
-            for chunk in product_chunks(outcome.changed, PUSH_CHUNK)
+            for chunk in product_chunks(uow.changed, PUSH_CHUNK)
         ]
         stmt = push_outbox.insert().returning(push_outbox.c.id, sort_by_parameter_order=True)
         return list(conn.execute(stmt, rows).scalars())
@@ -70,7 +69,7 @@ class PushOutbox:
     def deliver(
         self, *, ids: Sequence[int] | None = None, limit: int = 100, now: dt.datetime | None = None
     ) -> tuple[int, int]:
-        """Send pending pushes through ``backorder_apply_items``; ``(delivered, failed)``.
+        """Send pending pushes through the store's platform; ``(delivered, failed)``.
 
         Each push sends the items' state as it is now (a late push never sends stale
         data). Rows are claimed with a lease, so workers in several processes never send
@@ -78,8 +77,9 @@ class PushOutbox:
         still go.
         """
         svc = self.service
-        if svc.pm is None:
+        if not svc.pushes:
             return 0, 0
+        platform = svc.platform
         now = now or svc.clock()
         token = uuid.uuid4().hex
         with svc.db.transaction() as conn:
@@ -91,10 +91,10 @@ class PushOutbox:
             error: Exception | None = None
             try:
                 views = self.views(row.skus)
-                if views:
-                    svc.pm.hook.backorder_apply_items(
-                        store=svc.store, items=views, reason=row.reason
-                    )
+                if views and platform.pushes:
+                    platform.apply_items(svc.store, views, row.reason)
+                if views and svc.store.storefront.publish:
+                    storefront.publish(platform, svc.store, views, row.reason)
             except Exception as exc:  # keep going: the row is retried after a backoff
                 log.warning("store %s: push %s (%s) failed: %s", svc.name, row.id, row.reason, exc)
                 error = exc

@@ -23,13 +23,15 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-import pluggy
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backorder.config import StoreConfig
-from backorder.engine import BackorderError, ItemEdit, StoreService
+from backorder.engine import ItemEdit, StoreService
+from backorder.errors import BackorderError, InvalidInput, NotFound
 from backorder.models import DomainEvent, ItemInput, ItemView, OrderIn, StoreSettings
+from backorder.platform import Platform
+from backorder.plugins import PluginManager
 from backorder.storage.db import Database
 
 EventKind = Literal[
@@ -37,7 +39,7 @@ EventKind = Literal[
 ]
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InvalidInput):
     """A scenario that cannot run; the message names the file and the field."""
 
 
@@ -113,27 +115,27 @@ def _item_summary(view: ItemView) -> dict[str, Any]:
 class Simulator:
     """Runs one scenario; ``pm`` supplies the platform plugin that translates native fields."""
 
-    def __init__(self, scenario: Scenario, pm: pluggy.PluginManager, source: str = "<scenario>"):
+    def __init__(self, scenario: Scenario, pm: PluginManager, source: str = "<scenario>"):
         self.scenario = scenario
         self.pm = pm
         self.source = source
 
+    def _platform(self) -> Platform:
+        try:
+            return self.pm.platform(self.scenario.platform)
+        except NotFound as exc:
+            raise ScenarioError(f"{self.source}: platform: {exc}") from None
+
     def _translate(self, fields: dict[str, Any], where: str) -> ItemInput:
         try:
-            item = self.pm.hook.backorder_translate_item(
-                platform=self.scenario.platform, fields=fields
-            )
+            return self._platform().translate_item(fields)
         except ValidationError as exc:
             raise _invalid(self.source, exc, f"{where}.") from None
         except ValueError as exc:
             raise ScenarioError(f"{self.source}: {where}: {exc}") from None
-        if item is None:
-            raise ScenarioError(
-                f"{self.source}: platform: no plugin serves {self.scenario.platform!r}"
-            )
-        return item
 
     def run(self) -> dict[str, Any]:
+        self._platform()  # an unknown platform is refused before anything runs
         items = [self._translate(raw, f"items[{i}]") for i, raw in enumerate(self.scenario.items)]
         with tempfile.TemporaryDirectory(prefix="backorder-sim-") as tmp:
             db = Database(f"sqlite:///{tmp}/simulation.db")
@@ -167,7 +169,9 @@ class Simulator:
             result |= self._dispatch(service, event.type, event.at, extra, where)
             result.setdefault("accepted", True)
             result.setdefault("errors", [])
-        except BackorderError as exc:
+        except ScenarioError:
+            raise  # the scenario itself is wrong: stop, naming the field
+        except BackorderError as exc:  # the rules refused this event: say so and go on
             result |= {"accepted": False, "errors": [str(exc)]}
         result["events"] = [_event_summary(e) for e in service.drain_events()]
         return result
@@ -304,5 +308,5 @@ def _event_summary(event: DomainEvent) -> dict[str, Any]:
     return {k: (v.value if hasattr(v, "value") else v) for k, v in fields.items() if v is not None}
 
 
-def simulate(scenario: Scenario, pm: pluggy.PluginManager, source: str = "<scenario>") -> dict:
+def simulate(scenario: Scenario, pm: PluginManager, source: str = "<scenario>") -> dict:
     return Simulator(scenario, pm, source).run()

@@ -6,8 +6,9 @@ the messages by name. Every message is a merchant-edited text with ``{token}``
 placeholders (see :mod:`backorder.documents.templating`); an empty text shows nothing,
 and a token whose value is unlimited or unknown renders empty, as the seed says.
 
-:class:`StorefrontPublisher` is a plugin that hands the messages of every changed item
-to ``backorder_publish_storefront`` after each committed change.
+With ``publish = true`` in a store's storefront settings, the messages of every item a
+change touched are handed to the store's platform (``Platform.publish_storefront``) after
+the change commits, through the push outbox (:func:`publish`).
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import pluggy
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PrivateAttr, model_validator
 
 from backorder.documents.templating import MessageTemplate
-from backorder.hookspecs import hookimpl
 from backorder.models import ItemView, Mode, Status
 
 if TYPE_CHECKING:
     from backorder.config import StoreConfig
+    from backorder.platform import Platform
 
 TOKENS = (
     "stock",  # on hand now, never below 0; empty for untracked items
@@ -59,6 +59,8 @@ class StorefrontSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    publish: bool = False
+    """Hand the messages to the platform after every change (through the push outbox)."""
     in_stock_description: str = "{stock} in stock"
     low_stock_level: NonNegativeInt | None = None
     """Show the low-stock description at or below this; unset: the item's low-stock status."""
@@ -190,50 +192,27 @@ def _shipping(view, settings, values, on_backorder) -> str:
 
 
 def publish(
-    pm: pluggy.PluginManager, store: StoreConfig, views: Sequence[ItemView]
+    platform: Platform, store: StoreConfig, views: Sequence[ItemView], reason: str = ""
 ) -> dict[str, dict[str, str]]:
-    """Compute and publish the messages of ``views`` through ``backorder_publish_storefront``."""
+    """Compute and publish the messages of ``views`` through the store's platform.
+
+    After a change only assigned items are published, and items an unassign just let go
+    (their backorder messages are cleared).
+    """
+    leaving = reason.startswith("unassign")
     published = {}
     for view in views:
+        if reason and not (view.assigned or leaving):
+            continue
         messages = storefront_messages(view, store.storefront, timezone=store.settings.timezone)
-        pm.hook.backorder_publish_storefront(store=store, sku=view.sku, messages=messages)
+        platform.publish_storefront(store, view.sku, messages)
         published[view.sku] = messages
     return published
 
 
-class StorefrontPublisher:
-    """A plugin republishing the storefront messages of every assigned item a change touched.
-
-    Register it on the manager that the :class:`~backorder.engine.StoreService` uses:
-    ``attach(pm)``.
-    """
-
-    def __init__(self, pm: pluggy.PluginManager) -> None:
-        self.pm = pm
-
-    @hookimpl
-    def backorder_apply_items(self, store, items: Sequence[ItemView], reason: str) -> None:
-        leaving = reason.startswith("unassign")  # clears the backorder messages it had
-        publish(self.pm, store, [view for view in items if view.assigned or leaving])
-
-
-PUBLISHER_NAME = "storefront-publisher"
-
-
-def attach(pm: pluggy.PluginManager) -> StorefrontPublisher:
-    """Register the publisher once on ``pm`` (idempotent)."""
-    existing = pm.get_plugin(PUBLISHER_NAME)
-    if existing is None:
-        existing = StorefrontPublisher(pm)
-        pm.register(existing, name=PUBLISHER_NAME)
-    return existing
-
-
 __all__ = [
     "TOKENS",
-    "StorefrontPublisher",
     "StorefrontSettings",
-    "attach",
     "cart_split",
     "publish",
     "storefront_messages",

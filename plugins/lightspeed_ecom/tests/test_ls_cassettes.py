@@ -41,13 +41,13 @@ def ls_recorded_store(request):
 
 
 def test_hooks_replay_from_cassette(plugin_manager, ls_recorded_store):
-    hook, store = plugin_manager.hook, ls_recorded_store
+    platform, store = plugin_manager.platform("lightspeed_ecom"), ls_recorded_store
     with _recorder("ls_hooks.yaml").use_cassette("ls_hooks.yaml") as cassette:
-        catalog = hook.backorder_fetch_catalog(store=store)
+        catalog = platform.fetch_catalog(store)
         by_sku = {item.sku: item for item in catalog}
         assert by_sku["TEE-S"].on_hand == 2 and by_sku["TEE-S"].name == "Organic tee - Small"
         assert by_sku["MUG"].tracked and not by_sku["lightspeed-1008"].tracked
-        levels = hook.backorder_fetch_levels(store=store, skus=["TEE-M", "MUG"])
+        levels = platform.fetch_levels(store, ["TEE-M", "MUG"])
         assert {(lvl.sku, lvl.on_hand) for lvl in levels} == {("TEE-M", 5), ("MUG", 10)}
         view = ItemView(
             sku="MUG",
@@ -65,8 +65,8 @@ def test_hooks_replay_from_cassette(plugin_manager, ls_recorded_store):
             state=BackorderState.ENABLED,
             policy=StoreSettings().defaults,
         )
-        hook.backorder_apply_items(store=store, items=[view], reason="edit")
-        order = hook.backorder_fetch_order(store=store, order_id="1009")
+        platform.apply_items(store, [view], "edit")
+        order = platform.fetch_order(store, "1009")
         assert [(line.sku, line.qty) for line in order.lines] == [("TEE-S", 1)]
         assert order.customer_email == "first@example.com"
     bulk = [r for r in cassette.requests if r.path.endswith("/variants/bulk.json")]

@@ -225,13 +225,13 @@ def test_connection_retries_reach_the_hooks_and_are_validated(plugin_manager, sl
                     backordered=0, state="enabled", policy=StoreSettings().defaults)  # fmt: skip
     store = _store(sandbox, sleeps, retries=1)
     with pytest.raises(MagentoError, match="PUT /V1/products/MB-01/stockItems/1: 502"):
-        plugin_manager.hook.backorder_apply_items(store=store, items=[view], reason="assign")
+        plugin_manager.platform("magento").apply_items(store, [view], "assign")
     assert _count(sandbox, *PUT_MB01) == 2
     assert sandbox.items["MB-01"].use_config_backorders  # a 502 applied nothing
 
     bad = _store(sandbox, sleeps, retries=-1)
     with pytest.raises(ConfigError, match=r"connection\.retries: Input should be greater than"):
-        plugin_manager.hook.backorder_fetch_levels(store=bad, skus=["MB-01"])
+        plugin_manager.platform("magento").fetch_levels(bad, ["MB-01"])
 
 
 # ---------------------------------------------------------------------------- stale reads
@@ -250,7 +250,7 @@ def test_stale_read_is_taken_as_is_and_the_next_sync_corrects_it(magento_service
     assert service.item("MB-01").on_hand == 5
 
     def level_read() -> int:  # GET /V1/stockItems/MB-01
-        (level,) = service.pm.hook.backorder_fetch_levels(store=service.store, skus=["MB-01"])
+        (level,) = service.platform.fetch_levels(service.store, ["MB-01"])
         return level.on_hand
 
     with _client(sandbox, sleeps) as merchant:

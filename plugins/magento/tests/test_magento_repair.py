@@ -12,7 +12,7 @@ from backorder.cli import main
 
 @pytest.fixture
 def cli(plugin_manager):
-    plugin_manager.hook.backorder_register_commands(cli=main)
+    plugin_manager.add_commands(main)
     return main
 
 

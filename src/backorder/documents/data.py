@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterator, Sequence
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from backorder.errors import InvalidInput
 from backorder.storage.schema import items, order_lines, orders
 
 CHUNK = 500
 
 
-class DocumentError(ValueError):
+class DocumentError(InvalidInput):
     """A document that cannot be made from what was asked (unknown orders...)."""
 
 

@@ -138,7 +138,6 @@ def render_bytes(pm: pluggy.PluginManager, html: str, fmt: str = "pdf") -> bytes
     result = pm.hook.backorder_render_document(html=html, fmt=fmt)
     if result is None:
         raise DocumentError(
-            f"no renderer plugin makes {fmt!r} (the built-in one is 'weasyprint'; "
-            "is it excluded by BACKORDER_PLUGINS?)"
+            f"no renderer plugin makes {fmt!r} (the built-in 'weasyprint' makes 'pdf')"
         )
     return result

@@ -26,6 +26,8 @@ from typing import Any, Literal
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from backorder.errors import InvalidInput
+
 Syntax = Literal["brace", "bracket"]
 
 _TOKEN = {
@@ -36,7 +38,7 @@ _SHOW = {"brace": "{%s}", "bracket": "[%s]"}
 _JINJA_MARKERS = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
 
 
-class TemplateProblem(ValueError):
+class TemplateProblem(InvalidInput):
     """A template or message that cannot be used; says which one, on which line, and why."""
 
     def __init__(self, template: str, line: int | None, problem: str) -> None:

@@ -16,6 +16,17 @@ def _send(store, event, msg, to: list[str] | None = None) -> None:
 
 
 @hookimpl
+def backorder_notify_subscriptions(store) -> set[str]:
+    """What this store's settings send: the switched-on events when it has recipients,
+    and ``eta_changed`` when customers are told of new dates."""
+    settings = store.notifications
+    wanted = {t.value for t in EventType if settings.wants(t)}
+    if settings.customer_eta.enabled:
+        wanted.add(EventType.ETA_CHANGED.value)
+    return wanted
+
+
+@hookimpl
 def backorder_notify(store, event) -> None:
     settings = store.notifications
     customer = event.data.get("customer_email")

@@ -178,3 +178,21 @@ receipts = sa.Table(
     sa.UniqueConstraint("store", "sku", "ref"),
 )
 """Expected stock receipts (purchase orders): several per SKU, each with a qty and a date."""
+
+
+# ---- notifications (migration 0006): each notifier hears each event once
+events.append_column(sa.Column("available_at", UTCDateTime))  # NULL: due now
+events.append_column(sa.Column("attempts", sa.Integer, nullable=False, server_default="0"))
+events.append_column(sa.Column("claimed_by", sa.String(64)))
+
+event_deliveries = sa.Table(
+    "event_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("notifier", sa.String(128), nullable=False),
+    sa.Column("delivered_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("event_id", "notifier"),
+)
+"""Which notifier has received which event: a retry after one notifier failed never
+sends the event again to those that took it."""

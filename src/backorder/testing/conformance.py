@@ -22,9 +22,8 @@ import datetime as dt
 
 import pytest
 
-from backorder.config import StoreConfig
 from backorder.models import CatalogItem, ItemInput, ItemView, Mode, StockLevel, StoreSettings
-from backorder.plugins import platforms
+from backorder.platform import PLUGIN_API, Platform
 from backorder.simulate import parse_scenario, simulate
 from backorder.webhooks import WebhookEvent, WebhookRejected
 
@@ -37,16 +36,16 @@ class PlatformConformance:
         return None
 
     @pytest.fixture
-    def other_store(self) -> StoreConfig:
-        return StoreConfig(name="elsewhere", platform="no-such-platform")
+    def platform(self, plugin_manager, platform_name) -> Platform:
+        return plugin_manager.platform(platform_name)
 
-    def test_platform_is_served(self, plugin_manager, platform_name):
-        assert platform_name in platforms(plugin_manager)
+    def test_platform_is_a_registered_object(self, plugin_manager, platform_name, platform):
+        assert platform_name in plugin_manager.platform_names()
+        assert isinstance(platform, Platform)
+        assert platform.name == platform_name and platform.api_version == PLUGIN_API
 
-    def test_native_item_translates(self, plugin_manager, platform_name, native_item):
-        item = plugin_manager.hook.backorder_translate_item(
-            platform=platform_name, fields=native_item
-        )
+    def test_native_item_translates(self, platform, native_item):
+        item = platform.translate_item(native_item)
         assert isinstance(item, ItemInput)
         assert item.sku == "CONF-1"
         assert item.tracked and item.on_hand == 2
@@ -72,30 +71,22 @@ class PlatformConformance:
         assert out["items"]["CONF-1"]["salable"] == 0
         assert out["items"]["CONF-1"]["purchasable"] is False
 
-    def test_other_platforms_are_left_alone(self, plugin_manager, platform_name, other_store):
-        hook = plugin_manager.hook
-        assert hook.backorder_translate_item(platform="no-such-platform", fields={}) is None
-        assert hook.backorder_fetch_catalog(store=other_store) is None
-        assert hook.backorder_fetch_levels(store=other_store, skus=[]) is None
-        assert hook.backorder_fetch_order(store=other_store, order_id="1") is None
-        assert hook.backorder_parse_webhook(store=other_store, headers={}, body=b"{}") is None
-
-    def test_catalog_lists_unique_skus(self, plugin_manager, store):
-        catalog = plugin_manager.hook.backorder_fetch_catalog(store=store)
+    def test_catalog_lists_unique_skus(self, platform, store):
+        catalog = platform.fetch_catalog(store)
         assert catalog, "the sandbox store should list at least one item"
         assert all(isinstance(item, CatalogItem) for item in catalog)
         skus = [item.sku for item in catalog]
         assert len(skus) == len(set(skus))
 
-    def test_levels_are_for_catalog_skus(self, plugin_manager, store):
-        catalog = plugin_manager.hook.backorder_fetch_catalog(store=store)
+    def test_levels_are_for_catalog_skus(self, platform, store):
+        catalog = platform.fetch_catalog(store)
         skus = [item.sku for item in catalog][:3]
-        levels = plugin_manager.hook.backorder_fetch_levels(store=store, skus=skus)
+        levels = platform.fetch_levels(store, skus)
         assert all(isinstance(level, StockLevel) for level in levels)
         assert {level.sku for level in levels} <= set(skus)
 
-    def test_apply_items_accepts_views(self, plugin_manager, store):
-        catalog = plugin_manager.hook.backorder_fetch_catalog(store=store)
+    def test_apply_items_accepts_views(self, platform, store):
+        catalog = platform.fetch_catalog(store)
         item = catalog[0]
         view = ItemView(
             sku=item.sku,
@@ -114,31 +105,27 @@ class PlatformConformance:
             state="enabled",
             policy=StoreSettings().defaults,
         )
-        plugin_manager.hook.backorder_apply_items(store=store, items=[view], reason="assign")
+        platform.apply_items(store, [view], "assign")
 
-    def test_webhook_accepted(self, plugin_manager, store, webhook):
+    def test_webhook_accepted(self, platform, store, webhook):
         headers, body = webhook
-        events = plugin_manager.hook.backorder_parse_webhook(
-            store=store, headers=headers, body=body
-        )
+        events = platform.parse_webhook(store, headers, body)
         assert events and all(isinstance(e, WebhookEvent) for e in events)
         assert all(e.delivery_id for e in events)
 
-    def test_webhook_without_credentials_rejected(self, plugin_manager, store, webhook):
+    def test_webhook_without_credentials_rejected(self, platform, store, webhook):
         _, body = webhook
         with pytest.raises(WebhookRejected):
-            plugin_manager.hook.backorder_parse_webhook(store=store, headers={}, body=body)
+            platform.parse_webhook(store, {}, body)
 
-    def test_malformed_webhook_rejected(self, plugin_manager, store, webhook):
+    def test_malformed_webhook_rejected(self, platform, store, webhook):
         headers, _ = webhook
         with pytest.raises(WebhookRejected):
-            plugin_manager.hook.backorder_parse_webhook(
-                store=store, headers=headers, body=b"{not json"
-            )
+            platform.parse_webhook(store, headers, b"{not json")
 
-    def test_known_order_fetches(self, plugin_manager, store, known_order_id):
+    def test_known_order_fetches(self, platform, store, known_order_id):
         if known_order_id is None:
             pytest.skip("this platform's sandbox holds no orders")
-        order = plugin_manager.hook.backorder_fetch_order(store=store, order_id=known_order_id)
+        order = platform.fetch_order(store, known_order_id)
         assert order is not None and order.order_id == str(known_order_id)
         assert order.lines

@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pluggy
 import pytest
 
 from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.models import StoreSettings
-from backorder.plugins import make_manager
+from backorder.plugins import PluginManager, make_manager
 from backorder.storage.db import Database
 
 
 @pytest.fixture
-def plugin_manager() -> pluggy.PluginManager:
+def plugin_manager() -> PluginManager:
     """A fresh manager with the installed plugins (honours ``BACKORDER_PLUGINS``)."""
     return make_manager()
 
@@ -51,7 +50,7 @@ def store_service(backorder_db) -> Callable[..., StoreService]:
     def build(
         name: str = "test",
         platform: str = "core",
-        pm: pluggy.PluginManager | None = None,
+        pm: PluginManager | None = None,
         clock=None,
         **settings: Any,
     ) -> StoreService:

@@ -1,16 +1,30 @@
-"""The hook implementations for platform ``bigcommerce`` (entry point ``bigcommerce``)."""
+"""The ``bigcommerce`` platform object (entry point ``bigcommerce``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
 import logging
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import click
+
+from backorder.config import StoreConfig
 from backorder.hookspecs import hookimpl
-from backorder.models import CatalogItem, ItemInput, LineRequest, OrderIn, StockLevel
+from backorder.models import (
+    CatalogItem,
+    ItemInput,
+    ItemView,
+    LineRequest,
+    OrderIn,
+    StockLevel,
+)
+from backorder.platform import BasePlatform, Platform
+from backorder.webhooks import WebhookEvent
 from backorder_bigcommerce import push
+from backorder_bigcommerce.client import BigCommerceClient
 from backorder_bigcommerce.connection import NAME, client_for, connection
 from backorder_bigcommerce.mapping import catalog_items, translate
 from backorder_bigcommerce.webhooks import parse
@@ -21,84 +35,75 @@ SNAPSHOT_SECONDS = 60.0
 """A full sync reads the catalog (with every level) once; ``fetch_levels`` right after
 reuses that snapshot instead of reading the same figures again."""
 
-_snapshots: dict[int, tuple[float, list[StockLevel]]] = {}
 
+class BigCommercePlatform(BasePlatform):
+    name = NAME
 
-def _mine(store) -> bool:
-    return store.platform == NAME
+    def __init__(self) -> None:
+        # per client: a reused id() of a dead client must never hand over its snapshot
+        self._snapshots: weakref.WeakKeyDictionary[
+            BigCommerceClient, tuple[float, list[StockLevel]]
+        ] = weakref.WeakKeyDictionary()
 
+    def translate_item(self, fields: Mapping[str, Any]) -> ItemInput:
+        return translate(fields)
 
-@hookimpl
-def backorder_platforms() -> Sequence[str]:
-    return [NAME]
-
-
-@hookimpl
-def backorder_translate_item(platform: str, fields: Mapping[str, Any]) -> ItemInput | None:
-    return translate(fields) if platform == NAME else None
-
-
-@hookimpl
-def backorder_fetch_catalog(store) -> Sequence[CatalogItem] | None:
-    if not _mine(store):
-        return None
-    client = client_for(store)
-    products = client.products()
-    push.mirror_for(client).remember_catalog(products)
-    items = [item for product in products for item in catalog_items(product)]
-    basis = connection(store).level_basis
-    levels = [StockLevel(sku=i.sku, on_hand=i.on_hand or 0, basis=basis) for i in items]
-    _snapshots[id(client)] = (client.clock.now(), levels)
-    return items
-
-
-@hookimpl
-def backorder_fetch_levels(store, skus: Sequence[str]) -> Sequence[StockLevel] | None:
-    if not _mine(store):
-        return None
-    client = client_for(store)
-    if not skus:
-        taken, levels = _snapshots.pop(id(client), (None, None))
-        if taken is not None and client.clock.now() - taken <= SNAPSHOT_SECONDS:
-            return levels
+    def fetch_catalog(self, store: StoreConfig) -> Sequence[CatalogItem]:
+        client = client_for(store)
+        products = client.products()
+        push.mirror_for(client).remember_catalog(products)
+        items = [item for product in products for item in catalog_items(product)]
         basis = connection(store).level_basis
+        levels = [StockLevel(sku=i.sku, on_hand=i.on_hand or 0, basis=basis) for i in items]
+        self._snapshots[client] = (client.clock.now(), levels)
+        return items
+
+    def fetch_levels(self, store: StoreConfig, skus: Sequence[str]) -> Sequence[StockLevel]:
+        client = client_for(store)
+        basis = connection(store).level_basis
+        if not skus:
+            snapshot = self._snapshots.pop(client, None)
+            if snapshot is not None and client.clock.now() - snapshot[0] <= SNAPSHOT_SECONDS:
+                return snapshot[1]
+            return [
+                StockLevel(sku=i.sku, on_hand=i.on_hand or 0, basis=basis)
+                for p in client.products()
+                for i in catalog_items(p)
+            ]
+        wanted = set(skus)
         return [
-            StockLevel(sku=i.sku, on_hand=i.on_hand or 0, basis=basis)
-            for p in client.products()
-            for i in catalog_items(p)
+            StockLevel(
+                sku=row.identity.sku,
+                on_hand=sum(loc.total_inventory_onhand for loc in row.locations),
+                basis=basis,
+            )
+            for row in client.inventory_items(list(wanted))
+            if row.identity.sku in wanted
         ]
-    wanted = set(skus)
-    return [
-        StockLevel(
-            sku=row.identity.sku,
-            on_hand=sum(loc.total_inventory_onhand for loc in row.locations),
-            basis=connection(store).level_basis,
+
+    def apply_items(self, store: StoreConfig, items: Sequence[ItemView], reason: str) -> None:
+        push.apply(client_for(store), connection(store), items, reason)
+
+    def fetch_order(self, store: StoreConfig, order_id: str) -> OrderIn:
+        client = client_for(store)
+        order = client.order(order_id)
+        lines = client.order_products(order_id)
+        return OrderIn(
+            order_id=str(order.id),
+            lines=[LineRequest(sku=line.sku, qty=line.quantity, name=line.name) for line in lines],
+            customer_email=order.billing_address.get("email"),
+            placed_at=_date(order.date_created),
         )
-        for row in client.inventory_items(list(wanted))
-        if row.identity.sku in wanted
-    ]
 
+    def parse_webhook(
+        self, store: StoreConfig, headers: Mapping[str, str], body: bytes
+    ) -> Sequence[WebhookEvent]:
+        return parse(store, headers, body)
 
-@hookimpl
-def backorder_apply_items(store, items, reason: str) -> None:
-    if not _mine(store):
-        return
-    push.apply(client_for(store), connection(store), items, reason)
+    def sandbox(self) -> click.Command | None:
+        from backorder_bigcommerce.sandbox.cli import sandbox_bigcommerce
 
-
-@hookimpl
-def backorder_fetch_order(store, order_id: str) -> OrderIn | None:
-    if not _mine(store):
-        return None
-    client = client_for(store)
-    order = client.order(order_id)
-    lines = client.order_products(order_id)
-    return OrderIn(
-        order_id=str(order.id),
-        lines=[LineRequest(sku=line.sku, qty=line.quantity, name=line.name) for line in lines],
-        customer_email=order.billing_address.get("email"),
-        placed_at=_date(order.date_created),
-    )
+        return sandbox_bigcommerce
 
 
 def _date(value: str) -> dt.datetime | None:
@@ -108,15 +113,9 @@ def _date(value: str) -> dt.datetime | None:
         return None
 
 
-@hookimpl
-def backorder_parse_webhook(store, headers: Mapping[str, str], body: bytes):
-    return parse(store, headers, body) if _mine(store) else None
+PLATFORM = BigCommercePlatform()
 
 
 @hookimpl
-def backorder_register_commands(cli) -> None:
-    from backorder_bigcommerce.sandbox.cli import sandbox_bigcommerce
-
-    group = cli.commands.get("sandbox")
-    if group is not None:
-        group.add_command(sandbox_bigcommerce)
+def backorder_platforms() -> Sequence[Platform]:
+    return [PLATFORM]

@@ -12,7 +12,7 @@ from backorder_lightspeed_ecom.client import LightspeedClient
 from backorder_lightspeed_ecom.csv_dialect import read_csv, write_csv
 
 
-@click.command()
+@click.command("lightspeed_ecom")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8766, show_default=True, type=int)
 @click.option("--key", default="sandbox-key", show_default=True, help="API key to accept.")
@@ -25,7 +25,7 @@ def sandbox_command(host, port, key, secret):
     serve(host, port, key, secret)
 
 
-@click.group()
+@click.group("lightspeed-ecom")
 def lightspeed_group():
     """Lightspeed eCom: catalog sync, orders and the product CSV."""
 

@@ -1,14 +1,20 @@
-"""The hook implementations for platform ``"magento"`` (entry point ``magento``)."""
+"""The ``magento`` platform object (entry point ``magento``)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import click
+
+from backorder.config import StoreConfig
+from backorder.dialects import CsvDialect
 from backorder.hookspecs import hookimpl
-from backorder.models import CatalogItem, ItemInput, LineRequest, OrderIn, StockLevel
-from backorder_magento import PLATFORM
+from backorder.models import CatalogItem, ItemInput, ItemView, LineRequest, OrderIn, StockLevel
+from backorder.platform import BasePlatform, Platform
+from backorder.webhooks import WebhookEvent
+from backorder_magento import PLATFORM as NAME
 from backorder_magento.connection import client_for, item_options
 from backorder_magento.csv_dialect import MagentoProductCsv
 from backorder_magento.models import StockItem
@@ -20,15 +26,11 @@ STOCK_TYPES = {"simple", "virtual", "downloadable"}
 """Product types that carry their own qty (``StockConfiguration::isQty``)."""
 
 
-def _mine(store) -> bool:
-    return store.platform == PLATFORM
-
-
 def _whole(qty: float | None) -> int:
     return math.floor(float(qty or 0))
 
 
-def _stock_products(store):
+def _stock_products(store: StoreConfig) -> Iterator[tuple[dict[str, Any], StockItem]]:
     with client_for(store) as client:
         for product in client.products():
             raw = (product.get("extension_attributes") or {}).get("stock_item")
@@ -36,99 +38,83 @@ def _stock_products(store):
                 yield product, StockItem.model_validate({**raw, "sku": product["sku"]})
 
 
-@hookimpl
-def backorder_platforms() -> Sequence[str]:
-    return [PLATFORM]
+class MagentoPlatform(BasePlatform):
+    name = NAME
 
+    def translate_item(self, fields: Mapping[str, Any]) -> ItemInput:
+        return to_item_input(fields)
 
-@hookimpl
-def backorder_translate_item(platform: str, fields: Mapping[str, Any]) -> ItemInput | None:
-    if platform != PLATFORM:
-        return None
-    return to_item_input(fields)
+    def fetch_catalog(self, store: StoreConfig) -> Sequence[CatalogItem]:
+        config = item_options(store)
+        return [
+            CatalogItem(
+                sku=product["sku"],
+                product_id=str(product["id"]),
+                name=product.get("name") or "",
+                on_hand=_whole(item.qty),
+                tracked=effective(item, config).manage_stock,
+            )
+            for product, item in _stock_products(store)
+        ]
 
+    def fetch_levels(self, store: StoreConfig, skus: Sequence[str]) -> Sequence[StockLevel]:
+        if not skus:
+            items = [item for _, item in _stock_products(store)]
+        else:
+            with client_for(store) as client:
+                items = [client.stock_item(sku).model_copy(update={"sku": sku}) for sku in skus]
+        return [
+            StockLevel(sku=item.sku, on_hand=_whole(item.qty), source_ref=f"qty:{item.qty:g}")
+            for item in items
+            if item.qty is not None
+        ]
 
-@hookimpl
-def backorder_fetch_catalog(store) -> Sequence[CatalogItem] | None:
-    if not _mine(store):
-        return None
-    config = item_options(store)
-    return [
-        CatalogItem(
-            sku=product["sku"],
-            product_id=str(product["id"]),
-            name=product.get("name") or "",
-            on_hand=_whole(item.qty),
-            tracked=effective(item, config).manage_stock,
-        )
-        for product, item in _stock_products(store)
-    ]
-
-
-@hookimpl
-def backorder_fetch_levels(store, skus: Sequence[str]) -> Sequence[StockLevel] | None:
-    if not _mine(store):
-        return None
-    if not skus:
-        items = [item for _, item in _stock_products(store)]
-    else:
+    def apply_items(self, store: StoreConfig, items: Sequence[ItemView], reason: str) -> None:
         with client_for(store) as client:
-            items = [client.stock_item(sku).model_copy(update={"sku": sku}) for sku in skus]
-    return [
-        StockLevel(sku=item.sku, on_hand=_whole(item.qty), source_ref=f"qty:{item.qty:g}")
-        for item in items
-        if item.qty is not None
-    ]
+            for view in items:
+                changes = to_stock_item_update(view, reason)
+                if changes:
+                    current = client.stock_item(view.sku)
+                    client.update_stock_item(view.sku, current.item_id or 0, changes)
+
+    def fetch_order(self, store: StoreConfig, order_id: str) -> OrderIn:
+        with client_for(store) as client:
+            order = client.order(order_id)
+        lines = [
+            LineRequest(
+                sku=line["sku"], qty=max(_whole(line["qty_ordered"]), 1), name=line.get("name")
+            )
+            for line in order.get("items", [])
+            if not line.get("parent_item_id")  # a configurable's child repeats its parent's line
+        ]
+        return OrderIn(
+            order_id=str(order.get("entity_id", order_id)),
+            lines=lines,
+            customer_email=order.get("customer_email"),
+        )
+
+    def parse_webhook(
+        self, store: StoreConfig, headers: Mapping[str, str], body: bytes
+    ) -> Sequence[WebhookEvent]:
+        return parse_push(store, headers, body)
+
+    def csv_dialects(self) -> Sequence[CsvDialect]:
+        return [MagentoProductCsv()]
+
+    def commands(self) -> Sequence[click.Command]:
+        from backorder_magento.commands import repair_stock_status
+
+        return [repair_stock_status]
+
+    def sandbox(self) -> click.Command | None:
+        from backorder_magento.commands import sandbox_magento
+
+        return sandbox_magento
+
+
+PLATFORM = MagentoPlatform()
 
 
 @hookimpl
-def backorder_apply_items(store, items, reason: str) -> None:
-    if not _mine(store):
-        return
-    with client_for(store) as client:
-        for view in items:
-            changes = to_stock_item_update(view, reason)
-            if changes:
-                current = client.stock_item(view.sku)
-                client.update_stock_item(view.sku, current.item_id or 0, changes)
-
-
-@hookimpl
-def backorder_fetch_order(store, order_id: str) -> OrderIn | None:
-    if not _mine(store):
-        return None
-    with client_for(store) as client:
-        order = client.order(order_id)
-    lines = [
-        LineRequest(sku=line["sku"], qty=max(_whole(line["qty_ordered"]), 1), name=line.get("name"))
-        for line in order.get("items", [])
-        if not line.get("parent_item_id")  # a configurable's child repeats its parent's line
-    ]
-    return OrderIn(
-        order_id=str(order.get("entity_id", order_id)),
-        lines=lines,
-        customer_email=order.get("customer_email"),
-    )
-
-
-@hookimpl
-def backorder_parse_webhook(store, headers: Mapping[str, str], body: bytes):
-    if not _mine(store):
-        return None
-    return parse_push(store, headers, body)
-
-
-@hookimpl
-def backorder_csv_dialects():
-    return [MagentoProductCsv()]
-
-
-@hookimpl
-def backorder_register_commands(cli) -> None:
-    from backorder_magento.commands import repair_stock_status, sandbox_magento
-
-    sandbox = cli.commands.get("sandbox")
-    if sandbox is not None and "magento" not in sandbox.commands:
-        sandbox.add_command(sandbox_magento)
-    if "magento-repair-stock-status" not in cli.commands:
-        cli.add_command(repair_stock_status)
+def backorder_platforms() -> Sequence[Platform]:
+    return [PLATFORM]

@@ -1,0 +1,51 @@
+"""Webhook deliveries as received: stored once per delivery id, then leased to workers.
+
+The rows are a work queue (:mod:`backorder.storage.work_queue`); this module holds the
+statements of intake: insert-if-new, and the pending list for ``status``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from backorder.storage.schema import webhook_deliveries
+
+
+def insert_new(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert the rows whose ``(store, delivery_id)`` is new; returns how many were.
+
+    Counted from ``RETURNING``, not ``rowcount`` (which drivers and SQLAlchemy versions
+    report differently for ``ON CONFLICT DO NOTHING``).
+    """
+    insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+    new = 0
+    for row in rows:
+        stmt = insert(webhook_deliveries).values(**row).on_conflict_do_nothing()
+        new += conn.execute(stmt.returning(webhook_deliveries.c.id)).first() is not None
+    return new
+
+
+def pending(conn: sa.Connection, store: str) -> list[dict[str, Any]]:
+    """Deliveries of a store not yet applied, oldest first."""
+    query = (
+        sa.select(webhook_deliveries)
+        .where(webhook_deliveries.c.store == store, webhook_deliveries.c.done_at.is_(None))
+        .order_by(webhook_deliveries.c.id)
+    )
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def row(store: str, delivery_id: str, kind: str, payload: Any, now: dt.datetime) -> dict:
+    return {
+        "store": store,
+        "delivery_id": delivery_id,
+        "kind": kind,
+        "payload": payload,
+        "received_at": now,
+        "available_at": now,
+    }
