@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
@@ -64,6 +65,20 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
 
 
 _set = object.__setattr__
+
+
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name!r} is not a time zone (use an IANA name such as Europe/Amsterdam)"
+        ) from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+"""An IANA time zone name that this machine knows ("Mars/Base" is refused)."""
 
 
 class Strict(BaseModel):
@@ -146,7 +161,8 @@ class StoreSettings(Strict):
     """A request above salable qty is refused whole, or clamped to what may be sold."""
     plan_limit: PositiveInt | None = None
     """Most items a store may have assigned at once (the app's subscription plans)."""
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
+    """The store's IANA time zone: dates without a time are its local days."""
     defaults: BackorderPolicy = Field(default_factory=BackorderPolicy)
 
 

@@ -33,7 +33,7 @@ class DocLine(BaseModel):
     backordered: int
     on_hand: int | None  # None: the item is no longer in the catalog
     stock_now: int  # max(on_hand, 0)
-    eta: dt.datetime | None = None  # the promised date of the backordered units (issue 9)
+    eta: dt.datetime | None = None  # the promised date of the backordered units
     eta_status: str | None = None  # waiting | released | no_date; None: never dated
 
 

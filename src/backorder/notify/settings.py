@@ -89,7 +89,7 @@ class NotificationSettings(BaseModel):
     """File transport: messages go to ``{outbox_dir}/{store}/`` (relative to the working dir)."""
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     customer_eta: CustomerEtaSettings = Field(default_factory=lambda: CustomerEtaSettings())
-    """Tell customers when the promised date of their backordered items changes (issue 9)."""
+    """Tell customers when the promised date of their backordered items changes."""
 
     def wants(self, event_type: EventType) -> bool:
         if not self.recipients:
