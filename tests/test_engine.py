@@ -370,3 +370,17 @@ class TestBulkOperationsLeaveTheCollectorAsTheyFoundIt:
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+def test_after_commit_failures_never_reach_the_caller(store_service, plugin_manager, caplog):
+    """The change is stored; a failure while telling plugins is logged and retried later."""
+    service = store_service(pm=plugin_manager)
+    catalog(service, {"sku": "X", "on_hand": 3})
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away after commit")
+
+    service.notifications.dispatch = broken  # type: ignore[method-assign]
+    service.assign(["X"])
+    assert service.item("X").assigned
+    assert "after-commit delivery failed" in caplog.text

@@ -12,13 +12,14 @@ skipped, so the same event applied twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt
+from pydantic import BaseModel, ConfigDict
 
 from backorder import rules
 from backorder.config import StoreConfig
@@ -27,6 +28,7 @@ from backorder.eta import IncomingStock
 from backorder.models import (
     POLICY_FIELDS,
     BackorderState,
+    Count,
     DomainEvent,
     EventType,
     ItemInput,
@@ -36,6 +38,8 @@ from backorder.models import (
     Mode,
     OrderIn,
     OrderResult,
+    PositiveQty,
+    Qty,
     StockLevel,
     UTCDateTime,
     trusted,
@@ -49,6 +53,8 @@ from backorder.storage.bulk import gc_paused
 from backorder.storage.db import Database
 from backorder.unit_of_work import UnitOfWork
 
+log = logging.getLogger("backorder.engine")
+
 MAX_RETRIES = 50
 
 T = TypeVar("T")
@@ -61,19 +67,19 @@ class ItemEdit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    on_hand: int | None = None
+    on_hand: Qty | None = None
     tracked: bool | None = None
-    incoming_qty: NonNegativeInt | None = None
+    incoming_qty: Count | None = None
     back_in_stock_date: UTCDateTime | None = None
     purchasing_disabled: bool | None = None
     name: str | None = None
     mode: Mode | None = None
-    threshold: NonNegativeInt | None = None
-    low_stock_level: NonNegativeInt | None = None
-    min_sale_qty: PositiveInt | None = None
-    max_sale_qty: PositiveInt | None = None
-    qty_increments: PositiveInt | None = None
-    out_of_stock_threshold: NonNegativeInt | None = None
+    threshold: Count | None = None
+    low_stock_level: Count | None = None
+    min_sale_qty: PositiveQty | None = None
+    max_sale_qty: PositiveQty | None = None
+    qty_increments: PositiveQty | None = None
+    out_of_stock_threshold: Count | None = None
     """With backorders off: units kept back (salable = on hand - this); Magento's min_qty."""
     use_default: list[str] = []
 
@@ -171,14 +177,17 @@ class StoreService:
     """Deliver a change's platform pushes right after its commit; False leaves them to workers."""
 
     def _after_commit(self, uow: UnitOfWork) -> None:
-        # Pushes and events were written in the change's own transaction: a crash here
-        # loses nothing, a worker pass (backorder.worker) sends what is left.
+        """Send what the change queued. It is committed already: whatever fails here is
+        logged and left to the next worker pass, never raised to the caller."""
         if self.pm is None:
             return
-        if uow.push_ids and self.inline_pushes:
-            self.outbox.deliver(ids=uow.push_ids)
-        if uow.events or uow.stored:
-            self.notifications.dispatch()
+        try:
+            if uow.push_ids and self.inline_pushes:
+                self.outbox.deliver(ids=uow.push_ids)
+            if uow.events or uow.stored:
+                self.notifications.dispatch()
+        except Exception:
+            log.exception("store %s: after-commit delivery failed; the worker retries", self.name)
 
     def dispatch_events(self) -> int:
         """Hand pending events to their notifiers; returns how many events are done."""

@@ -14,10 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
 __all__ = [
+    "MAX_QTY",
+    "MAX_SKU",
     "POLICY_FIELDS",
     "BackorderPolicy",
     "BackorderState",
     "CatalogItem",
+    "Count",
     "DisableReason",
     "DomainEvent",
     "EventType",
@@ -29,6 +32,9 @@ __all__ = [
     "Mode",
     "OrderIn",
     "OrderResult",
+    "PositiveQty",
+    "Qty",
+    "Sku",
     "Status",
     "StockLevel",
     "StoreSettings",
@@ -79,6 +85,21 @@ def _known_zone(name: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 """An IANA time zone name that this machine knows ("Mars/Base" is refused)."""
+
+MAX_QTY = 1_000_000_000
+"""The largest quantity or stock figure accepted anywhere (CLI, CSV, scenarios, webhooks,
+APIs): far above any real stock, far below the database's 32-bit integer columns, so a
+sum of many such figures still fits."""
+
+Qty = Annotated[int, Field(ge=-MAX_QTY, le=MAX_QTY)]
+"""A stock figure or change: may be negative (backordered units), at most ``MAX_QTY`` either way."""
+Count = Annotated[int, Field(ge=0, le=MAX_QTY)]
+"""A number of units that cannot be negative (incoming stock, a threshold...)."""
+PositiveQty = Annotated[int, Field(ge=1, le=MAX_QTY)]
+"""A quantity of at least one unit (an order line, a sale rule)."""
+MAX_SKU = 255
+"""The longest SKU any table stores (BigCommerce allows 255, Magento 64, Lightspeed 64)."""
+Sku = Annotated[str, Field(min_length=1, max_length=MAX_SKU)]
 
 
 class Strict(BaseModel):
@@ -140,12 +161,12 @@ class BackorderPolicy(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True)  # shared: rules cache policies
 
     mode: Mode = Mode.NOTIFY
-    threshold: NonNegativeInt | None = None
-    low_stock_level: NonNegativeInt = 0
-    min_sale_qty: PositiveInt = 1
-    max_sale_qty: PositiveInt | None = None
-    qty_increments: PositiveInt = 1
-    out_of_stock_threshold: NonNegativeInt = 0
+    threshold: Count | None = None
+    low_stock_level: Count = 0
+    min_sale_qty: PositiveQty = 1
+    max_sale_qty: PositiveQty | None = None
+    qty_increments: PositiveQty = 1
+    out_of_stock_threshold: Count = 0
     """With backorders off, units kept back: salable is ``on_hand - this`` (Magento ``min_qty``)."""
 
 
@@ -155,7 +176,7 @@ POLICY_FIELDS: tuple[str, ...] = tuple(BackorderPolicy.model_fields)
 class StoreSettings(Strict):
     """Store-wide settings (seed 000 §1.1, seed 001 §3, Magento global config)."""
 
-    switch_condition: int = 0
+    switch_condition: Qty = 0
     """When on-hand stock falls to or below this, an assigned item switches to backorder."""
     over_threshold: Literal["refuse", "clamp"] = "refuse"
     """A request above salable qty is refused whole, or clamped to what may be sold."""
@@ -217,23 +238,23 @@ class ItemInput(Strict):
     that must fall back to the store default (the seed's "Default" link).
     """
 
-    sku: str = Field(min_length=1)
+    sku: Sku
     product_id: str | None = None
     variant_id: str | None = None
     name: str = ""
     assigned: bool = True
     tracked: bool = True
-    on_hand: int = 0
-    incoming_qty: NonNegativeInt = 0
+    on_hand: Qty = 0
+    incoming_qty: Count = 0
     back_in_stock_date: UTCDateTime | None = None
     purchasing_disabled: bool = False
     mode: Mode | None = None
-    threshold: NonNegativeInt | None = None
-    low_stock_level: NonNegativeInt | None = None
-    min_sale_qty: PositiveInt | None = None
-    max_sale_qty: PositiveInt | None = None
-    qty_increments: PositiveInt | None = None
-    out_of_stock_threshold: NonNegativeInt | None = None
+    threshold: Count | None = None
+    low_stock_level: Count | None = None
+    min_sale_qty: PositiveQty | None = None
+    max_sale_qty: PositiveQty | None = None
+    qty_increments: PositiveQty | None = None
+    out_of_stock_threshold: Count | None = None
     use_default: list[str] = Field(default_factory=list)
     category: str | None = None
     brand: str | None = None
@@ -247,11 +268,11 @@ class ItemInput(Strict):
 class CatalogItem(Strict):
     """A product or variant as a platform's catalog lists it."""
 
-    sku: str
+    sku: Sku
     product_id: str
     variant_id: str | None = None
     name: str = ""
-    on_hand: int | None = None
+    on_hand: Qty | None = None
     tracked: bool = True
     category: str | None = None
     brand: str | None = None
@@ -263,8 +284,8 @@ class CatalogItem(Strict):
 class StockLevel(Strict):
     """A platform's current stock figure for one SKU (for one-way sync into our ledger)."""
 
-    sku: str
-    on_hand: int
+    sku: Sku
+    on_hand: Qty
     source_ref: str = ""
     basis: Literal["absolute", "platform_count"] = "absolute"
     """``absolute``: the figure is what we may sell from (set on hand to it).
@@ -278,15 +299,15 @@ class StockLevel(Strict):
 
 
 class LineRequest(Strict):
-    sku: str
-    qty: PositiveInt
+    sku: Sku
+    qty: PositiveQty
     name: str | None = None
 
 
 class OrderIn(Strict):
     """An order to place against the rules (from a platform, a scenario or the CLI)."""
 
-    order_id: str = Field(min_length=1)
+    order_id: str = Field(min_length=1, max_length=64)
     lines: list[LineRequest] = Field(min_length=1)
     customer_email: str | None = None
     placed_at: UTCDateTime | None = None

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from backorder.errors import Conflict, InvalidInput, NotFound, Refused, WebhookRejected
-from backorder.models import StockLevel, UTCDateTime
+from backorder.models import Qty, Sku, StockLevel, UTCDateTime
 from backorder.storage import deliveries, ledger, work_queue
 from backorder.storage.schema import webhook_deliveries
 
@@ -57,8 +57,8 @@ class WebhookEvent(BaseModel):
 
     kind: Literal["stock", "order", "product", "ignored"]
     delivery_id: str
-    sku: str | None = None
-    on_hand: int | None = None
+    sku: Sku | None = None
+    on_hand: Qty | None = None
     order_id: str | None = None
     product_id: str | None = None
     tracking_enabled: bool | None = None

@@ -1,4 +1,4 @@
-"""The platform object against the in-process sandbox: decisions pushed as stock items, orders, levels."""
+"""The Magento platform object against the in-process sandbox: pushes, orders, levels."""
 
 from __future__ import annotations
 
