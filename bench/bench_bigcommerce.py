@@ -27,12 +27,12 @@ import time
 os.environ.setdefault("BACKORDER_PLUGINS", "core,bigcommerce")
 
 from backorder_bigcommerce import unconfirmed as u
-from backorder_bigcommerce.clock import SimClock
 from backorder_bigcommerce.connection import client_for, register_transport
 from backorder_bigcommerce.sandbox import Sandbox
 
 from backorder.config import StoreConfig
 from backorder.engine import StoreService
+from backorder.http import FakeClock
 from backorder.plugins import make_manager
 from backorder.storage.db import Database
 
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     simple = args.variants // 2
     multi = (args.variants - simple) // 4
-    clock = SimClock()
+    clock = FakeClock()
     sandbox = Sandbox(clock=clock, quota=QUOTA, window_ms=int(WINDOW * 1000))
     for n in range(simple):
         sandbox.state.add_product(f"Simple {n}", f"S{n}", n % 9)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from backorder_bigcommerce.clock import SimClock
 from backorder_bigcommerce.connection import forget_clients, register_transport
 from backorder_bigcommerce.sandbox import Sandbox
 
 from backorder.config import StoreConfig
+from backorder.http import FakeClock
 from backorder.models import StoreSettings
 
 SECRET = "s3cret-webhook"
@@ -20,8 +20,8 @@ def bc_secret() -> str:
 
 
 @pytest.fixture
-def bc_clock() -> SimClock:
-    return SimClock()
+def bc_clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture

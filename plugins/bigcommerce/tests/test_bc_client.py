@@ -1,9 +1,11 @@
-"""The client's interactions, recorded once against the sandbox as vcrpy cassettes.
+"""The client's calls: plain request/response recordings as cassettes, faults live.
 
-A missing cassette is recorded from the in-process sandbox (``record_mode="once"``);
-committed cassettes replay without it. ``X-Auth-Token`` never reaches a cassette.
+Plain interactions replay from vcrpy cassettes (the core convention,
+:func:`backorder.testing.cassettes.recorder`: replay only, re-record with
+``BACKORDER_RECORD_CASSETTES=1``); ``X-Auth-Token`` never reaches a cassette, and
 test_bc_spec.py validates every recorded request and response against the official
-OpenAPI files.
+OpenAPI files. Rate limits, 429s, 5xx and lost answers run against the live in-process
+sandbox: a cassette would replay the recorded answers whatever fault is set up.
 """
 
 from __future__ import annotations
@@ -11,20 +13,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import vcr
+from backorder_bigcommerce import push
 from backorder_bigcommerce import schemas as s
-from backorder_bigcommerce.client import AmbiguousWrite, BigCommerceClient, OutOfStock
-from backorder_bigcommerce.clock import SimClock
+from backorder_bigcommerce.client import (
+    AmbiguousWrite,
+    BigCommerceClient,
+    BigCommerceError,
+    OutOfStock,
+)
 from backorder_bigcommerce.sandbox import Sandbox
 
+from backorder.errors import PlatformError
+from backorder.http import FakeClock
+from backorder.testing.cassettes import recorder
+
 CASSETTES = Path(__file__).parent / "cassettes"
-recorder = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode="once",
-    filter_headers=["X-Auth-Token"],
-    match_on=["method", "path", "query", "body"],
-    decode_compressed_response=True,
-)
+cassettes = recorder(CASSETTES)
+PRODUCT_URL = "http://bigcommerce.sandbox/stores/sandbox/v3/catalog/products/101?include=variants"
 
 ADDRESS = s.BillingAddressBase(
     first_name="Pat",
@@ -39,22 +44,17 @@ ADDRESS = s.BillingAddressBase(
 )
 
 
-def make(clock: SimClock, **options) -> tuple[Sandbox, BigCommerceClient]:
+def make(clock: FakeClock, **options) -> tuple[Sandbox, BigCommerceClient]:
     sandbox = Sandbox(clock=clock, **options)
     client = BigCommerceClient(
-        "sandbox",
-        "sandbox-token",
-        api_url=sandbox.url,
-        transport=sandbox.transport,
-        clock=clock,
-        backoff=0.5,
+        "sandbox", "sandbox-token", api_url=sandbox.url, transport=sandbox.transport, clock=clock
     )
     return sandbox, client
 
 
 @pytest.fixture
 def clock():
-    return SimClock()
+    return FakeClock()
 
 
 def seed(sandbox: Sandbox, products: int, variants_each: int = 0) -> None:
@@ -66,7 +66,7 @@ def seed(sandbox: Sandbox, products: int, variants_each: int = 0) -> None:
 def test_catalog_pages_of_250_with_variants(clock):
     sandbox, client = make(clock)
     seed(sandbox, 260, variants_each=2)
-    with recorder.use_cassette("catalog_pages.yaml"):
+    with cassettes.use_cassette("catalog_pages.yaml"):
         products = client.products()
     assert len(products) == 260 and all(len(p.variants) == 2 for p in products)
     assert products[-1].variants[1].sku == "P259-V1"
@@ -78,7 +78,7 @@ def test_batches_use_the_real_limits(clock):
     seed(sandbox, 25, variants_each=3)
     products = list(sandbox.state.products)
     variants = [v for v in sandbox.state.variants]
-    with recorder.use_cassette("batches.yaml"):
+    with cassettes.use_cassette("batches.yaml"):
         n_products = client.update_products(
             [s.ProductPutCollectionItem(id=i, inventory_tracking="none") for i in products]
         )
@@ -103,61 +103,10 @@ def test_batches_use_the_real_limits(clock):
     }
 
 
-def test_paces_before_the_limit_and_never_gets_429(clock):
-    sandbox, client = make(clock, quota=3)
-    seed(sandbox, 1)
-    with recorder.use_cassette("pacing.yaml"):
-        for _ in range(7):
-            client.product(101)
-    assert client.stats.throttled == 0
-    assert client.stats.rate_waits == pytest.approx(60.0)  # 3 + 3 + 1 over three windows
-    assert clock.now() == pytest.approx(60.0)
-
-
-def test_429_from_another_app_waits_the_reset(clock):
-    sandbox, client = make(clock, quota=5)
-    seed(sandbox, 1)
-    sandbox.state.rate.take(0.0)
-    sandbox.state.rate.used = 5  # another app spent this window
-    with recorder.use_cassette("throttled.yaml"):
-        assert client.product(101).sku == "P0"
-    assert client.stats.throttled == 1
-    assert clock.now() == pytest.approx(30.0)
-
-
-def test_5xx_and_timeouts_on_reads_are_retried_with_backoff(clock):
-    sandbox, client = make(clock)
-    seed(sandbox, 1)
-    sandbox.state.faults.fail_next = 2
-    with recorder.use_cassette("retry_reads.yaml"):
-        assert client.product(101).id == 101
-        sandbox.state.faults.timeout_next = 1
-        assert client.product(101).id == 101
-    assert client.stats.retries == 3
-    assert 0 < clock.slept < 0.5 + 1.0 + 0.5  # full jitter: below 0.5 s, 1 s, then 0.5 s
-
-
-def test_a_post_that_fails_is_never_repeated_blindly(clock):
-    sandbox, client = make(clock)
-    seed(sandbox, 2)
-    order = s.OrderPost(
-        billing_address=ADDRESS,
-        products=[s.OrderCatalogProductPost(product_id=102, quantity=1)],
-    )
-    with recorder.use_cassette("post_not_retried.yaml"):
-        sandbox.state.faults.timeout_next = 1
-        with pytest.raises(AmbiguousWrite):
-            client.create_order(order)
-        sandbox.state.faults.fail_next = 1
-        with pytest.raises(AmbiguousWrite):
-            client.create_order(order)
-    assert client.stats.calls == 2 and client.stats.retries == 0
-
-
 def test_order_and_its_products(clock):
     sandbox, client = make(clock)
     seed(sandbox, 2, variants_each=2)
-    with recorder.use_cassette("orders.yaml"):
+    with cassettes.use_cassette("orders.yaml"):
         placed = client.create_order(
             s.OrderPost(
                 billing_address=ADDRESS,
@@ -177,7 +126,7 @@ def test_hooks_are_registered_once(clock):
     sandbox, client = make(clock)
     sandbox.state.create_hook({"scope": "store/cart/created", "destination": "https://other.app"})
     scopes = ["store/order/created", "store/product/updated"]
-    with recorder.use_cassette("hooks.yaml"):
+    with cassettes.use_cassette("hooks.yaml"):
         first = client.ensure_hooks(scopes, "https://shop.example/wh", {"X-Backorder-Secret": "x"})
         again = client.ensure_hooks(scopes, "https://shop.example/wh", {"X-Backorder-Secret": "x"})
     assert [h.scope for h in first] == scopes and again == []
@@ -186,7 +135,7 @@ def test_hooks_are_registered_once(clock):
 def test_native_limits_and_the_409(clock):
     sandbox, client = make(clock, native_backorders=True)
     seed(sandbox, 1, variants_each=1)  # P0-V0 has 0 on hand
-    with recorder.use_cassette("native.yaml"):
+    with cassettes.use_cassette("native.yaml"):
         client.set_location_settings(
             1, [s.LocationItemSetting(identity=s.Identity(variant_id=1001), backorder_limit=2)]
         )
@@ -215,3 +164,87 @@ def test_native_limits_and_the_409(clock):
         1001,
         0,
     )
+
+
+# ------------------------------------------------- live sandbox: limits, faults, retries
+def test_paces_before_the_limit_and_never_gets_429(clock):
+    sandbox, client = make(clock, quota=3)
+    seed(sandbox, 1)
+    for _ in range(7):
+        client.product(101)
+    assert client.stats.throttled == 0
+    assert sandbox.state.requests == 7  # no call was refused and sent again
+    assert client.stats.rate_waits == pytest.approx(60.0)  # 3 + 3 + 1 over three windows
+    assert clock.now() == pytest.approx(60.0)
+
+
+def test_429_from_another_app_waits_the_reset(clock):
+    sandbox, client = make(clock, quota=5)
+    seed(sandbox, 1)
+    clock.sleep(10)
+    sandbox.state.rate.take(clock.now())
+    sandbox.state.rate.used = 5  # another app spent this window, which resets at 40 s
+    assert client.product(101).sku == "P0"
+    assert (client.stats.throttled, sandbox.state.requests) == (1, 2)
+    assert clock.now() == pytest.approx(40.0)
+
+
+def test_5xx_and_timeouts_on_reads_are_retried_with_backoff(clock):
+    sandbox, client = make(clock)
+    seed(sandbox, 1)
+    sandbox.state.faults.fail_next = 2
+    assert client.product(101).id == 101
+    sandbox.state.faults.timeout_next = 1
+    assert client.product(101).id == 101
+    assert (client.stats.retries, sandbox.state.requests) == (3, 5)
+    assert len(clock.sleeps) == 3  # full jitter under 0.5 s, 1 s, then 0.5 s again
+    ceilings = [0.5, 1.0, 0.5]
+    assert all(0 < wait <= top for wait, top in zip(clock.sleeps, ceilings, strict=True))
+
+
+def test_a_post_that_fails_is_never_repeated_blindly(clock):
+    sandbox, client = make(clock)
+    seed(sandbox, 2)
+    order = s.OrderPost(
+        billing_address=ADDRESS,
+        products=[s.OrderCatalogProductPost(product_id=102, quantity=1)],
+    )
+    sandbox.state.faults.timeout_next = 1
+    with pytest.raises(AmbiguousWrite, match="may have been applied"):
+        client.create_order(order)
+    assert len(sandbox.state.orders) == 1  # it did land, once
+    sandbox.state.faults.fail_next = 1
+    with pytest.raises(AmbiguousWrite, match="HTTP 503"):
+        client.create_order(order)
+    assert len(sandbox.state.orders) == 1 and sandbox.state.requests == 2
+    assert client.stats.retries == 0 and clock.slept == 0
+
+
+def test_retries_give_up_with_a_platform_error_naming_the_call(clock):
+    sandbox, client = make(clock)
+    seed(sandbox, 1)
+    sandbox.state.faults.fail_next = 99
+    with pytest.raises(BigCommerceError) as raised:
+        client.product(101)
+    error = raised.value
+    assert isinstance(error, PlatformError)
+    assert (error.platform, error.status, error.url) == ("bigcommerce", 503, PRODUCT_URL)
+    assert str(error) == (
+        f"BigCommerce GET {PRODUCT_URL}: HTTP 503: Sandbox fault (gave up after 6 attempts)"
+    )
+    assert sandbox.state.requests == 6 and "sandbox-token" not in str(error)
+
+
+def test_a_dropped_client_leaves_no_mirror_to_a_new_one(clock):
+    """The push mirror belongs to its client: a client built later (after a transport
+    change, say) knows nothing of what an earlier one pushed, even at the same address."""
+    sandbox, _ = make(clock)
+    seen: set[int] = set()
+    for _ in range(10):
+        client = BigCommerceClient("sandbox", "t", api_url=sandbox.url, transport=sandbox.transport)
+        assert push.mirror_for(client).products == {}
+        push.mirror_for(client).products[101] = {"inventory_tracking": "none"}
+        seen.add(id(client))
+        del client
+    assert len(seen) < 10  # Python did hand a dropped client's id to a new one
+

@@ -14,14 +14,15 @@ import pytest
 from backorder_bigcommerce import schemas as s
 from backorder_bigcommerce.client import BigCommerceError
 from backorder_bigcommerce.connection import client_for
-from backorder_bigcommerce.transport import SyncASGITransport
 from backorder_bigcommerce.webhooks import SCOPES
 
 from backorder.config import Config
 from backorder.engine import ItemEdit, StoreService
+from backorder.http import SyncASGITransport
 from backorder.models import ItemInput
 from backorder.server import create_app
 from backorder.storage.db import Database
+from backorder.webhooks import apply_deliveries, pending_deliveries
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 BACK = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
@@ -241,3 +242,22 @@ def test_a_stale_inventory_read_is_corrected_by_the_next_sync(bc_shop, bc_sandbo
     assert service.item("TENT-2P").on_hand == 20
     service.sync_from_platform()  # and a second sync books nothing more
     assert service.item("TENT-2P").on_hand == 20
+
+
+def test_an_order_the_platform_fails_to_serve_is_retried_not_refused(bc_shop, bc_sandbox):
+    """BigCommerce fails the order read behind a webhook (a platform error, not our rules
+    saying no): the delivery stays pending, and the worker applies it once BigCommerce is
+    back."""
+    service, client, state = bc_shop
+    service.assign(["TENT-2P"], at=T0)
+    deliver(bc_sandbox)
+    state.faults.match, state.faults.fail_next = "/v2/orders/", 50
+    buy(client, state, 101, 2)
+    deliver(bc_sandbox)
+    assert service.order("5001") is None
+    [pending] = pending_deliveries(service)
+    assert "BigCommerce GET" in pending["outcome"] and "HTTP 503" in pending["outcome"]
+    state.faults.fail_next = 0  # the platform is back
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # past the backoff the server set
+    assert apply_deliveries(service, now=later) == (1, 0)
+    assert service.order("5001").accepted and service.item("TENT-2P").on_hand == 1

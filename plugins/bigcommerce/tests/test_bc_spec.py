@@ -11,9 +11,9 @@ integer on order products, per the specs README) is added to ``orderProducts``, 
 does not list is patched too:
 ``LocationItemsSettingsRequest.settings[].identity`` is a ``oneOf`` of three objects
 none of which requires its key, so every identity matches all three and no request can
-pass; each branch is given its key as ``required``. Errors the sandbox returns on
-purpose (429, 5xx faults, the beta 409, whose body the beta spec does not describe yet)
-are checked for their status only.
+pass; each branch is given its key as ``required``. The beta 409, whose body the beta spec
+does not describe yet, is checked for its status only. (Faults, 429s and retries are
+tested live against the sandbox, not recorded: see test_bc_client.py.)
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ ROUTES = [  # path prefix after /stores/{hash} -> spec file
     ("/v2/orders", "", "orders.v2.oas2.yml"),
     ("/v3/hooks", "", "webhooks.v3.yml"),
 ]
-UNDOCUMENTED_STATUSES = {429, 500, 502, 503, 409}
+UNDOCUMENTED_STATUSES = {409}
 
 
 def _add_beta_order_field(spec: dict) -> dict:
@@ -98,7 +98,7 @@ def _interactions():
 
 
 def test_cassettes_exist():
-    assert len(list(CASSETTES.glob("*.yaml"))) >= 8
+    assert len(list(CASSETTES.glob("*.yaml"))) >= 5
 
 
 def test_no_secret_in_cassettes():

@@ -11,32 +11,13 @@ import pytest
 import uvicorn
 from backorder_lightspeed_ecom.client import Connection, LightspeedClient
 from backorder_lightspeed_ecom.ratelimit import ShopThrottle
-from backorder_lightspeed_ecom.sandbox import (
-    SandboxShop,
-    SyncASGITransport,
-    create_app,
-    seed_demo,
-)
+from backorder_lightspeed_ecom.sandbox import SandboxShop, create_app, seed_demo
 
 from backorder.config import StoreConfig
 from backorder.engine import StoreService
+from backorder.http import FakeClock, SyncASGITransport
 
 KEY, SECRET = "test-key", "test-secret"
-
-
-class FakeTime:
-    """A clock that moves only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +27,8 @@ def ls_plugins_under_test(monkeypatch):
 
 
 @pytest.fixture
-def ls_time() -> FakeTime:
-    return FakeTime()
+def ls_time() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -58,16 +39,23 @@ def ls_shop() -> SandboxShop:
 @pytest.fixture
 def ls_client(ls_shop, ls_time):
     """A client talking to a fresh in-process sandbox; sleeping only advances ``ls_time``."""
+    clients: list[LightspeedClient] = []
 
-    def make(**options) -> LightspeedClient:
-        http = httpx.Client(transport=SyncASGITransport(create_app(ls_shop)))
-        conn = Connection(base_url="http://sandbox.test", **options)
-        throttle = ShopThrottle(clock=ls_time.clock, sleep=ls_time.sleep)
-        return LightspeedClient(
-            conn, KEY, SECRET, http=http, throttle=throttle, sleep=ls_time.sleep
+    def make(secret: str = SECRET, **options) -> LightspeedClient:
+        client = LightspeedClient(
+            Connection(base_url="http://sandbox.test", **options),
+            KEY,
+            secret,
+            transport=SyncASGITransport(create_app(ls_shop)),
+            throttle=ShopThrottle(clock=ls_time),
+            clock=ls_time,
         )
+        clients.append(client)
+        return client
 
-    return make
+    yield make
+    for client in clients:
+        client.close()
 
 
 class _Switch:

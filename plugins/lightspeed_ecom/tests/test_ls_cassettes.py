@@ -1,7 +1,8 @@
 """The plugin's hooks replayed from vcrpy cassettes recorded against the local sandbox.
 
-Replay needs no server: the requests must match the recording (method, path, query, body).
-Delete a cassette to record it again (the sandbox on 127.0.0.1 answers then).
+The core convention (:func:`backorder.testing.cassettes.recorder`): replay needs no server,
+the requests must match the recording (method, path, query, body);
+``BACKORDER_RECORD_CASSETTES=1`` records again from the sandbox served on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -10,31 +11,20 @@ import json
 from pathlib import Path
 
 import pytest
-import vcr
 
 from backorder.config import StoreConfig
 from backorder.models import BackorderState, ItemView, Mode, Status, StoreSettings
+from backorder.testing.cassettes import recorder, recording
 
-CASSETTES = Path(__file__).with_name("cassettes")
-RECORDED_BASE = "http://127.0.0.1:8766"
-
-
-def _recorder(name: str) -> vcr.VCR:
-    exists = (CASSETTES / name).exists()
-    return vcr.VCR(
-        cassette_library_dir=str(CASSETTES),
-        record_mode="none" if exists else "once",
-        match_on=["method", "path", "query", "body"],
-        filter_headers=["authorization"],
-        decode_compressed_response=True,
-    )
+cassettes = recorder(Path(__file__).with_name("cassettes"))
+REPLAY_BASE = "http://lightspeed.replay"
 
 
 @pytest.fixture
 def ls_recorded_store(request):
-    """Replay: a store at the recorded address. Recording: the live sandbox."""
-    connection = {"base_url": RECORDED_BASE, "api_key": "test-key", "api_secret": "test-secret"}
-    if not (CASSETTES / "ls_hooks.yaml").exists():
+    """Replay: a store at an address nothing serves. Recording: the live sandbox."""
+    connection = {"base_url": REPLAY_BASE, "api_key": "test-key", "api_secret": "test-secret"}
+    if recording():
         url, _ = request.getfixturevalue("ls_live")
         connection["base_url"] = url
     return StoreConfig(name="ls", platform="lightspeed_ecom", connection=connection)
@@ -42,7 +32,7 @@ def ls_recorded_store(request):
 
 def test_hooks_replay_from_cassette(plugin_manager, ls_recorded_store):
     platform, store = plugin_manager.platform("lightspeed_ecom"), ls_recorded_store
-    with _recorder("ls_hooks.yaml").use_cassette("ls_hooks.yaml") as cassette:
+    with cassettes.use_cassette("ls_hooks.yaml") as cassette:
         catalog = platform.fetch_catalog(store)
         by_sku = {item.sku: item for item in catalog}
         assert by_sku["TEE-S"].on_hand == 2 and by_sku["TEE-S"].name == "Organic tee - Small"

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from backorder_magento.sandbox import (
-    SandboxStore,
-    ThreadedSandbox,
-    create_app,
-    sandbox_transport,
-)
+from backorder_magento.sandbox import SandboxStore, ThreadedSandbox, create_app
 
 from backorder.config import StoreConfig
+from backorder.http import SyncASGITransport
 
 TOKEN = "sandbox-token"
 
@@ -29,7 +25,7 @@ def magento_store(magento_sandbox) -> StoreConfig:
         connection={
             "base_url": "http://sandbox.test/rest/default",
             "token": TOKEN,
-            "transport": sandbox_transport(create_app(magento_sandbox)),
+            "transport": SyncASGITransport(create_app(magento_sandbox)),
             "webhook_token": "push-token",
             "webhook_secret": "push-secret",
         },

@@ -1,50 +1,45 @@
 """The REST client against recorded traffic (vcrpy cassettes recorded from the local sandbox).
 
-Replay is the default. To re-record after changing the client or the sandbox::
+The core convention (:func:`backorder.testing.cassettes.recorder`): replay only; to
+re-record after changing the client or the sandbox::
 
-    MAGENTO_RECORD=1 .venv/bin/pytest plugins/magento/tests/test_magento_client.py
+    BACKORDER_RECORD_CASSETTES=1 .venv/bin/pytest plugins/magento/tests/test_magento_client.py
 
-which serves a fresh sandbox on 127.0.0.1:18089 and rewrites ``cassettes/*.yaml``.
+which serves a fresh sandbox on 127.0.0.1 and rewrites ``cassettes/*.yaml``.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-import vcr
 from backorder_magento.client import MagentoClient, MagentoError
 from backorder_magento.sandbox import SandboxStore, ThreadedSandbox
 
-TOKEN = "sandbox-token"
+from backorder.testing.cassettes import recorder, recording
 
-RECORD = bool(os.environ.get("MAGENTO_RECORD"))
-PORT = 18089
-BASE_URL = f"http://127.0.0.1:{PORT}/rest/default"
-recorder = vcr.VCR(
-    cassette_library_dir=str(Path(__file__).parent / "cassettes"),
-    record_mode="all" if RECORD else "none",
-    match_on=["method", "scheme", "host", "port", "path", "query", "body"],
-    filter_headers=["authorization"],
-)
+TOKEN = "sandbox-token"
+REPLAY_URL = "http://magento.replay/rest/default"
+cassettes = recorder(Path(__file__).parent / "cassettes")
 
 
 @pytest.fixture
-def client():
-    if not RECORD:
-        with MagentoClient(BASE_URL, TOKEN) as magento:
-            yield magento
+def base_url():
+    if not recording():
+        yield REPLAY_URL
         return
-    with (
-        ThreadedSandbox(SandboxStore(token=TOKEN), PORT),
-        MagentoClient(BASE_URL, TOKEN) as magento,
-    ):
+    with ThreadedSandbox(SandboxStore(token=TOKEN)) as live:
+        yield live
+
+
+@pytest.fixture
+def client(base_url):
+    with MagentoClient(base_url, TOKEN) as magento:
         yield magento
 
 
 def test_reads_products_stock_items_and_statuses(client):
-    with recorder.use_cassette("magento_reads.yaml"):
+    with cassettes.use_cassette("magento_reads.yaml"):
         products = list(client.products(page_size=2))  # three pages of the five seeded
         assert [p["sku"] for p in products] == ["MB-01", "MB-02", "MB-03", "MB-04", "MB-05"]
         assert products[1]["extension_attributes"]["stock_item"]["min_qty"] == -5
@@ -59,7 +54,7 @@ def test_reads_products_stock_items_and_statuses(client):
 
 
 def test_msi_salable_quantity_endpoints(client):
-    with recorder.use_cassette("magento_msi.yaml"):
+    with cassettes.use_cassette("magento_msi.yaml"):
         assert client.salable_qty("MB-02") == 5  # qty 0 - min_qty -5
         ok = client.is_salable_for_requested_qty("MB-02", 5)
         assert ok == {"salable": True, "errors": []}
@@ -74,7 +69,7 @@ def test_msi_salable_quantity_endpoints(client):
 
 
 def test_put_stock_item_applies_magento_save_rules(client):
-    with recorder.use_cassette("magento_put.yaml"):
+    with cassettes.use_cassette("magento_put.yaml"):
         item = client.stock_item("MB-01")
         assert client.update_stock_item("MB-01", item.item_id, {"qty": 0}) == item.item_id
         after = client.stock_item("MB-01")  # sold out with backorders off: out automatically
@@ -86,17 +81,17 @@ def test_put_stock_item_applies_magento_save_rules(client):
         assert (allowed.is_in_stock, allowed.backorders) == (False, 1)
 
 
-def test_errors_carry_magento_messages(client):
-    with recorder.use_cassette("magento_errors.yaml"):
-        with pytest.raises(MagentoError, match="404: The product that was requested doesn't exist"):
+def test_errors_carry_magento_messages(client, base_url):
+    with cassettes.use_cassette("magento_errors.yaml"):
+        with pytest.raises(MagentoError, match="HTTP 404: The product that was requested doesn'"):
             client.stock_item("NOPE")
-        with pytest.raises(MagentoError, match="404: The entity that was requested doesn't exist"):
+        with pytest.raises(MagentoError, match="HTTP 404: The entity that was requested doesn'"):
             client.order("999")
         with (
-            MagentoClient(BASE_URL, "wrong") as stranger,
+            MagentoClient(base_url, "wrong") as stranger,
             pytest.raises(
                 MagentoError,
-                match="401: The consumer isn't authorized to access Magento_CatalogInventory",
+                match="HTTP 401: The consumer isn't authorized to access Magento_CatalogInventory",
             ),
         ):
             stranger.stock_item("MB-01")

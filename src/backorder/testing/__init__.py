@@ -5,6 +5,8 @@
   ``backorder_db`` and ``store_service``.
 - :class:`backorder.testing.conformance.PlatformConformance` is the suite a platform
   plugin runs against itself: subclass it in your tests and provide its fixtures.
+- :func:`backorder.testing.cassettes.recorder` is the one vcrpy cassette convention
+  (replay only; ``BACKORDER_RECORD_CASSETTES=1`` records again; credentials filtered).
 """
 
 from backorder.testing.conformance import PlatformConformance

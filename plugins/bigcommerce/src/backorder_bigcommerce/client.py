@@ -3,17 +3,18 @@
 - Every call carries ``X-Auth-Token``; v3 and v2 share ``{api_url}/stores/{hash}``.
 - After each response the client reads ``X-Rate-Limit-Requests-Left`` and
   ``X-Rate-Limit-Time-Reset-Ms``; when the window is spent it waits for the reset
-  *before* the next call, so it never needs a 429. A 429 anyway (another app on the
-  store) waits the reset it names and repeats the call: a 429 was not processed.
-- 5xx and timeouts are retried with exponential backoff and full jitter, but only for
-  idempotent calls (GET, PUT, DELETE). A POST that timed out may have been applied, so
-  it is not repeated blindly: :class:`AmbiguousWrite` is raised for the caller to check.
+  *before* the next call, so it never needs a 429 (:class:`RateLimitPacer`). A 429 anyway
+  (another app on the store) waits the reset it names and repeats the call: a 429 was not
+  processed.
+- Retries follow the core's one policy (:mod:`backorder.http.retry`): 5xx and timeouts are
+  retried with exponential backoff and full jitter, but only for idempotent calls (GET,
+  PUT, DELETE). A POST that timed out may have been applied, so it is not repeated
+  blindly: :class:`AmbiguousWrite` is raised for the caller to check.
 - Bodies are built from and parsed into the models of :mod:`.schemas`.
 """
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -21,23 +22,39 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
+from backorder.http import Clock, Pacer, PlatformCallError, PlatformHttp, RetryPolicy
 from backorder_bigcommerce import schemas as s
 from backorder_bigcommerce import unconfirmed as u
-from backorder_bigcommerce.clock import Clock
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-IDEMPOTENT = {"GET", "PUT", "DELETE", "HEAD"}
+DEFAULT_POLICY = RetryPolicy(retries=5, backoff=0.5)
 
 
-class BigCommerceError(Exception):
+class BigCommerceError(PlatformCallError):
     """An API call failed; ``status`` and ``body`` say how."""
 
-    def __init__(self, method: str, path: str, status: int, body: Any) -> None:
-        self.status, self.body = status, body
-        super().__init__(f"BigCommerce {method} {path}: HTTP {status}: {_title(body)}")
+    PLATFORM, LABEL = "bigcommerce", "BigCommerce"
+
+    @classmethod
+    def from_response(cls, method, url, response, **kwargs) -> PlatformCallError:
+        if (
+            cls is BigCommerceError
+            and response.status_code == u.OUT_OF_STOCK_STATUS
+            and method == "POST"
+            and "/orders" in str(url)
+        ):
+            return OutOfStock.from_response(method, url, response, **kwargs)
+        return super().from_response(method, url, response, **kwargs)
+
+    @staticmethod
+    def detail(body: Any, response: httpx.Response) -> str:
+        if isinstance(body, dict):
+            return str(body.get("title") or body.get("message") or body)[:300]
+        if isinstance(body, list) and body and isinstance(body[0], dict):
+            return str(body[0].get("message") or body[0])[:300]
+        return str(body)[:300]
 
 
 class AmbiguousWrite(BigCommerceError):
@@ -47,18 +64,10 @@ class AmbiguousWrite(BigCommerceError):
 class OutOfStock(BigCommerceError):
     """Native backorders: the order is above stock + backorder limit (HTTP 409)."""
 
-    def __init__(self, method: str, path: str, status: int, body: Any) -> None:
-        super().__init__(method, path, status, body)
-        errors = ((body or {}).get("details") or {}).get("errors") or []
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        errors = ((self.body or {}).get("details") or {}).get("errors") or []
         self.errors = [s.OutOfStockError.model_validate(e) for e in errors]
-
-
-def _title(body: Any) -> str:
-    if isinstance(body, dict):
-        return str(body.get("title") or body.get("message") or body)[:300]
-    if isinstance(body, list) and body and isinstance(body[0], dict):
-        return str(body[0].get("message") or body[0])[:300]
-    return str(body)[:300]
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -66,24 +75,32 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-class CallStats:
-    """What a client did: calls sent, by kind, and time spent waiting for the limit."""
+class RateLimitPacer(Pacer):
+    """BigCommerce's window: when ``X-Rate-Limit-Requests-Left`` reaches 0 (or a 429 came),
+    the next call waits ``X-Rate-Limit-Time-Reset-Ms``."""
 
-    def __init__(self) -> None:
-        self.calls = 0
-        self.by_route: dict[str, int] = {}
-        self.retries = 0
-        self.rate_waits = 0.0
-        self.throttled = 0
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.resume_at = 0.0  # when the spent window resets (clock seconds)
 
-    def count(self, method: str, path: str) -> None:
-        self.calls += 1
-        route = f"{method} {_route(path)}"
-        self.by_route[route] = self.by_route.get(route, 0) + 1
+    def before_call(self) -> float:
+        wait = self.resume_at - self.clock.now()
+        if wait <= 0:
+            return 0.0
+        self.clock.sleep(wait)
+        return wait
 
+    def after_call(self, response: httpx.Response) -> None:
+        left = response.headers.get("X-Rate-Limit-Requests-Left")
+        reset = response.headers.get("X-Rate-Limit-Time-Reset-Ms")
+        if left is None or reset is None:
+            return
+        if int(left) <= 0 or response.status_code == 429:
+            self.resume_at = self.clock.now() + int(reset) / 1000
 
-def _route(path: str) -> str:
-    return "/".join("{id}" if part.isdigit() else part for part in path.split("/"))
+    def wait_after_429(self, response: httpx.Response) -> float | None:
+        # before_call waits the reset the 429 named; without those headers the policy decides
+        return 0.0 if "X-Rate-Limit-Time-Reset-Ms" in response.headers else None
 
 
 class BigCommerceClient:
@@ -98,92 +115,36 @@ class BigCommerceClient:
         transport: httpx.BaseTransport | None = None,
         clock: Clock | None = None,
         timeout: float = 30.0,
-        max_retries: int = 5,
-        backoff: float = 0.5,
+        policy: RetryPolicy = DEFAULT_POLICY,
         rng: random.Random | None = None,
     ) -> None:
-        self.base = f"{api_url.rstrip('/')}/stores/{store_hash}"
         self.clock = clock or Clock()
-        self.max_retries, self.backoff = max_retries, backoff
-        self.rng = rng or random.Random()
-        self.stats = CallStats()
-        self._resume_at = 0.0  # when the spent window resets (clock seconds)
-        self.http = httpx.Client(
-            transport=transport,
-            timeout=timeout,
+        self.http = PlatformHttp(
+            f"{api_url.rstrip('/')}/stores/{store_hash}",
+            error=BigCommerceError,
+            ambiguous=AmbiguousWrite,
             headers={
                 "X-Auth-Token": token,
                 "Accept": "application/json",
                 "Content-Type": "application/json",
             },
+            transport=transport,
+            timeout=timeout,
+            policy=policy,
+            pacer=RateLimitPacer(self.clock),
+            clock=self.clock,
+            rng=rng,
         )
+        self.stats = self.http.stats
 
     def close(self) -> None:
         self.http.close()
-
-    # ------------------------------------------------------------------ plumbing
-    def _pace(self) -> None:
-        wait = self._resume_at - self.clock.now()
-        if wait > 0:
-            self.stats.rate_waits += wait
-            self.clock.sleep(wait)
-
-    def _note_limits(self, response: httpx.Response) -> None:
-        left = response.headers.get("X-Rate-Limit-Requests-Left")
-        reset = response.headers.get("X-Rate-Limit-Time-Reset-Ms")
-        if left is None or reset is None:
-            return
-        if int(left) <= 0 or response.status_code == 429:
-            self._resume_at = self.clock.now() + int(reset) / 1000
 
     def request(
         self, method: str, path: str, *, params: dict | None = None, json: Any = None
     ) -> Any:
         """Send one call (``path`` like ``/v3/catalog/products``); return the parsed JSON."""
-        attempt = 0
-        while True:
-            self._pace()
-            self.stats.count(method, path)
-            try:
-                response = self.http.request(method, self.base + path, params=params, json=json)
-            except (httpx.TimeoutException, httpx.NetworkError) as exc:
-                sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-                if method not in IDEMPOTENT and sent:
-                    raise AmbiguousWrite(method, path, 0, f"{type(exc).__name__}") from exc
-                attempt = self._backoff(attempt, method, path, 0, str(exc))
-                continue
-            self._note_limits(response)
-            status = response.status_code
-            body = response.json() if response.content else None
-            if status == 429:
-                self.stats.throttled += 1
-                continue  # not processed; _pace waits for the reset it named
-            if status >= 500:
-                if method not in IDEMPOTENT:
-                    raise AmbiguousWrite(method, path, status, body)
-                attempt = self._backoff(attempt, method, path, status, body)
-                continue
-            if status == u.OUT_OF_STOCK_STATUS and method == "POST" and "/orders" in path:
-                raise OutOfStock(method, path, status, body)
-            if status >= 400:
-                raise BigCommerceError(method, path, status, body)
-            return body
-
-    def _backoff(self, attempt: int, method: str, path: str, status: int, body: Any) -> int:
-        if attempt >= self.max_retries:
-            raise BigCommerceError(method, path, status, body)
-        delay = self.rng.uniform(0, self.backoff * 2**attempt)  # full jitter
-        log.warning(
-            "BigCommerce %s %s: %s, retry %d in %.2fs",
-            method,
-            path,
-            status or body,
-            attempt + 1,
-            delay,
-        )
-        self.stats.retries += 1
-        self.clock.sleep(delay)
-        return attempt + 1
+        return self.http.json(method, path, params=params, json=json)
 
     def _pages_v3(self, path: str, params: dict, model: type[M], limit: int) -> Iterator[M]:
         page = 1

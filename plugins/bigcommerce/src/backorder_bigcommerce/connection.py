@@ -20,8 +20,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from backorder.config import StoreConfig
+from backorder.http import Clock
 from backorder_bigcommerce.client import BigCommerceClient
-from backorder_bigcommerce.clock import Clock
 
 NAME = "bigcommerce"
 

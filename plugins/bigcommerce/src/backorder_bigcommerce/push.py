@@ -13,6 +13,7 @@ available costs only the tracking batch).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,11 +50,14 @@ class Mirror:
         return {k: v for k, v in wanted.items() if known.get(k) != v}
 
 
-_mirrors: dict[int, Mirror] = {}
+_mirrors: weakref.WeakKeyDictionary[BigCommerceClient, Mirror] = weakref.WeakKeyDictionary()
 
 
 def mirror_for(client: BigCommerceClient) -> Mirror:
-    return _mirrors.setdefault(id(client), Mirror())
+    """The client's mirror, dropped with the client: a new client (a new connection, or one
+    built after a transport change) starts with nothing remembered, even when Python hands
+    it the id of a closed one."""
+    return _mirrors.setdefault(client, Mirror())
 
 
 def apply(client: BigCommerceClient, conn: Connection, items: Sequence[ItemView], reason: str):

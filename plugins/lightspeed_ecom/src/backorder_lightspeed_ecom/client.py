@@ -5,41 +5,53 @@
 - Lists page with ``page`` / ``limit`` (at most 250 a page); a short page is the last.
 - Variants change in bulk with ``PUT /{lang}/variants/bulk.json`` (batch size: *unconfirmed*,
   50 by default, ``bulk_size`` in the connection).
-- Rate limits: the three ``X-RateLimit-*`` windows are read from every response; a used-up
-  window is waited out (up to ``max_rate_wait`` seconds, else :class:`RateLimitError`), a
-  429 is retried after the window resets, and every request first takes a slot of the
-  shop's 20-a-second throttle.
+- Rate limits (:class:`~backorder_lightspeed_ecom.ratelimit.LightspeedPacer`): the three
+  ``X-RateLimit-*`` windows are read from every response; a used-up window is waited out
+  (up to ``max_rate_wait`` seconds, else :class:`RateLimitError`), a 429 is retried after
+  the window resets, and every request first takes a slot of the shop's 20-a-second
+  throttle.
+- Retries follow the core's one policy (:mod:`backorder.http.retry`, ``retries`` in the
+  connection): 5xx and lost answers are retried for reads and the (absolute) variant
+  PUTs, never for a POST such as a webhook registration.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+import random
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from backorder.config import StoreConfig
+from backorder.http import Clock, PlatformCallError, PlatformHttp, Retries, RetryPolicy
 from backorder_lightspeed_ecom.models import DeliveryDate, Order, OrderProduct, Product, Variant
 from backorder_lightspeed_ecom.ratelimit import (
+    PLATFORM,
+    LightspeedPacer,
     RateLimitError,
-    RateWindows,
     ShopThrottle,
     shop_throttle,
 )
 
+__all__ = ["Connection", "LightspeedClient", "LightspeedError", "RateLimitError"]
+
 CLUSTERS = {"eu": "https://api.webshopapp.com", "us": "https://api.shoplightspeed.com"}
 MAX_PAGE = 250
-RETRY_STATUSES = {500, 502, 503, 504}
 
 
-class LightspeedError(RuntimeError):
-    """The API refused a request; the message names the method, path and status."""
+class LightspeedError(PlatformCallError):
+    """The API refused or failed a request; the message names the method, URL and status."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
+    PLATFORM, LABEL = PLATFORM, "Lightspeed"
+
+    @staticmethod
+    def detail(body: Any, response: httpx.Response) -> str:
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])[:200]
+        return response.text[:200] or response.reason_phrase
 
 
 class Connection(BaseModel):
@@ -54,7 +66,7 @@ class Connection(BaseModel):
     page_size: int = Field(default=MAX_PAGE, ge=1, le=MAX_PAGE)
     bulk_size: int = Field(default=50, ge=1)
     max_rate_wait: float = Field(default=300.0, ge=0)
-    retries: int = Field(default=3, ge=0)
+    retries: Retries = 3
     timeout: float = 30.0
     allow_backorders_default: bool = False
     """The shop's "Allow backorders" default: applies to variants first seen in a sync."""
@@ -75,17 +87,27 @@ class LightspeedClient:
         key: str,
         secret: str,
         *,
-        http: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
         throttle: ShopThrottle | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.conn = connection
-        self.http = http or httpx.Client(timeout=connection.timeout)
-        self.auth = httpx.BasicAuth(key, secret)
-        self.throttle = throttle or shop_throttle(f"{connection.root}|{key}")
-        self.sleep = sleep
-        self.windows: RateWindows | None = None
-        self.requests = 0
+        clock = clock or Clock()
+        self.pacer = LightspeedPacer(
+            throttle or shop_throttle(f"{connection.root}|{key}"), clock, connection.max_rate_wait
+        )
+        self.http = PlatformHttp(
+            f"{connection.root}/{connection.language}",
+            error=LightspeedError,
+            auth=httpx.BasicAuth(key, secret),
+            transport=transport,
+            timeout=connection.timeout,
+            policy=RetryPolicy(retries=connection.retries),
+            pacer=self.pacer,
+            clock=clock,
+            rng=rng,
+        )
 
     @classmethod
     def for_store(cls, store: StoreConfig, **kwargs: Any) -> LightspeedClient:
@@ -106,49 +128,12 @@ class LightspeedClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ------------------------------------------------------------------ transport
     def url(self, resource: str) -> str:
         return f"{self.conn.root}/{self.conn.language}/{resource}.json"
 
-    def _wait_for_windows(self) -> None:
-        spent = self.windows.exhausted() if self.windows else None
-        if spent is None:
-            return
-        window, seconds = spent
-        if seconds > self.conn.max_rate_wait:
-            raise RateLimitError(
-                f"Lightspeed rate limit: the {window} window is used up; "
-                f"it resets in {seconds} s (more than max_rate_wait {self.conn.max_rate_wait:g} s)"
-            )
-        self.sleep(seconds)
-        self.windows = None
-
     def request(self, method: str, resource: str, **kwargs: Any) -> Any:
-        """One call, with the rate limits honoured and 429/5xx retried; returns the JSON."""
-        url = self.url(resource)
-        for attempt in range(self.conn.retries + 1):
-            self._wait_for_windows()
-            self.throttle.acquire()
-            response = self.http.request(method, url, auth=self.auth, **kwargs)
-            self.requests += 1
-            self.windows = RateWindows.from_headers(response.headers) or self.windows
-            last = attempt == self.conn.retries
-            if response.status_code == 429 and not last:
-                if self.windows is None or self.windows.exhausted() is None:
-                    self.sleep(1.0)  # the per-shop 20/s limit: a second frees it
-                continue
-            if response.status_code in RETRY_STATUSES and not last:
-                self.sleep(min(2**attempt, 8))
-                continue
-            if response.is_error:
-                detail = response.text[:200]
-                raise LightspeedError(
-                    f"{method} /{self.conn.language}/{resource}.json: "
-                    f"HTTP {response.status_code}: {detail}",
-                    response.status_code,
-                )
-            return response.json() if response.content else None
-        raise AssertionError("unreachable")  # pragma: no cover
+        """One call, paced and retried (see the module docstring); returns the JSON."""
+        return self.http.json(method, f"{resource}.json", **kwargs)
 
     def pages(self, resource: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every record of a list resource, page by page."""

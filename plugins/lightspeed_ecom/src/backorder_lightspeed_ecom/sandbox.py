@@ -14,29 +14,32 @@ behaves as the platform does where this plugin depends on it:
 - signed webhook deliveries for registered ``variants`` / ``orders`` groups, kept in
   ``GET /__sandbox/deliveries`` rather than posted;
 - faults: ``POST /__sandbox/faults {"method", "path", "status", "times"}``.
+
+In process, serve it with :class:`backorder.http.SyncASGITransport`; on a port, with
+``backorder sandbox lightspeed_ecom``. The sandbox is the plugin's ``sandbox`` extra
+(``pip install 'backorder-lightspeed-ecom[sandbox]'``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 import datetime as dt
 import json
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-
+from backorder.http import Clock, needs_extra
 from backorder_lightspeed_ecom.ratelimit import DEFAULT_LIMITS, PER_SHOP_PER_SECOND
 from backorder_lightspeed_ecom.webhooks import sign
+
+with needs_extra("backorder-lightspeed-ecom", "sandbox"):
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
 
 WINDOW_SECONDS = (300, 3600, 86400)
 MAX_PAGE = 250
@@ -58,12 +61,12 @@ class SandboxShop:
         per_second: int = PER_SHOP_PER_SECOND,
         bulk_limit: int = 50,
         allow_backorders_default: bool = False,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
     ) -> None:
         self.key, self.secret = key, secret
         self.limits, self.per_second, self.bulk_limit = limits, per_second, bulk_limit
         self.allow_backorders_default = allow_backorders_default
-        self.clock = clock
+        self.clock = clock or Clock()
         self.lock = threading.RLock()
         self.variants: dict[int, dict[str, Any]] = {}
         self.products: dict[int, dict[str, Any]] = {}
@@ -75,14 +78,14 @@ class SandboxShop:
         self.faults: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
         self._next = 1000
-        self._window_start = [clock()] * 3
+        self._window_start = [self.clock.now()] * 3
         self._window_used = [0, 0, 0]
         self._recent: deque[float] = deque()
 
-    def use_clock(self, clock: Callable[[], float]) -> None:
+    def use_clock(self, clock: Clock) -> None:
         """Count the rate-limit windows on another clock (tests), starting afresh."""
         self.clock = clock
-        self._window_start = [clock()] * 3
+        self._window_start = [clock.now()] * 3
         self._window_used = [0, 0, 0]
         self._recent.clear()
 
@@ -235,7 +238,7 @@ class SandboxShop:
     # -------------------------------------------------------------- rate limits
     def count_request(self) -> tuple[bool, dict[str, str]]:
         """Book one request; returns (allowed, rate-limit headers)."""
-        now = self.clock()
+        now = self.clock.now()
         for i, length in enumerate(WINDOW_SECONDS):
             if now - self._window_start[i] >= length:
                 self._window_start[i], self._window_used[i] = now, 0
@@ -448,24 +451,9 @@ def create_app(shop: SandboxShop | None = None) -> Starlette:
     return app
 
 
-class SyncASGITransport(httpx.BaseTransport):
-    """Calls an ASGI app in-process from a sync ``httpx.Client`` (one event loop a request)."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.inner = httpx.ASGITransport(app=app)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def call() -> httpx.Response:
-            response = await self.inner.handle_async_request(request)
-            content = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers, content=content)
-
-        request.read()
-        return asyncio.run(call())
-
-
 def serve(host: str, port: int, key: str, secret: str) -> None:  # pragma: no cover - CLI
-    import uvicorn
+    with needs_extra("backorder-lightspeed-ecom", "sandbox"):
+        import uvicorn
 
     shop = seed_demo(SandboxShop(key, secret))
     uvicorn.run(create_app(shop), host=host, port=port, log_level="info")

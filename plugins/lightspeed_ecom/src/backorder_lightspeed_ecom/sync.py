@@ -1,4 +1,4 @@
-"""Store-level flows: catalog sync with the shop default, orders, webhook deliveries.
+"""Store-level flows: catalog sync with the shop default, and orders.
 
 These take a :class:`~backorder.engine.StoreService` and a client and go through the core
 for every decision, so the ledger stays the record of what happened.
@@ -13,11 +13,9 @@ from dataclasses import dataclass, field
 
 from backorder.engine import StoreService
 from backorder.models import ItemInput, LineRequest, Mode, OrderIn, OrderResult, StockLevel
-from backorder.webhooks import WebhookEvent
 from backorder_lightspeed_ecom.client import LightspeedClient, connection_of
 from backorder_lightspeed_ecom.mapping import catalog_items, fallback_sku, policy_of
 from backorder_lightspeed_ecom.models import DeliveryDate, OrderProduct, StockTracking
-from backorder_lightspeed_ecom.webhooks import DeliveryLog, fresh, parse
 
 
 @dataclass
@@ -193,32 +191,3 @@ def _shipping(client, products: list[OrderProduct], result: OrderResult) -> dict
         if message:
             out[decision.line_no] = message
     return out
-
-
-# ---------------------------------------------------------------------- webhooks
-def handle_delivery(
-    service: StoreService,
-    client: LightspeedClient,
-    headers: Mapping[str, str],
-    body: bytes,
-    log: DeliveryLog,
-) -> list[tuple[WebhookEvent, object]]:
-    """Verify, dedupe and apply one delivery; returns each fresh event with its outcome.
-
-    A variant delivery sets the item's stock under the delivery's key (a repeat books
-    nothing); an order delivery records the order once.
-    """
-    outcomes: list[tuple[WebhookEvent, object]] = []
-    for event in fresh(parse(service.store, headers, body), log):
-        if event.kind == "stock" and event.on_hand is not None:
-            variant_id = event.delivery_id.split("/", 1)[1].split("@", 1)[0]
-            sku = _sku_map(service).get(variant_id, event.sku)
-            level = StockLevel(
-                sku=sku, on_hand=event.on_hand, source_ref=event.delivery_id, as_of=event.as_of
-            )
-            outcomes.append((event, service.apply_levels([level], source="lightspeed webhook")))
-        elif event.kind == "order" and event.order_id:
-            outcomes.append((event, record_order(service, client, event.order_id)))
-        else:
-            outcomes.append((event, None))
-    return outcomes

@@ -1,10 +1,11 @@
-"""Lightspeed webhook deliveries: verified, parsed and deduplicated.
+"""Lightspeed webhook deliveries: verified and parsed.
 
 A delivery's body is the resource JSON (``{"variant": {...}}`` for item group
 ``variants``, ``{"order": {...}}`` for ``orders``). It is signed with the header
 ``x-signature = md5(body + api secret)`` (the documented scheme; see the README).
 A delivery's stable key is ``{group}/{id}@{updatedAt}#{body digest}``: a retried delivery
-has the same key, a later change of the same resource a new one.
+has the same key, a later change of the same resource a new one. The core's webhook
+server keeps keys unique, so a repeated delivery is applied once.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from backorder.config import StoreConfig
 from backorder.webhooks import WebhookEvent, WebhookRejected
@@ -98,30 +97,3 @@ def _order_event(record: object, body: bytes) -> WebhookEvent:
     return WebhookEvent(
         kind="order", delivery_id=_key("orders", record, body), order_id=str(order.id)
     )
-
-
-class DeliveryLog:
-    """The delivery keys seen lately (bounded), to answer a repeat at once.
-
-    The ledger is the lasting guard: stock from a delivery is booked under its key, and an
-    order id is placed once, so a repeat that slips past this log changes nothing either.
-    """
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def first_time(self, key: str) -> bool:
-        with self._lock:
-            if key in self._seen:
-                self._seen.move_to_end(key)
-                return False
-            self._seen[key] = None
-            if len(self._seen) > self.size:
-                self._seen.popitem(last=False)
-            return True
-
-
-def fresh(events: Sequence[WebhookEvent], log: DeliveryLog) -> list[WebhookEvent]:
-    return [event for event in events if log.first_time(event.delivery_id)]

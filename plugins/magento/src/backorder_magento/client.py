@@ -4,7 +4,8 @@
 ``https://shop.example/rest/default`` (or ``/rest/all`` for global scope); every path
 below is appended as ``{base_url}/V1/...``.
 
-Retries (numbers in :class:`~backorder_magento.retry.RetryPolicy`):
+Retries follow the core's one policy (:mod:`backorder.http.retry`; the count is the
+connection's ``retries``):
 
 - a 429 was not processed, so any call is repeated after its ``Retry-After`` (capped);
 - a connection that never opened (``ConnectError``/``ConnectTimeout``) sent nothing, so
@@ -12,49 +13,48 @@ Retries (numbers in :class:`~backorder_magento.retry.RetryPolicy`):
 - a 5xx (500/502/503/504) or a lost response (read timeout, dropped connection) may have
   been applied: only idempotent calls are repeated — the GETs, and the stock-item PUT,
   which sets absolute values. Writes that carry ``qty`` (the MSI source-items POST, a PUT
-  with ``qty``) are not: Magento moves quantities itself (shipments deduct them), and a
-  late second copy would undo such a move. They raise :class:`AmbiguousWrite` instead.
+  with ``qty``) are never sent twice: Magento moves quantities itself (shipments deduct
+  them), and a late second copy would undo such a move. They raise :class:`AmbiguousWrite`
+  instead.
 
 When the retries are used up the last failure is raised as :class:`MagentoError`.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable, Iterator
+import random
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from backorder.http import Clock, PlatformCallError, PlatformHttp, RetryPolicy
+from backorder_magento import PLATFORM
 from backorder_magento.models import StockItem
-from backorder_magento.retry import RETRY_STATUSES, RetryPolicy
-
-log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Transport errors raised before the request left: repeating them can never apply it twice."""
 
 
-class MagentoError(Exception):
+class MagentoError(PlatformCallError):
     """A Magento API error: the call, the HTTP status (``None``: no response) and Magento's
     message with its parameters filled in."""
 
-    def __init__(
-        self,
-        status: int | None,
-        message: str,
-        *,
-        method: str | None = None,
-        path: str | None = None,
-    ) -> None:
-        call = f" {method} {path}" if method and path else ""
-        code = "no response" if status is None else str(status)
-        super().__init__(f"Magento API{call}: {code}: {message}")
-        self.status, self.method, self.path = status, method, path
+    PLATFORM, LABEL = PLATFORM, "Magento"
+
+    @staticmethod
+    def detail(body: Any, response: httpx.Response) -> str:
+        if not isinstance(body, dict):
+            return str(body)[:200] if body else response.reason_phrase
+        message = str(body.get("message", ""))
+        params = body.get("parameters")
+        if isinstance(params, dict):
+            for key, value in params.items():
+                message = message.replace(f"%{key}", str(value))
+        elif isinstance(params, list):
+            for index, value in enumerate(params, start=1):
+                message = message.replace(f"%{index}", str(value))
+        return message
 
 
 class AmbiguousWrite(MagentoError):
@@ -62,30 +62,6 @@ class AmbiguousWrite(MagentoError):
 
     Read the state back before deciding to send it again.
     """
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200] or response.reason_phrase
-    message = str(body.get("message", "")) if isinstance(body, dict) else str(body)
-    params = body.get("parameters") if isinstance(body, dict) else None
-    if isinstance(params, dict):
-        for key, value in params.items():
-            message = message.replace(f"%{key}", str(value))
-    elif isinstance(params, list):
-        for index, value in enumerate(params, start=1):
-            message = message.replace(f"%{index}", str(value))
-    return message
-
-
-def _gave_up(problem: str, attempt: int) -> str:
-    return f"{problem} (gave up after {attempt + 1} attempts)"
-
-
-def _unsure(problem: str) -> str:
-    return f"{problem}; it may have been applied, so it was not sent again"
 
 
 def _sku(sku: str) -> str:
@@ -101,15 +77,19 @@ class MagentoClient:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
     ) -> None:
-        self.retry = retry or RetryPolicy()
-        self.sleep = sleep
-        self.http = httpx.Client(
-            base_url=base_url.rstrip("/") + "/V1",
+        self.http = PlatformHttp(
+            base_url.rstrip("/") + "/V1",
+            error=MagentoError,
+            ambiguous=AmbiguousWrite,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             transport=transport,
             timeout=timeout,
+            policy=retry,
+            clock=clock,
+            rng=rng,
         )
 
     def close(self) -> None:
@@ -129,47 +109,7 @@ class MagentoClient:
         ``idempotent`` (default: by HTTP method) says whether a copy that may already have
         been applied can be sent again.
         """
-        if idempotent is None:
-            idempotent = method in IDEMPOTENT_METHODS
-        where = {"method": method, "path": f"/V1{path}"}
-        retries = self.retry.retries
-        for attempt in range(retries + 1):
-            last = attempt == retries
-            try:
-                response = self.http.request(method, path, **kwargs)
-            except httpx.TransportError as exc:
-                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                if not idempotent and not isinstance(exc, NOT_SENT):
-                    raise AmbiguousWrite(None, _unsure(problem), **where) from exc
-                if last:
-                    raise MagentoError(None, _gave_up(problem, attempt), **where) from exc
-                self._wait(self.retry.backoff_delay(attempt), where, problem, attempt)
-                continue
-            status = response.status_code
-            if status == 429 and not last:
-                delay = self.retry.retry_after_delay(response.headers.get("retry-after"), attempt)
-                self._wait(delay, where, "429", attempt)
-                continue
-            if status in RETRY_STATUSES:
-                if not idempotent:
-                    raise AmbiguousWrite(status, _unsure(_message(response)), **where)
-                if not last:
-                    self._wait(self.retry.backoff_delay(attempt), where, str(status), attempt)
-                    continue
-            if status >= 400:
-                message = _message(response)
-                if attempt and (status == 429 or status in RETRY_STATUSES):
-                    message = _gave_up(message, attempt)
-                raise MagentoError(status, message, **where)
-            return response.json()
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _wait(self, delay: float, where: dict[str, str], problem: str, attempt: int) -> None:
-        log.warning(
-            "Magento %s %s: %s; retry %d of %d in %.2fs",
-            where["method"], where["path"], problem, attempt + 1, self.retry.retries, delay,
-        )  # fmt: skip
-        self.sleep(delay)
+        return self.http.json(method, path, safe=idempotent, **kwargs)
 
     # ------------------------------------------------------------- catalog
     def products(self, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
@@ -256,7 +196,9 @@ class MagentoClient:
 
         Never repeated after a lost response or a 5xx (quantities: see the module docstring).
         """
-        self._call("POST", "/inventory/source-items", json={"sourceItems": items})
+        self._call(
+            "POST", "/inventory/source-items", idempotent=False, json={"sourceItems": items}
+        )
 
     # --------------------------------------------------------------- orders
     def order(self, order_id: str) -> dict[str, Any]:

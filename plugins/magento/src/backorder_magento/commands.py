@@ -13,7 +13,10 @@ from backorder_magento import PLATFORM
 @click.option("--token", default="sandbox-token", show_default=True, help="Bearer token.")
 def sandbox_magento(host: str, port: int, token: str) -> None:
     """Serve a Magento 2 REST sandbox (REST root http://HOST:PORT/rest/default)."""
-    import uvicorn
+    from backorder.http import needs_extra
+
+    with needs_extra("backorder-magento", "sandbox"):
+        import uvicorn
 
     from backorder_magento.sandbox import SandboxStore, create_app
 

@@ -12,18 +12,17 @@ backorders = 0
 min_qty = 0
 ```
 
-Tests may also put an httpx ``transport`` and a ``sleep`` callable in the table.
+Tests may also put an httpx ``transport``, a :class:`backorder.http.Clock` (``clock``) and a
+:class:`random.Random` (``rng``) in the table.
 """
 
 from __future__ import annotations
 
-import time
-
 from pydantic import BaseModel, ConfigDict
 
+from backorder.http import Retries, RetryPolicy
 from backorder_magento.client import MagentoClient
 from backorder_magento.models import ItemOptions
-from backorder_magento.retry import Retries, RetryPolicy
 
 
 class ConnectionOptions(BaseModel):
@@ -52,5 +51,6 @@ def client_for(store) -> MagentoClient:
         token,
         transport=store.connection.get("transport"),
         retry=RetryPolicy(retries=options.retries),
-        sleep=store.connection.get("sleep") or time.sleep,
+        clock=store.connection.get("clock"),
+        rng=store.connection.get("rng"),
     )

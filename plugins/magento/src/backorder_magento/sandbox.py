@@ -13,7 +13,9 @@ lists them, ``DELETE`` clears them); ``store.stale_reads = N`` or
 ``store.requests`` as ``(method, "/V1/...")``; the ``/V1/sandbox/faults`` and
 ``/V1/sandbox/stale-reads`` controls are neither logged nor faulted.
 
-Run it: ``backorder sandbox magento --port 8089`` (REST root ``http://127.0.0.1:8089/rest/default``).
+Run it: ``backorder sandbox magento --port 8089`` (REST root ``http://127.0.0.1:8089/rest/default``),
+or in process: ``httpx.Client(transport=backorder.http.SyncASGITransport(create_app(store)))``.
+The sandbox is the plugin's ``sandbox`` extra (``pip install 'backorder-magento[sandbox]'``).
 """
 
 from __future__ import annotations
@@ -22,21 +24,23 @@ import copy
 import math
 from typing import Any
 
-import httpx
 from pydantic import ValidationError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
+from backorder.http import FAULT_HEADER, needs_extra
 from backorder_magento.models import ItemOptions, StockItem
-from backorder_magento.sandbox_faults import FAULT_HEADER, Fault, take_fault
+from backorder_magento.sandbox_faults import Fault, take_fault
 from backorder_magento.stock_rules import (
     check_quote_item_qty,
     is_salable_for_requested_qty,
     salable_qty,
     save_stock_item,
 )
+
+with needs_extra("backorder-magento", "sandbox"):
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
 
 DEFAULT_TOKEN = "sandbox-token"
 
@@ -395,25 +399,6 @@ def create_app(store: SandboxStore | None = None) -> Starlette:
     return app
 
 
-def sandbox_transport(app: Starlette) -> httpx.MockTransport:
-    """A synchronous httpx transport that serves requests from ``app`` in-process (ASGI)."""
-    import asyncio
-
-    async def forward(request: httpx.Request) -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
-            copy_ = httpx.Request(
-                request.method, request.url, headers=request.headers, content=request.read()
-            )
-            response = await client.send(copy_)
-            body = await response.aread()
-        if response.headers.get(FAULT_HEADER) == "timeout":
-            # the sandbox did the work; the answer "never arrives"
-            raise httpx.ReadTimeout("sandbox fault: read timed out", request=request)
-        return httpx.Response(response.status_code, headers=response.headers, content=body)
-
-    return httpx.MockTransport(lambda request: asyncio.run(forward(request)))
-
-
 class ThreadedSandbox:
     """The sandbox served over real HTTP on 127.0.0.1 from a background thread.
 
@@ -423,7 +408,8 @@ class ThreadedSandbox:
     def __init__(self, store: SandboxStore | None = None, port: int = 0) -> None:
         import socket
 
-        import uvicorn
+        with needs_extra("backorder-magento", "sandbox"):
+            import uvicorn
 
         if not port:
             with socket.socket() as sock:

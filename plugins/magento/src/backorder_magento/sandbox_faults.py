@@ -4,9 +4,9 @@ A :class:`Fault` hits the next ``times`` requests whose method and path match (`
 as in ``/V1/stockItems/MB-01``, shell wildcards allowed, the ``/rest/{store}`` prefix
 left off). ``status`` 429 answers ``Too Many Requests`` with ``Retry-After``; 500/502/503/504
 answer ``sandbox fault`` and change nothing; ``"timeout"`` lets the request do its work and
-marks the response with ``x-sandbox-fault: timeout``, which :func:`sandbox_transport
-<backorder_magento.sandbox.sandbox_transport>` turns into :class:`httpx.ReadTimeout` —
-applied, but the answer never arrives (over real HTTP the header is all there is).
+marks the response with ``x-sandbox-fault: timeout``, which the core's
+:class:`backorder.http.SyncASGITransport` turns into :class:`httpx.ReadTimeout` — applied,
+but the answer never arrives (over real HTTP the header is all there is).
 
 Stale reads (``SandboxStore.stale_reads = N``): after each write of a stock item, its next
 N reads answer the item as it was before the write.
@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FAULT_HEADER = "x-sandbox-fault"
 FAULT_STATUSES = (429, 500, 502, 503, 504)
 
 

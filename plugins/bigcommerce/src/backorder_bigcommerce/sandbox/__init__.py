@@ -1,4 +1,8 @@
-"""A stateful BigCommerce sandbox: in process (httpx) or on a loopback port (uvicorn)."""
+"""A stateful BigCommerce sandbox: in process (httpx) or on a loopback port (uvicorn).
+
+The sandbox is the plugin's ``sandbox`` extra (``pip install 'backorder-bigcommerce[sandbox]'``):
+a missing web package is reported with that command.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ from collections.abc import Callable
 
 import httpx
 
-from backorder_bigcommerce.clock import Clock
-from backorder_bigcommerce.sandbox.app import build_app
+from backorder.http import Clock, SyncASGITransport, needs_extra
 from backorder_bigcommerce.sandbox.state import Faults, SandboxState
-from backorder_bigcommerce.transport import SyncASGITransport
+
+with needs_extra("backorder-bigcommerce", "sandbox"):
+    from backorder_bigcommerce.sandbox.app import build_app
 
 __all__ = ["DEMO_CATALOG", "Faults", "Sandbox", "SandboxState", "build_app"]
 

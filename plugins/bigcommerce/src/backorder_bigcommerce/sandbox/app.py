@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from backorder.http import FAULT_HEADER
 from backorder_bigcommerce.sandbox.state import ApiError, SandboxState
-from backorder_bigcommerce.transport import FAULT_HEADER
 
 
 def _json(status: int, body: Any, headers: dict[str, str], problem: bool = False) -> Response:

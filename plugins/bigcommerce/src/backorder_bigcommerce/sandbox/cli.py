@@ -27,7 +27,10 @@ import click
 @click.option("--demo/--empty", default=True, help="Seed the demo catalog.")
 def sandbox_bigcommerce(host, port, store_hash, token, quota, native, demo):
     """Run a stateful BigCommerce sandbox (products, variants, inventory, orders, hooks)."""
-    import uvicorn
+    from backorder.http import needs_extra
+
+    with needs_extra("backorder-bigcommerce", "sandbox"):
+        import uvicorn
 
     from backorder_bigcommerce.sandbox import DEMO_CATALOG, poster
     from backorder_bigcommerce.sandbox.app import build_app

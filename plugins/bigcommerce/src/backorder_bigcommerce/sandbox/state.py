@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from backorder.http import Clock
 from backorder_bigcommerce import unconfirmed as u
-from backorder_bigcommerce.clock import Clock
 
 EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z: simulated clocks start here
 DEFAULT_LOCATION = 1
