@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from backorder.cli import main
+from backorder.commands import main
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -219,7 +220,7 @@ def cli_config(tmp_path, shop):
 
 
 def test_cli_renders_a_pick_list_pdf(cli_config, tmp_path):
-    from backorder.cli import main
+    from backorder.commands import main
 
     out = tmp_path / "pick.pdf"
     result = CliRunner().invoke(
@@ -231,8 +232,23 @@ def test_cli_renders_a_pick_list_pdf(cli_config, tmp_path):
     assert "0 here, 2 to come" in text and "0 here, 4 to come" in text
 
 
+def test_cli_pdf_without_the_pdf_extra_is_one_line_and_exit_2(cli_config, tmp_path, monkeypatch):
+    from backorder.commands import main
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if not installed
+    out = tmp_path / "pick.pdf"
+    result = CliRunner().invoke(
+        main, ["--config", str(cli_config), "render", "pick-list", "--all", "--pdf", str(out)]
+    )
+    assert result.exit_code == 2 and not out.exists()
+    assert [line for line in result.output.splitlines() if "error" in line] == [
+        "error: PDF rendering needs weasyprint, which is not installed: "
+        "pip install 'backorder[pdf]'"
+    ]
+
+
 def test_cli_html_to_stdout_and_errors(cli_config):
-    from backorder.cli import main
+    from backorder.commands import main
 
     runner = CliRunner()
     html = runner.invoke(main, ["--config", str(cli_config), "render", "invoice", "1002"])

@@ -10,7 +10,7 @@ from core_support import T0
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backorder.cli import main
+from backorder.commands import main
 from backorder.engine import ItemEdit
 from backorder.errors import BackorderError
 from backorder.models import EventType, ItemInput, LineRequest, OrderIn

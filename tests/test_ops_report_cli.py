@@ -97,7 +97,7 @@ def cli(monkeypatch, tmp_path):
         'database = "sqlite:///ops.db"\n[stores.shop]\nplatform = "core"\n'
         '[stores.shop.settings]\ntimezone = "Europe/Amsterdam"\n'
     )
-    from backorder.cli import main
+    from backorder.commands import main
 
     runner = CliRunner()
     return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backorder.cli import main
+from backorder.commands import main
 from backorder.simulate import ScenarioError, load_scenario, parse_scenario, simulate
 
 EXAMPLES = Path(__file__).parents[1] / "examples"

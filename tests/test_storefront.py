@@ -186,7 +186,7 @@ def cli_store(tmp_path, backorder_db):
 
 
 def test_cli_prints_the_messages_as_text_and_json(cli_store):
-    from backorder.cli import main
+    from backorder.commands import main
 
     runner = CliRunner()
     text = runner.invoke(main, ["--config", str(cli_store), "storefront", "LAMP", "--qty", "2"])

@@ -16,14 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
-
-from starlette.applications import Starlette
-from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from typing import TYPE_CHECKING, Any
 
 from backorder.config import Config
 from backorder.engine import StoreService
@@ -37,6 +30,9 @@ from backorder.webhooks import (
     record_deliveries,
 )
 from backorder.worker import Worker
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 log = logging.getLogger("backorder.server")
 
@@ -54,6 +50,13 @@ def create_app(
     tick_every: float = 60.0,
 ) -> Starlette:
     """The webhook app. With ``worker`` its lifespan runs the :class:`Worker` loop."""
+    from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
     if db is None:
         db = Database(config.database)
     if pm is None:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 def _main():
     """The CLI, imported late: plugin commands register at import, with this test's plugins."""
-    from backorder.cli import main
+    from backorder.commands import main
 
     return main
 

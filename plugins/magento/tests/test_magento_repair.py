@@ -7,7 +7,7 @@ import csv
 import pytest
 from click.testing import CliRunner
 
-from backorder.cli import main
+from backorder.commands import main
 
 
 @pytest.fixture

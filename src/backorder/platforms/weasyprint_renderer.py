@@ -8,6 +8,7 @@ but ``data:`` URLs, so a merchant's template cannot read local files or reach th
 
 from __future__ import annotations
 
+from backorder.extras import require_extra
 from backorder.hookspecs import hookimpl
 
 NAME = "weasyprint"
@@ -16,6 +17,7 @@ FORMATS = ("pdf",)
 
 def render_pdf(html: str) -> bytes:
     """The PDF of a complete HTML document (imports WeasyPrint on first use: it is slow)."""
+    require_extra("pdf", "PDF rendering")
     import weasyprint
 
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})

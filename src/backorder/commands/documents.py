@@ -1,7 +1,4 @@
-"""CLI commands for storefront messages and documents: ``backorder storefront`` and ``render``.
-
-Imported by :mod:`backorder.cli` at the end of its command list; the commands join ``main``.
-"""
+"""Storefront messages and documents: ``backorder storefront`` and ``backorder render``."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from backorder.cli import Context, main, pass_ctx
+from backorder.commands.group import Context, main, pass_ctx
 from backorder.documents.render import KINDS
 
 # WeasyPrint reports "Step 5 - Creating layout - Page N" on this logger while it lays out.

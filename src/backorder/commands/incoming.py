@@ -6,7 +6,8 @@ import json
 
 import click
 
-from backorder.cli import Context, _date, main, pass_ctx
+from backorder.commands.group import Context, main, pass_ctx
+from backorder.commands.params import parse_date
 from backorder.rules.allocation import Allocation
 
 
@@ -63,5 +64,5 @@ def receipt(obj: Context, sku, ref, qty, expected, arrived, cancel, as_json):
     else:
         if qty is None or expected is None:
             raise click.UsageError("an expected receipt needs --qty and --expected")
-        allocation = incoming.expect(sku, ref, qty, _date(expected))
+        allocation = incoming.expect(sku, ref, qty, parse_date(expected))
     _show(allocation, sku, as_json)

@@ -1,15 +1,17 @@
-"""Day-to-day commands: import, export, report, serve, tick (registered in :mod:`backorder.cli`)."""
+"""Day-to-day commands: ``import``, ``export``, ``report``, ``serve``, ``tick``, ``sync``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from backorder.cli import Context, _date, _json, pass_ctx
+from backorder.commands.group import Context, main, pass_ctx
+from backorder.commands.output import print_json
+from backorder.commands.params import parse_date, parse_day
+from backorder.extras import require_extra
 
 PROGRESS_MIN_BYTES = 2_000_000
 """Files at least this big show a progress bar (on a terminal)."""
@@ -39,7 +41,7 @@ class _Bars:
             bar.__exit__(None, None, None)
 
 
-@click.command("import")
+@main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--mode",
@@ -90,7 +92,7 @@ def import_(obj: Context, file, mode, columns, dialect, changes_file, progress, 
         with open(changes_file, "w", newline="", encoding="utf-8") as out:
             changes_csv(report, out)
     if as_json:
-        _json(report.model_dump(mode="json"))
+        print_json(report.model_dump(mode="json"))
         return
     if report.already_imported:
         click.echo(f"{file}: already imported (import {report.import_id}); nothing changed")
@@ -109,7 +111,7 @@ def import_(obj: Context, file, mode, columns, dialect, changes_file, progress, 
         click.echo(f"  … {len(report.changes) - 50} more (see --changes FILE)")
 
 
-@click.command("export")
+@main.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True), default="-")
 @click.option("--dialect", help="A platform's CSV dialect (default: backorder's own).")
 @click.option("--all", "everything", is_flag=True, help="Unassigned items too.")
@@ -127,16 +129,7 @@ def export(obj: Context, file, dialect, everything):
     click.echo(f"{count} item(s) written to {file}", err=True)
 
 
-def _day(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-@click.command("report")
+@main.command("report")
 @click.option("--search", help="Product name or SKU contains this.")
 @click.option("--from", "date_from", help="Orders on or after this day (YYYY-MM-DD, store time).")
 @click.option("--to", "date_to", help="Orders on or before this day.")
@@ -152,8 +145,8 @@ def report(obj: Context, search, date_from, date_to, category, brand, csv_file, 
     records = reporting.backorder_report(
         obj.service,
         search=search,
-        date_from=_day(date_from),
-        date_to=_day(date_to),
+        date_from=parse_day(date_from),
+        date_to=parse_day(date_to),
         category=category,
         brand=brand,
     )
@@ -164,14 +157,14 @@ def report(obj: Context, search, date_from, date_to, category, brand, csv_file, 
             reporting.write_csv(records, out)
         click.echo(f"{len(records)} record(s) written to {csv_file}", err=True)
     elif as_json:
-        _json([r.model_dump(mode="json") for r in records])
+        print_json([r.model_dump(mode="json") for r in records])
     else:
         for line in reporting.table(records):
             click.echo(line)
         click.echo(f"{len(records)} backordered line(s)")
 
 
-@click.command("serve")
+@main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between worker passes.")
@@ -180,6 +173,7 @@ def report(obj: Context, search, date_from, date_to, category, brand, csv_file, 
 @pass_ctx
 def serve(obj: Context, host, port, interval, tick_every, no_worker):
     """Receive platform webhooks at /webhooks/STORE and run the background worker."""
+    require_extra("server", "backorder serve")
     import uvicorn
 
     from backorder.config import load_config
@@ -196,7 +190,7 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
-@click.command("tick")
+@main.command("tick")
 @click.option("--now", help="Pretend it is this time (ISO 8601).")
 @click.option("--all-stores", is_flag=True, help="Every configured store, not just --store.")
 @click.option("--json", "as_json", is_flag=True)
@@ -213,9 +207,9 @@ def tick(obj: Context, now, all_stores, as_json):
         config = load_config(obj.config_path)
         db, pm = obj.service.db, obj.service.pm
         services = [StoreService(db, store, pm=pm) for store in config.stores.values()]
-    results = worker_passes(services, _date(now))
+    results = worker_passes(services, parse_date(now))
     if as_json:
-        _json(
+        print_json(
             [
                 {
                     "store": r.store,
@@ -237,18 +231,9 @@ def tick(obj: Context, now, all_stores, as_json):
             click.echo(f"  {result.pushes} push(es) delivered, {result.pushes_failed} failed")
 
 
-def register(main: click.Group) -> None:
-    for command in (import_, export, report, serve, tick):
-        main.add_command(command)
-
-
-__all__ = ["register"]
-
-
-def _register() -> None:
-    from backorder.cli import main
-
-    register(main)
-
-
-_register()
+@main.command()
+@pass_ctx
+def sync(obj: Context):
+    """Pull the platform's catalog and stock levels into the ledger (platform -> us)."""
+    new, changed = obj.service.sync_from_platform()
+    click.echo(f"{new} new item(s), stock changed for {changed}")

@@ -1,0 +1,75 @@
+"""The ``backorder`` click group every command module attaches to, and its context.
+
+A command module imports ``main`` and ``pass_ctx`` from here (never from the
+``backorder.commands`` package, which imports the command modules).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from pydantic import ValidationError
+
+from backorder import __version__
+from backorder.engine import StoreService
+from backorder.errors import BackorderError
+
+
+class Context:
+    """The global options, and the store service they open on first use."""
+
+    def __init__(self, config_path: str | None, store: str | None, db_url: str | None):
+        self.config_path, self.store_name, self.db_url = config_path, store, db_url
+        self._service: StoreService | None = None
+
+    @property
+    def service(self) -> StoreService:
+        if self._service is None:
+            from backorder.config import load_config
+            from backorder.plugins import get_manager
+            from backorder.storage.db import Database
+
+            config = load_config(self.config_path)
+            store = config.store(self.store_name)
+            self._service = StoreService(
+                Database(self.db_url or config.database), store, pm=get_manager()
+            )
+        return self._service
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def fail(message: str) -> None:
+    """One red line on stderr and exit status 2: what a user can fix was wrong."""
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(2)
+
+
+class Group(click.Group):
+    """Turns the errors a user can fix into one clear line and exit status 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (BackorderError, ValueError) as exc:
+            if isinstance(exc, ValidationError):
+                exc = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            fail(str(exc))
+
+
+@click.group(cls=Group)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: backorder.toml, or $BACKORDER_CONFIG).",
+)
+@click.option("--store", help="Which configured store to work on.")
+@click.option("--db", "db_url", help="Database URL, overriding the config.")
+@click.version_option(__version__, prog_name="backorder")
+@click.pass_context
+def main(ctx, config_path, store, db_url):
+    """Keep selling when stock runs out, under rules you control."""
+    ctx.obj = Context(config_path, store, db_url)

@@ -1,0 +1,56 @@
+"""What several commands print: JSON, and the item table with its ETA column."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import click
+
+from backorder.models import ItemView
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def _fmt_qty(value: int | None) -> str:
+    return "unlimited" if value is None else str(value)
+
+
+def _eta(view: ItemView, etas: dict[str, dt.datetime]) -> str:
+    """When stock is next expected: a receipt's date, else the item's back-in-stock date."""
+    when = etas.get(view.sku) or (view.back_in_stock_date if view.incoming_qty else None)
+    return when.date().isoformat() if when else "-"
+
+
+def print_items(
+    views: list[ItemView], as_json: bool, etas: dict[str, dt.datetime] | None = None
+) -> None:
+    """Items as a table (or JSON); ``etas`` is the next expected stock per SKU, if known."""
+    etas = etas or {}
+    if as_json:
+        print_json([
+            v.model_dump(mode="json", exclude={"policy"})
+            | {"eta": etas[v.sku].isoformat() if v.sku in etas else None}
+            for v in views
+        ])
+        return
+    header = ("SKU", "NAME", "ON HAND", "THRESHOLD", "SALABLE", "STATUS", "BUYABLE", "ETA")
+    rows = [header] + [
+        (
+            v.sku,
+            v.name[:28],
+            str(v.on_hand),
+            _fmt_qty(v.threshold),
+            _fmt_qty(v.salable),
+            v.status.value,
+            "yes" if v.purchasable else "no",
+            _eta(v, etas),
+        )
+        for v in views
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

@@ -1,0 +1,40 @@
+"""Parsers for command-line values: dates, days and thresholds (bad ones: a usage error)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+
+def parse_date(value: str | None) -> dt.datetime | None:
+    """An ISO 8601 date or time; without a time zone it is UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def parse_day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_threshold(value: str | None) -> int | None:
+    """A whole number of units, or ``unlimited`` (``None``)."""
+    if value is None or value.lower() == "unlimited":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise click.BadParameter("a whole number or 'unlimited'") from None
+    if number < 0:
+        raise click.BadParameter("must not be negative")
+    return number
