@@ -2,11 +2,6 @@
 
 import pytest
 from core_support import PG_URL, pg_unavailable
-from hypothesis import settings
-
-# No test may depend on speed: property tests run without hypothesis's per-example deadline.
-settings.register_profile("no-deadline", deadline=None)
-settings.load_profile("no-deadline")
 
 
 @pytest.fixture(scope="session")
