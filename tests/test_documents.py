@@ -242,8 +242,8 @@ def test_cli_pdf_without_the_pdf_extra_is_one_line_and_exit_2(cli_config, tmp_pa
     )
     assert result.exit_code == 2 and not out.exists()
     assert [line for line in result.output.splitlines() if "error" in line] == [
-        "error: PDF rendering needs weasyprint, which is not installed: "
-        "pip install 'backorder[pdf]'"
+        "error: backorder: its pdf needs the package 'weasyprint', which is not installed; "
+        "run: pip install 'backorder[pdf]'"
     ]
 
 

@@ -15,7 +15,6 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "InvalidInput",
-    "MissingExtra",
     "NotFound",
     "PlanLimitReached",
     "PlatformError",
@@ -89,7 +88,3 @@ class StorageError(BackorderError):
 
 class PluginLoadError(BackorderError):
     """An installed plugin could not be loaded or registered; the message names it."""
-
-
-class MissingExtra(BackorderError, ImportError):
-    """An optional feature whose pip extra is not installed; the message names the extra."""

@@ -11,7 +11,7 @@ import click
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import print_json
 from backorder.commands.params import parse_date, parse_day
-from backorder.extras import require_extra
+from backorder.http.extras import needs_extra
 
 PROGRESS_MIN_BYTES = 2_000_000
 """Files at least this big show a progress bar (on a terminal)."""
@@ -173,8 +173,9 @@ def report(obj: Context, search, date_from, date_to, category, brand, csv_file, 
 @pass_ctx
 def serve(obj: Context, host, port, interval, tick_every, no_worker):
     """Receive platform webhooks at /webhooks/STORE and run the background worker."""
-    require_extra("server", "backorder serve")
-    import uvicorn
+    with needs_extra("backorder", "server"):
+        import starlette  # noqa: F401  (create_app imports it when called)
+        import uvicorn
 
     from backorder.config import load_config
     from backorder.plugins import get_manager

@@ -8,8 +8,8 @@ but ``data:`` URLs, so a merchant's template cannot read local files or reach th
 
 from __future__ import annotations
 
-from backorder.extras import require_extra
 from backorder.hookspecs import hookimpl
+from backorder.http.extras import needs_extra
 
 NAME = "weasyprint"
 FORMATS = ("pdf",)
@@ -17,8 +17,8 @@ FORMATS = ("pdf",)
 
 def render_pdf(html: str) -> bytes:
     """The PDF of a complete HTML document (imports WeasyPrint on first use: it is slow)."""
-    require_extra("pdf", "PDF rendering")
-    import weasyprint
+    with needs_extra("backorder", "pdf"):
+        import weasyprint
 
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
