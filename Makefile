@@ -7,7 +7,7 @@ INSTALL := $(shell python3 scripts/install-specs.py)
 CONSTRAINTS := constraints.txt
 FRESH := .venv-constraints
 
-.PHONY: setup demo test lint bench system-deps constraints
+.PHONY: setup demo test lint typecheck bench system-deps constraints
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -38,7 +38,10 @@ demo: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-test: setup lint
+typecheck: setup
+	$(VENV)/bin/mypy
+
+test: setup lint typecheck
 	$(VENV)/bin/pytest
 
 bench: setup

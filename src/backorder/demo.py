@@ -35,6 +35,10 @@ CATALOG = [
 ]
 
 
+def _day(when: dt.datetime | None) -> str:
+    return when.date().isoformat() if when else "no date"
+
+
 def run_demo(service: StoreService, say: Callable[[str], None]) -> None:
     """Idempotent: run it twice and the second run changes nothing."""
     day = lambda n: START + dt.timedelta(days=n)  # noqa: E731
@@ -87,7 +91,7 @@ def run_demo(service: StoreService, say: Callable[[str], None]) -> None:
     queue = service.incoming.allocation("LAMP-01").lines[0]
     mugs = service.incoming.allocation("MUG-RED").lines[0]
     say(f"day 5: purchase orders PO-31 (2 red mugs, day 20) and PO-32 (6 lanterns, day 14): "
-        f"order {queue.order_id}'s lanterns expected {queue.eta.date().isoformat()}, its "
+        f"order {queue.order_id}'s lanterns expected {_day(queue.eta)}, its "
         f"{mugs.waiting} red mugs {'have no date yet (only 2 coming)' if mugs.eta is None else ''}")
     tent = service.item("TENT-2P")
     say(

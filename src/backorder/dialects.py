@@ -15,8 +15,15 @@ class CsvDialect(Protocol):
     ``read_row`` raises ``ValueError`` whose message names the column at fault.
     """
 
-    name: str
-    columns: Sequence[str]
+    @property
+    def name(self) -> str:
+        """The name ``--dialect`` takes."""
+        ...
+
+    @property
+    def columns(self) -> Sequence[str]:
+        """The header the dialect writes (and the columns it reads)."""
+        ...
 
     def read_row(self, row: Mapping[str, str]) -> ItemInput: ...
 

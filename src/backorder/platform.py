@@ -40,12 +40,20 @@ renderers and CLI commands. A platform says which version it was written for in
 class Platform(Protocol):
     """A platform's operations, as the core calls them."""
 
-    name: str
-    """The ``platform`` a store's config names, e.g. ``"bigcommerce"``."""
-    api_version: int
-    """The :data:`PLUGIN_API` this platform was written for."""
-    pushes: bool
-    """Whether :meth:`apply_items` sends anything: when False the core queues no pushes."""
+    @property
+    def name(self) -> str:
+        """The ``platform`` a store's config names, e.g. ``"bigcommerce"``."""
+        ...
+
+    @property
+    def api_version(self) -> int:
+        """The :data:`PLUGIN_API` this platform was written for."""
+        ...
+
+    @property
+    def pushes(self) -> bool:
+        """Whether :meth:`apply_items` sends anything: when False the core queues no pushes."""
+        ...
 
     def translate_item(self, fields: Mapping[str, Any]) -> ItemInput:
         """An item described in the platform's own words as the core's :class:`ItemInput`.

@@ -17,10 +17,11 @@ import importlib
 import importlib.metadata
 import os
 import sys
-from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
+from pluggy import HookImpl, Result
 
 from backorder import hookspecs
 from backorder.errors import NotFound, PluginLoadError
@@ -79,8 +80,9 @@ class PluginManager(pluggy.PluginManager):
         if self._platforms is None:
             table: dict[str, tuple[Platform, str]] = {}
             for impl in self.hook.backorder_platforms.get_hookimpls():
-                for platform in impl.function() or ():
-                    _check_platform(platform, impl.plugin_name)
+                offered = cast("Sequence[object]", impl.function() or ())
+                for offer in offered:
+                    platform = _check_platform(offer, impl.plugin_name)
                     if platform.name in table:
                         raise PluginLoadError(
                             f"platform {platform.name!r} is served by two plugins: "
@@ -109,7 +111,7 @@ class PluginManager(pluggy.PluginManager):
             installed = ", ".join(sorted(self._table())) or "none"
             raise NotFound(f"no plugin serves platform {name!r}; installed platforms: {installed}")
         platform = found[0]
-        return _Traced(platform) if os.environ.get(ENV_TRACE) else platform  # type: ignore[return-value]
+        return cast(Platform, _Traced(platform)) if os.environ.get(ENV_TRACE) else platform
 
     # ------------------------------------------------------------ notifiers
     def notifiers(self) -> dict[str, Callable[..., Any]]:
@@ -125,7 +127,9 @@ class PluginManager(pluggy.PluginManager):
         for impl in self.hook.backorder_notify_subscriptions.get_hookimpls():
             if impl.plugin_name in wanted:
                 _trace("backorder_notify_subscriptions", store, [impl.plugin_name])
-                wanted[impl.plugin_name] = impl.function(store=store)
+                wanted[impl.plugin_name] = cast(
+                    "Collection[str] | None", impl.function(store=store)
+                )
         return wanted
 
     def notify(self, notifier: str, store: StoreConfig, event: DomainEvent) -> None:
@@ -148,7 +152,7 @@ class PluginManager(pluggy.PluginManager):
         self.hook.backorder_register_commands(cli=cli)
 
 
-def _check_platform(platform: object, plugin: str) -> None:
+def _check_platform(platform: object, plugin: str) -> Platform:
     if isinstance(platform, str):
         raise PluginLoadError(
             f"plugin {plugin!r} names its platform {platform!r} as a string (plugin API 1); "
@@ -164,6 +168,7 @@ def _check_platform(platform: object, plugin: str) -> None:
             f"plugin {plugin!r}: platform {platform.name!r} was written for plugin API "
             f"{platform.api_version}; this backorder speaks {PLUGIN_API}"
         )
+    return platform
 
 
 class _Traced:
@@ -204,10 +209,12 @@ def _trace(hook: str, store: StoreConfig | None, plugins: list[str]) -> None:
 
 
 def _monitor(pm: PluginManager) -> None:
-    def before(name: str, impls: list, kwargs: dict) -> None:
+    def before(name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
         _trace(name, kwargs.get("store"), [impl.plugin_name for impl in impls])
 
-    def after(outcome: Any, name: str, impls: list, kwargs: dict) -> None:
+    def after(
+        outcome: Result[Any], name: str, impls: Sequence[HookImpl], kwargs: Mapping[str, Any]
+    ) -> None:
         return None
 
     pm.add_hookcall_monitoring(before, after)
@@ -276,10 +283,10 @@ def describe(pm: PluginManager) -> list[dict[str, Any]]:
     dists = {pm.get_name(plugin): f"{dist.project_name} {dist.version}"
              for plugin, dist in pm.list_plugin_distinfo()}
     served: dict[str, list[str]] = {}
-    for platform, plugin in pm.platform_names().items():
-        served.setdefault(plugin, []).append(platform)
+    for platform, served_by in pm.platform_names().items():
+        served.setdefault(served_by, []).append(platform)
     rows = []
-    for name, plugin in sorted(pm.loaded(), key=lambda pair: pair[0]):
+    for name, plugin in sorted(pm.loaded(), key=lambda pair: str(pair[0])):
         hooks = sorted(impl.name for impl in pm.get_hookcallers(plugin) or [])
         rows.append({
             "name": name,

@@ -100,9 +100,8 @@ def cart_split(view: ItemView, qty: int) -> tuple[int, int]:
 
 def _values(view: ItemView, settings: StorefrontSettings, tz: str, qty: int | None,
             next_eta: dt.datetime | None = None):
-    date = next_eta or view.back_in_stock_date
-    if date is not None:
-        date = date.astimezone(ZoneInfo(tz)).strftime(settings.date_format)
+    when = next_eta or view.back_in_stock_date
+    date = None if when is None else when.astimezone(ZoneInfo(tz)).strftime(settings.date_format)
     values: dict[str, Any] = {
         "stock": max(view.on_hand, 0) if view.tracked else None,
         "threshold": view.threshold,

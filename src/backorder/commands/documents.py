@@ -54,8 +54,9 @@ class _PageCounter(logging.Handler):
         self.bar = bar
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg.startswith("Step 5 - Creating layout - Page") and record.args:
-            page = int(record.args[0])
+        args = record.args
+        if record.msg.startswith("Step 5 - Creating layout - Page") and isinstance(args, tuple):
+            page = int(str(args[0]))
             if page > self.bar.pos:
                 self.bar.update(page - self.bar.pos)
 
@@ -93,6 +94,7 @@ def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
     """
     from backorder.documents.data import all_order_ids, iter_orders
     from backorder.documents.render import render_bytes, render_html
+    from backorder.plugins import get_manager
 
     if not order_ids and not all_orders:
         raise click.UsageError("name at least one ORDER_ID, or use --all")
@@ -107,7 +109,7 @@ def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
         Path(html_out).write_text(html, encoding="utf-8")
     if pdf_out:
         with _page_progress():
-            pdf = render_bytes(service.pm, html, "pdf")
+            pdf = render_bytes(service.pm or get_manager(), html, "pdf")
         Path(pdf_out).write_bytes(pdf)
         backordered = sum(order.backordered for order in orders)
         click.echo(

@@ -21,7 +21,7 @@ def _show(allocation: Allocation, sku: str, as_json: bool) -> None:
         when = {
             "released": "ready to ship",
             "no_date": "waiting, no receipt covers it yet",
-        }.get(line.status.value) or f"waiting, expected {line.eta.date().isoformat()}"
+        }.get(line.status.value) or f"waiting, expected {line.eta and line.eta.date()}"
         click.echo(
             f"{rank:>3}. order {line.order_id} line {line.line_no} "
             f"(placed {line.placed_at.date().isoformat()}): {line.backordered} backordered, "
@@ -62,7 +62,8 @@ def receipt(obj: Context, sku, ref, qty, expected, arrived, cancel, as_json):
     elif cancel:
         allocation = incoming.cancel(sku, ref)
     else:
-        if qty is None or expected is None:
+        expected_at = parse_date(expected)
+        if qty is None or expected_at is None:
             raise click.UsageError("an expected receipt needs --qty and --expected")
-        allocation = incoming.expect(sku, ref, qty, parse_date(expected))
+        allocation = incoming.expect(sku, ref, qty, expected_at)
     _show(allocation, sku, as_json)

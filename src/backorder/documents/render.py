@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import pluggy
-
 from backorder.documents.data import DocOrder, DocumentError
 from backorder.documents.settings import PACKING_SLIP_TOKENS, PICK_LIST_TOKENS
 from backorder.documents.templating import (
@@ -26,6 +24,7 @@ from backorder.eta import promise_text
 
 if TYPE_CHECKING:
     from backorder.config import StoreConfig
+    from backorder.plugins import PluginManager
 
 BUILTIN_TEMPLATES = Path(__file__).with_name("templates")
 """The top-level ``templates/`` folder: a symlink in a checkout, real files in a wheel."""
@@ -133,7 +132,7 @@ def render_html(
     return render_template(_environment(store), KINDS[kind][0], context)
 
 
-def render_bytes(pm: pluggy.PluginManager, html: str, fmt: str = "pdf") -> bytes:
+def render_bytes(pm: PluginManager, html: str, fmt: str = "pdf") -> bytes:
     """Ask the renderer plugins for ``fmt``; the first that can make it answers."""
     result = pm.hook.backorder_render_document(html=html, fmt=fmt)
     if result is None:

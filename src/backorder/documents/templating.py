@@ -100,7 +100,7 @@ class MessageTemplate:
 
     def render(self, values: Mapping[str, Any] | None = None, /, **more: Any) -> str:
         """The message with its tokens filled in; a token with no value (or ``None``) is empty."""
-        context = {token: None for token in self.tokens}
+        context: dict[str, Any] = dict.fromkeys(self.tokens)
         context.update(values or {}, **more)
         context["_literal"] = self._literals
         return self._template.render(context)

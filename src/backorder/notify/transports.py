@@ -58,6 +58,7 @@ def send_smtp(settings: NotificationSettings, msg: Message, to: list[str] | None
     email.set_content(msg.body)
     for name, data in msg.attachments.items():
         email.add_attachment(data, maintype="text", subtype="csv", filename=name)
+    client: smtplib.SMTP
     if cfg.security == "ssl":
         client = smtplib.SMTP_SSL(
             cfg.host, cfg.port, timeout=cfg.timeout, context=ssl.create_default_context()

@@ -295,7 +295,7 @@ def create_app(shop: SandboxShop | None = None) -> Starlette:
     shop = shop or seed_demo(SandboxShop())
     expected = "Basic " + base64.b64encode(f"{shop.key}:{shop.secret}".encode()).decode()
 
-    def api(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    def api(handler: Callable[[Request, Any], tuple[int, Any]]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             raw = await request.body()
             with shop.lock:

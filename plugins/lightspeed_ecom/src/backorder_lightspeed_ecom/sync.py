@@ -44,7 +44,7 @@ def sync_catalog(service: StoreService, client: LightspeedClient) -> SyncReport:
     for entry in catalog_items(variants, titles):
         if entry.sku in known:
             continue
-        variant = by_id[int(entry.variant_id)]
+        variant = by_id[int(entry.variant_id or 0)]
         fields = policy_of(variant.stockTracking)
         if allow_default and not first_sync and variant.stockTracking is StockTracking.ENABLED:
             fields = policy_of(StockTracking.INDICATOR)
@@ -187,7 +187,8 @@ def _shipping(client, products: list[OrderProduct], result: OrderResult) -> dict
     link = {pid: client.product(pid).deliverydate_id for pid in sorted(product_ids)}
     out = {}
     for p, decision in zip(products, result.lines, strict=True):
-        message = shipping_message(timeframes.get(link.get(p.product_id)), decision.backordered)
+        timeframe = timeframes.get(link.get(p.product_id or 0, 0))
+        message = shipping_message(timeframe, decision.backordered)
         if message:
             out[decision.line_no] = message
     return out

@@ -66,7 +66,7 @@ class MagentoPlatform(BasePlatform):
         return [
             StockLevel(sku=item.sku, on_hand=_whole(item.qty), source_ref=f"qty:{item.qty:g}")
             for item in items
-            if item.qty is not None
+            if item.qty is not None and item.sku
         ]
 
     def apply_items(self, store: StoreConfig, items: Sequence[ItemView], reason: str) -> None:

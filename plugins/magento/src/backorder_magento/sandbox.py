@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from backorder.http import FAULT_HEADER, needs_extra
 from backorder_magento.models import ItemOptions, StockItem
-from backorder_magento.sandbox_faults import Fault, take_fault
+from backorder_magento.sandbox_faults import Fault, FaultStatus, take_fault
 from backorder_magento.stock_rules import (
     check_quote_item_qty,
     is_salable_for_requested_qty,
@@ -84,7 +84,7 @@ class SandboxStore:
 
     # ------------------------------------------------------------ fault switches
     def add_fault(
-        self, path: str, status: int | str, *, method: str = "*", times: int = 1,
+        self, path: str, status: FaultStatus, *, method: str = "*", times: int = 1,
         retry_after: int = 1,
     ) -> Fault:  # fmt: skip
         """Fail the next ``times`` requests to ``path`` (see :class:`Fault`)."""
@@ -130,7 +130,7 @@ class SandboxStore:
         totals: dict[str, float] = {}
         for line in lines:
             totals[line["sku"]] = totals.get(line["sku"], 0) + float(line["qty"])
-        order_items = []
+        order_items: list[dict[str, Any]] = []
         for line in lines:
             sku, qty = line["sku"], float(line["qty"])
             if sku not in self.items:

@@ -22,12 +22,16 @@ from pydantic import BaseModel, ConfigDict, Field
 FAULT_STATUSES = (429, 500, 502, 503, 504)
 
 
+FaultStatus = Literal[429, 500, 502, 503, 504, "timeout"]
+"""What a fault answers: an HTTP status, or a response lost after the work was done."""
+
+
 class Fault(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: str = "*"
     path: str = Field(min_length=1)
-    status: Literal[429, 500, 502, 503, 504, "timeout"]
+    status: FaultStatus
     times: int = Field(default=1, ge=0)
     retry_after: int = Field(default=1, ge=0)
     """The ``Retry-After`` seconds of a 429."""
