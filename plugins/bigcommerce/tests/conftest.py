@@ -119,6 +119,12 @@ def bc_shop_for(bc_sandbox, plugin_manager, tmp_path):
 
 
 @pytest.fixture
+def bc_address() -> s.BillingAddressBase:
+    """A shopper's billing address for ``POST /v2/orders``."""
+    return ADDRESS
+
+
+@pytest.fixture
 def bc_buy():
     """``bc_buy(client, product_id, qty, variant_id=None)``: a shopper's ``POST /v2/orders``."""
 

@@ -33,18 +33,6 @@ CASSETTES = Path(__file__).parent / "cassettes"
 cassettes = recorder(CASSETTES)
 PRODUCT_URL = "http://bigcommerce.sandbox/stores/sandbox/v3/catalog/products/101?include=variants"
 
-ADDRESS = s.BillingAddressBase(
-    first_name="Pat",
-    last_name="Lee",
-    street_1="1 Main St",
-    city="Austin",
-    state="Texas",
-    zip="78701",
-    country="United States",
-    country_iso2="US",
-    email="pat@example.com",
-)
-
 
 def make(clock: FakeClock, **options) -> tuple[Sandbox, BigCommerceClient]:
     sandbox = Sandbox(clock=clock, **options)
@@ -105,13 +93,13 @@ def test_batches_use_the_real_limits(clock):
     }
 
 
-def test_order_and_its_products(clock):
+def test_order_and_its_products(clock, bc_address):
     sandbox, client = make(clock)
     seed(sandbox, 2, variants_each=2)
     with cassettes.use_cassette("orders.yaml"):
         placed = client.create_order(
             s.OrderPost(
-                billing_address=ADDRESS,
+                billing_address=bc_address,
                 products=[
                     s.OrderCatalogProductPost(product_id=101, variant_id=1002, quantity=1),
                     s.OrderCatalogProductPost(product_id=102, variant_id=1004, quantity=1),
@@ -160,7 +148,7 @@ def test_hooks_are_reactivated_in_place(clock):
     assert [h.is_active for h in listed] == [True, True, True]
 
 
-def test_native_limits_and_the_409(clock):
+def test_native_limits_and_the_409(clock, bc_address):
     sandbox, client = make(clock, native_backorders=True)
     seed(sandbox, 1, variants_each=1)  # P0-V0 has 0 on hand
     with cassettes.use_cassette("native.yaml"):
@@ -170,7 +158,7 @@ def test_native_limits_and_the_409(clock):
         items = client.inventory_items(["P0-V0"])
         ok = client.create_order(
             s.OrderPost(
-                billing_address=ADDRESS,
+                billing_address=bc_address,
                 products=[s.OrderCatalogProductPost(product_id=101, variant_id=1001, quantity=2)],
             )
         )
@@ -178,7 +166,7 @@ def test_native_limits_and_the_409(clock):
         with pytest.raises(OutOfStock) as refused:
             client.create_order(
                 s.OrderPost(
-                    billing_address=ADDRESS,
+                    billing_address=bc_address,
                     products=[
                         s.OrderCatalogProductPost(product_id=101, variant_id=1001, quantity=1)
                     ],
@@ -198,12 +186,12 @@ def test_native_limits_and_the_409(clock):
     )
 
 
-def test_the_documented_409_array_is_read_and_names_every_sku(clock):
+def test_the_documented_409_array_is_read_and_names_every_sku(clock, bc_address):
     """The beta guide's body is an array of ``{status, message, details: {errors}}``."""
     sandbox, client = make(clock, native_backorders=True)
     seed(sandbox, 2, variants_each=1)  # P0-V0 (1001) and P1-V0 (1002): 0 on hand, no limit set
     order = s.OrderPost(
-        billing_address=ADDRESS,
+        billing_address=bc_address,
         products=[
             s.OrderCatalogProductPost(product_id=101, variant_id=1001, quantity=1),
             s.OrderCatalogProductPost(product_id=102, variant_id=1002, quantity=2),
@@ -332,11 +320,11 @@ def test_5xx_and_timeouts_on_reads_are_retried_with_backoff(clock):
     assert all(0 < wait <= top for wait, top in zip(clock.sleeps, ceilings, strict=True))
 
 
-def test_a_post_that_fails_is_never_repeated_blindly(clock):
+def test_a_post_that_fails_is_never_repeated_blindly(clock, bc_address):
     sandbox, client = make(clock)
     seed(sandbox, 2)
     order = s.OrderPost(
-        billing_address=ADDRESS,
+        billing_address=bc_address,
         products=[s.OrderCatalogProductPost(product_id=102, quantity=1)],
     )
     sandbox.state.faults.timeout_next = 1
