@@ -10,6 +10,9 @@ A database driver's own exceptions never reach a caller: they become :class:`Sto
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 __all__ = [
     "BackorderError",
     "ConfigError",
@@ -19,6 +22,7 @@ __all__ = [
     "PlanLimitReached",
     "PlatformError",
     "PluginLoadError",
+    "PushIncomplete",
     "Refused",
     "RetriesExhausted",
     "StorageError",
@@ -76,6 +80,19 @@ class PlatformError(BackorderError):
     ) -> None:
         super().__init__(message)
         self.platform, self.url, self.status = platform, url, status
+
+
+class PushIncomplete(PlatformError):
+    """A push the platform took only in part (BigCommerce's 207 Multi-Status): ``failed``
+    names the SKUs it did not save. The push outbox keeps only those for its retry and
+    counts the others as delivered.
+
+    :param failed: the SKUs not saved.
+    """
+
+    def __init__(self, message: str, *, failed: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.failed = list(failed)
 
 
 class RetriesExhausted(BackorderError):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from backorder import rules, storefront
+from backorder.errors import PushIncomplete
 from backorder.models import ItemState, ItemView
 from backorder.storage import ledger, work_queue
 from backorder.storage.schema import events, push_outbox, webhook_deliveries
@@ -74,7 +75,8 @@ class PushOutbox:
         Each push sends the items' state as it is now (a late push never sends stale
         data). Rows are claimed with a lease, so workers in several processes never send
         the same row at once; a failed push is retried later with backoff and the others
-        still go.
+        still go. A push the platform took in part (:class:`~backorder.errors.PushIncomplete`)
+        is retried for the SKUs it names only.
         """
         svc = self.service
         if not svc.pushes:
@@ -92,13 +94,25 @@ class PushOutbox:
             try:
                 views = self.views(row.skus)
                 if views and platform.pushes:
-                    platform.apply_items(svc.store, views, row.reason)
+                    try:
+                        platform.apply_items(svc.store, views, row.reason)
+                    except PushIncomplete as exc:  # the others were saved: publish them too
+                        error = exc
                 if views and svc.store.storefront.publish:
                     storefront.publish(platform, svc.store, views, row.reason)
             except Exception as exc:  # keep going: the row is retried after a backoff
-                log.warning("store %s: push %s (%s) failed: %s", svc.name, row.id, row.reason, exc)
                 error = exc
+            if error is not None:
+                log.warning(
+                    "store %s: push %s (%s) failed: %s", svc.name, row.id, row.reason, error
+                )
             with svc.db.transaction() as conn:
+                if isinstance(error, PushIncomplete):  # retry only what was not saved
+                    not_saved = set(error.failed)
+                    left = [sku for sku in row.skus if sku in not_saved]
+                    conn.execute(
+                        push_outbox.update().where(push_outbox.c.id == row.id).values(skus=left)
+                    )
                 work_queue.finish(conn, push_outbox, row, token, now=svc.clock(), error=error)
             failed += error is not None
             delivered += error is None

@@ -10,18 +10,6 @@ from backorder_bigcommerce.connection import client_for
 
 from backorder.testing import PlatformConformance
 
-ADDRESS = s.BillingAddressBase(
-    first_name="Pat",
-    last_name="Lee",
-    street_1="1 Main St",
-    city="Austin",
-    state="Texas",
-    zip="78701",
-    country="United States",
-    country_iso2="US",
-    email="pat@example.com",
-)
-
 
 class TestBigCommerceConformance(PlatformConformance):
     @pytest.fixture
@@ -56,10 +44,10 @@ class TestBigCommerceConformance(PlatformConformance):
         return {"X-Backorder-Secret": bc_secret}, json.dumps(envelope).encode()
 
     @pytest.fixture
-    def known_order_id(self, bc_store):
+    def known_order_id(self, bc_store, bc_address):
         order = client_for(bc_store).create_order(
             s.OrderPost(
-                billing_address=ADDRESS,
+                billing_address=bc_address,
                 products=[s.OrderCatalogProductPost(product_id=101, quantity=1)],
             )
         )

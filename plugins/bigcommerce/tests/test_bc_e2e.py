@@ -14,66 +14,26 @@ import pytest
 from backorder_bigcommerce import schemas as s
 from backorder_bigcommerce.client import BigCommerceError
 from backorder_bigcommerce.connection import client_for
-from backorder_bigcommerce.webhooks import SCOPES
 
-from backorder.config import Config
 from backorder.engine import ItemEdit, StoreService
-from backorder.http import SyncASGITransport
 from backorder.models import ItemInput
-from backorder.server import create_app
 from backorder.storage.db import Database
 from backorder.webhooks import apply_deliveries, pending_deliveries
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 BACK = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
-RECEIVER = "http://backorder.test"
-
-ADDRESS = s.BillingAddressBase(
-    first_name="Pat",
-    last_name="Lee",
-    street_1="1 Main St",
-    city="Austin",
-    state="Texas",
-    zip="78701",
-    country="United States",
-    country_iso2="US",
-    email="pat@example.com",
-)
 
 
 @pytest.fixture
-def bc_shop(bc_sandbox, bc_store, bc_secret, plugin_manager, tmp_path):
-    db = Database(f"sqlite:///{tmp_path}/bc.db")
-    config = Config(database=db.url, stores={"bc": bc_store})
-    server = create_app(config, db, plugin_manager, worker=False)
-    bc_sandbox.route_deliveries(RECEIVER, SyncASGITransport(server))
-    client = client_for(bc_store)
-    client.ensure_hooks(SCOPES, f"{RECEIVER}/webhooks/bc", {"X-Backorder-Secret": bc_secret})
-    service = StoreService(db, bc_store, pm=plugin_manager, clock=lambda: T0)
-    service.sync_from_platform()
-    yield service, client, bc_sandbox.state
-    db.dispose()
-
-
-def buy(client, sandbox_state, product_id: int, qty: int, variant_id: int | None = None):
-    order = client.create_order(
-        s.OrderPost(
-            billing_address=ADDRESS,
-            products=[
-                s.OrderCatalogProductPost(
-                    product_id=product_id, variant_id=variant_id, quantity=qty
-                )
-            ],
-        )
-    )
-    return order
+def bc_shop(bc_shop_for):
+    return bc_shop_for("app")
 
 
 def deliver(bc_sandbox) -> int:
     return bc_sandbox.deliver()
 
 
-def test_life_cycle_on_bigcommerce_fields(bc_shop, bc_sandbox):
+def test_life_cycle_on_bigcommerce_fields(bc_shop, bc_sandbox, bc_buy):
     service, client, state = bc_shop
     tent = state.products[101]
     assert tent.tracking == "product"
@@ -85,24 +45,24 @@ def test_life_cycle_on_bigcommerce_fields(bc_shop, bc_sandbox):
     assert tent.availability == "available"
     assert service.item("TENT-2P").on_hand == 3  # the stock taken into our ledger
 
-    buy(client, state, 101, 2)
+    bc_buy(client, 101, 2)
     assert deliver(bc_sandbox) >= 1
     assert service.item("TENT-2P").on_hand == 1
     assert tent.availability_description == ""
 
-    buy(client, state, 101, 2)  # runs stock below zero: backorder switches on
+    bc_buy(client, 101, 2)  # runs stock below zero: backorder switches on
     deliver(bc_sandbox)
     view = service.item("TENT-2P")
     assert (view.on_hand, view.status.value) == (-1, "backorder")
     assert tent.availability == "available"
     assert tent.availability_description == "On backorder: back in stock 2026-02-01"
 
-    buy(client, state, 101, 1)  # uses the threshold up: the product becomes unavailable
+    bc_buy(client, 101, 1)  # uses the threshold up: the product becomes unavailable
     deliver(bc_sandbox)
     assert service.item("TENT-2P").purchasable is False
     assert tent.availability == "disabled"
     with pytest.raises(BigCommerceError) as refused:
-        buy(client, state, 101, 1)
+        bc_buy(client, 101, 1)
     assert refused.value.status == 422
 
     service.tick(BACK)  # back-in-stock date: incoming stock received, backorder disabled
@@ -141,10 +101,10 @@ def test_tracking_turned_on_in_bigcommerce_unassigns(bc_shop, bc_sandbox):
     assert service.items(assigned=True) == []
 
 
-def test_unassign_track_hands_our_stock_back(bc_shop, bc_sandbox):
+def test_unassign_track_hands_our_stock_back(bc_shop, bc_sandbox, bc_buy):
     service, client, state = bc_shop
     service.assign([ItemInput(sku="MUG-BLUE", threshold=5)], at=T0)
-    buy(client, state, 102, 3, variant_id=1003)  # MUG-RED had 0: three on backorder
+    bc_buy(client, 102, 3, variant_id=1003)  # MUG-RED had 0: three on backorder
     deliver(bc_sandbox)
     assert service.item("MUG-RED").on_hand == -3
     service.edit("MUG-BLUE", ItemEdit(on_hand=9), at=T0)
@@ -163,10 +123,10 @@ def test_unassign_not_purchasable_disables_the_product(bc_shop, bc_sandbox):
     assert service.item("STOVE-X").purchasable is False
 
 
-def test_variant_unavailable_sets_purchasing_disabled_with_message(bc_shop, bc_sandbox):
+def test_variant_unavailable_sets_purchasing_disabled_with_message(bc_shop, bc_sandbox, bc_buy):
     service, client, state = bc_shop
     service.assign([ItemInput(sku="MUG-RED", threshold=1)], at=T0)
-    buy(client, state, 102, 1, variant_id=1003)
+    bc_buy(client, 102, 1, variant_id=1003)
     deliver(bc_sandbox)
     red, blue = state.variants[1003], state.variants[1002]
     assert red.purchasing_disabled is True
@@ -175,7 +135,7 @@ def test_variant_unavailable_sets_purchasing_disabled_with_message(bc_shop, bc_s
 
 
 def test_native_mode_drives_backorder_limit_instead_of_tracking(
-    bc_sandbox, bc_store_config, plugin_manager, tmp_path
+    bc_sandbox, bc_store_config, plugin_manager, tmp_path, bc_buy
 ):
     state = bc_sandbox.state
     state.native_backorders = True
@@ -188,7 +148,7 @@ def test_native_mode_drives_backorder_limit_instead_of_tracking(
     assert state.products[102].tracking == "variant"  # BigCommerce keeps tracking
     assert (red.backorder_limit, blue.backorder_limit) == ({1: 3}, {1: 3})
     client = client_for(store)
-    lines = client.order_products(buy(client, state, 102, 2, variant_id=1003).id)
+    lines = client.order_products(bc_buy(client, 102, 2, variant_id=1003).id)
     assert lines[0].quantity_backordered == 2  # BigCommerce sold them into backorder
     service.disable(["MUG-RED"], at=T0)
     assert red.backorder_limit == {1: 0}
@@ -244,7 +204,7 @@ def test_a_stale_inventory_read_is_corrected_by_the_next_sync(bc_shop, bc_sandbo
     assert service.item("TENT-2P").on_hand == 20
 
 
-def test_an_order_the_platform_fails_to_serve_is_retried_not_refused(bc_shop, bc_sandbox):
+def test_an_order_the_platform_fails_to_serve_is_retried_not_refused(bc_shop, bc_sandbox, bc_buy):
     """BigCommerce fails the order read behind a webhook (a platform error, not our rules
     saying no): the delivery stays pending, and the worker applies it once BigCommerce is
     back."""
@@ -252,7 +212,7 @@ def test_an_order_the_platform_fails_to_serve_is_retried_not_refused(bc_shop, bc
     service.assign(["TENT-2P"], at=T0)
     deliver(bc_sandbox)
     state.faults.match, state.faults.fail_next = "/v2/orders/", 50
-    buy(client, state, 101, 2)
+    bc_buy(client, 101, 2)
     deliver(bc_sandbox)
     assert service.order("5001") is None
     [pending] = pending_deliveries(service)

@@ -21,12 +21,33 @@ NATIVE_FIELDS = {
     "purchasing_disabled_message",
     "order_quantity_minimum",
     "order_quantity_maximum",
-    u.BACKORDER_LIMIT_FIELD,
+    "backorder_limit",
 }
 
 
+def low_stock_level(warning_level: int | None, *, variant: bool = False) -> int | None:
+    """The core's ``low_stock_level`` for a BigCommerce ``inventory_warning_level``.
+
+    BigCommerce informs the merchant when the level "drops below the warning level"
+    (products_catalog.v3.yml ``inventory_warning_level``; inventory.v3.yml ``warning_level``),
+    which is the core's low-stock rule (seed 001: "drops below") with the same number. 0 sets
+    no warning (a tracked level never drops below 0): ``None``, so the store's default
+    applies. A variant's level reads the same unless ``unconfirmed.VARIANT_WARNING_IS_BELOW``
+    is turned off ("hits this inventory level": one unit more).
+    """
+    if not warning_level or warning_level < 0:
+        return None
+    return warning_level if not variant or u.VARIANT_WARNING_IS_BELOW else warning_level + 1
+
+
+def _policy(warning_level: int | None, *, variant: bool) -> dict[str, Any]:
+    level = low_stock_level(warning_level, variant=variant)
+    return {} if level is None else {"low_stock_level": level}
+
+
 def catalog_items(product: s.ProductFull) -> list[CatalogItem]:
-    """A simple product is one item; a product with options is one item per variant."""
+    """A simple product is one item; a product with options is one item per variant. Each
+    carries its BigCommerce warning level as the low-stock level (for items new to us)."""
     if not product.has_options:
         return [
             CatalogItem(
@@ -35,6 +56,7 @@ def catalog_items(product: s.ProductFull) -> list[CatalogItem]:
                 name=product.name,
                 on_hand=product.inventory_level,
                 tracked=True,
+                policy=_policy(product.inventory_warning_level, variant=False),
             )
         ]
     return [
@@ -45,6 +67,7 @@ def catalog_items(product: s.ProductFull) -> list[CatalogItem]:
             name=f"{product.name} — {_label(v)}",
             on_hand=v.inventory_level or 0,
             tracked=True,
+            policy=_policy(v.inventory_warning_level, variant=True),
         )
         for v in product.variants
     ]
@@ -60,9 +83,9 @@ def translate(fields: Mapping[str, Any]) -> ItemInput:
 
     ``inventory_level`` → on hand; ``inventory_tracking: none`` → untracked;
     ``availability: disabled`` / ``purchasing_disabled`` → not purchasable;
-    ``inventory_warning_level`` → low-stock level; ``order_quantity_minimum/maximum``
-    (0 = none) → sale limits; native ``backorder_limit`` → backorders on with that
-    threshold (``null`` = unlimited, *unconfirmed*).
+    ``inventory_warning_level`` → low-stock level (:func:`low_stock_level`);
+    ``order_quantity_minimum/maximum`` (0 = none) → sale limits; native ``backorder_limit``
+    → backorders on with that threshold (``null`` = unlimited, *unconfirmed*).
     """
     unknown = set(fields) - CORE_FIELDS - NATIVE_FIELDS
     if unknown:
@@ -84,14 +107,15 @@ def translate(fields: Mapping[str, Any]) -> ItemInput:
         out["purchasing_disabled"] = availability == "disabled"
     if fields.get("purchasing_disabled"):
         out["purchasing_disabled"] = True
-    if fields.get("inventory_warning_level"):
-        out["low_stock_level"] = fields["inventory_warning_level"]
+    level = low_stock_level(fields.get("inventory_warning_level"))
+    if level is not None:
+        out["low_stock_level"] = level
     if fields.get("order_quantity_minimum"):
         out["min_sale_qty"] = fields["order_quantity_minimum"]
     if fields.get("order_quantity_maximum"):
         out["max_sale_qty"] = fields["order_quantity_maximum"]
-    if u.BACKORDER_LIMIT_FIELD in fields:
-        limit = fields[u.BACKORDER_LIMIT_FIELD]
+    if "backorder_limit" in fields:
+        limit = fields["backorder_limit"]
         out["mode"] = Mode.NOTIFY
         out["threshold"] = None if limit is None and u.BACKORDER_LIMIT_NULL_IS_UNLIMITED else limit
     if "id" in fields and "product_id" not in fields:

@@ -26,6 +26,7 @@ from backorder.webhooks import WebhookEvent
 from backorder_bigcommerce import push
 from backorder_bigcommerce.client import BigCommerceClient
 from backorder_bigcommerce.connection import NAME, client_for, connection
+from backorder_bigcommerce.levels import read_levels
 from backorder_bigcommerce.mapping import catalog_items, translate
 from backorder_bigcommerce.webhooks import parse
 
@@ -50,36 +51,36 @@ class BigCommercePlatform(BasePlatform):
 
     def fetch_catalog(self, store: StoreConfig) -> Sequence[CatalogItem]:
         client = client_for(store)
+        conn = connection(store)
         products = client.products()
         push.mirror_for(client).remember_catalog(products)
         items = [item for product in products for item in catalog_items(product)]
-        basis = connection(store).level_basis
-        levels = [StockLevel(sku=i.sku, on_hand=i.on_hand or 0, basis=basis) for i in items]
+        if conn.mode == "native":  # BigCommerce's figure becomes our count (levels.py)
+            levels = read_levels(client, conn, [i.sku for i in items])
+            counts = {level.sku: level.on_hand for level in levels}
+            items = [i.model_copy(update={"on_hand": counts.get(i.sku, i.on_hand)}) for i in items]
+        else:
+            levels = [
+                StockLevel(sku=i.sku, on_hand=i.on_hand or 0, basis=conn.level_basis) for i in items
+            ]
         self._snapshots[client] = (client.clock.now(), levels)
         return items
 
     def fetch_levels(self, store: StoreConfig, skus: Sequence[str]) -> Sequence[StockLevel]:
         client = client_for(store)
-        basis = connection(store).level_basis
+        conn = connection(store)
         if not skus:
             snapshot = self._snapshots.pop(client, None)
             if snapshot is not None and client.clock.now() - snapshot[0] <= SNAPSHOT_SECONDS:
                 return snapshot[1]
+            if conn.mode == "native":
+                return read_levels(client, conn)
             return [
-                StockLevel(sku=i.sku, on_hand=i.on_hand or 0, basis=basis)
+                StockLevel(sku=i.sku, on_hand=i.on_hand or 0, basis=conn.level_basis)
                 for p in client.products()
                 for i in catalog_items(p)
             ]
-        wanted = set(skus)
-        return [
-            StockLevel(
-                sku=row.identity.sku,
-                on_hand=sum(loc.total_inventory_onhand for loc in row.locations),
-                basis=basis,
-            )
-            for row in client.inventory_items(list(wanted))
-            if row.identity.sku in wanted
-        ]
+        return read_levels(client, conn, skus)
 
     def apply_items(self, store: StoreConfig, items: Sequence[ItemView], reason: str) -> None:
         push.apply(client_for(store), connection(store), items, reason)
@@ -99,6 +100,11 @@ class BigCommercePlatform(BasePlatform):
         self, store: StoreConfig, headers: Mapping[str, str], body: bytes
     ) -> Sequence[WebhookEvent]:
         return parse(store, headers, body)
+
+    def commands(self) -> Sequence[click.Command]:
+        from backorder_bigcommerce.commands import bigcommerce_group
+
+        return [bigcommerce_group]
 
     def sandbox(self) -> click.Command | None:
         from backorder_bigcommerce.sandbox.cli import sandbox_bigcommerce

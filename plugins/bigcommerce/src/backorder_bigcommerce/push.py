@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from backorder.errors import PushIncomplete
 from backorder.models import ItemView
 from backorder_bigcommerce import schemas as s
 from backorder_bigcommerce.client import BigCommerceClient
@@ -65,8 +66,9 @@ def apply(client: BigCommerceClient, conn: Connection, items: Sequence[ItemView]
     mirror = mirror_for(client)
     products: dict[int, dict[str, Any]] = {}
     variants: dict[int, dict[str, Any]] = {}
-    levels: list[s.AdjustmentItem] = []
-    limits: list[s.LocationItemSetting] = []
+    variant_ids: dict[int, int] = {}  # variant -> its product
+    levels: list[tuple[int, s.AdjustmentItem]] = []
+    limits: list[tuple[int, s.LocationItemSetting]] = []
     native = conn.mode == "native"
     for view in items:
         if not view.product_id:
@@ -79,14 +81,14 @@ def apply(client: BigCommerceClient, conn: Connection, items: Sequence[ItemView]
         if reason == "unassign:track":
             if not native:
                 product["inventory_tracking"] = "variant" if vid else "product"
-                levels.append(_adjust(conn, pid, vid, max(view.on_hand, 0)))
+                levels.append((pid, _adjust(conn, pid, vid, max(view.on_hand, 0))))
             else:
-                limits.append(_limit(pid, vid, 0))
+                limits.append((pid, _limit(pid, vid, 0)))
             continue
         if reason == "unassign:not_purchasable":
             product["availability"] = "disabled"
             if native:
-                limits.append(_limit(pid, vid, 0))
+                limits.append((pid, _limit(pid, vid, 0)))
             continue
         if native:
             if reason == "assign" and mirror.products.get(pid, {}).get("inventory_tracking") in (
@@ -97,13 +99,14 @@ def apply(client: BigCommerceClient, conn: Connection, items: Sequence[ItemView]
             allowed = (
                 view.purchasable and view.mode.value != "off" and view.state.value != "disabled"
             )
-            limits.append(_limit(pid, vid, view.threshold if allowed else 0))
+            limits.append((pid, _limit(pid, vid, view.threshold if allowed else 0)))
         elif reason == "assign":
             product["inventory_tracking"] = "none"
         if vid is None:
             product["availability"] = "available" if view.purchasable else "disabled"
             product["availability_description"] = availability_text(view)
         else:
+            variant_ids[vid] = pid
             variants[vid] = {
                 "purchasing_disabled": not view.purchasable,
                 "purchasing_disabled_message": "" if view.purchasable else disabled_message(view),
@@ -113,25 +116,49 @@ def apply(client: BigCommerceClient, conn: Connection, items: Sequence[ItemView]
         for pid, wanted in products.items()
         if (change := Mirror._diff(mirror.products.get(pid), wanted))
     }
-    variant_changes = {
-        vid: change
-        for vid, wanted in variants.items()
-        if (change := Mirror._diff(mirror.variants.get(vid), wanted))
-    }
     # tracking first: BigCommerce adjusts stock by the tracking mode it has now. The mirror
-    # learns a change only once BigCommerce took it: a failed push is retried in full.
-    client.update_products(
+    # learns a change only once BigCommerce took it: a failed push is retried in full, and
+    # a product a 207 left unsaved is retried with its variants, levels and limits.
+    outcome = client.update_products(
         [s.ProductPutCollectionItem(id=pid, **c) for pid, c in product_changes.items()]
     )
     for pid, change in product_changes.items():
-        mirror.products.setdefault(pid, {}).update(change)
+        if pid not in outcome.failed:
+            mirror.products.setdefault(pid, {}).update(change)
+    # a product BigCommerce did not save keeps all its changes for the retry
+    saved = [v for v in variant_ids if variant_ids[v] not in outcome.failed]
+    variant_changes = {
+        vid: change
+        for vid in saved
+        if (change := Mirror._diff(mirror.variants.get(vid), variants[vid]))
+    }
     client.update_variants([s.ProductVariantPut(id=vid, **c) for vid, c in variant_changes.items()])
     for vid, change in variant_changes.items():
         mirror.variants.setdefault(vid, {}).update(change)
-    if levels:
-        client.set_levels(levels, reason=f"backorder: {reason}")
-    if limits:
-        client.set_location_settings(conn.location_id, limits)
+    to_set = [level for pid, level in levels if pid not in outcome.failed]
+    if to_set:
+        client.set_levels(to_set, reason=f"backorder: {reason}")
+    to_limit = [limit for pid, limit in limits if pid not in outcome.failed]
+    if to_limit:
+        client.set_location_settings(conn.location_id, to_limit)
+    if outcome.failed:
+        raise not_saved(client, items, outcome.failed)
+
+
+def not_saved(
+    client: BigCommerceClient, items: Sequence[ItemView], failed: dict[int, str]
+) -> PushIncomplete:
+    """The push outbox's error for the products a 207 left unsaved, naming their SKUs."""
+    skus = [view.sku for view in items if view.product_id and int(view.product_id) in failed]
+    reasons = "; ".join(f"product {pid}: {why}" for pid, why in sorted(failed.items()))
+    return PushIncomplete(
+        f"BigCommerce PUT {client.http.url('/v3/catalog/products')}: HTTP 207: "
+        f"not saved: {', '.join(skus)} ({reasons})",
+        failed=skus,
+        platform="bigcommerce",
+        url=client.http.url("/v3/catalog/products"),
+        status=207,
+    )
 
 
 def _adjust(conn: Connection, pid: int, vid: int | None, qty: int) -> s.AdjustmentItem:

@@ -5,8 +5,9 @@ Each class is named after the schema it mirrors in the official OpenAPI files
 ``ProductPutCollectionItem`` one element of ``product_Put_Collection`` and so on.
 Only the fields the plugin uses are declared. Response models keep unknown fields
 (``extra="allow"``: BigCommerce returns far more than we read); request models forbid
-them, so a typo never reaches the API. Fields the 2026 native-backorder beta adds and
-the beta spec does not yet list are marked *unconfirmed* (see :mod:`.unconfirmed`).
+them, so a typo never reaches the API. Fields of the 2026 native-backorder beta that the
+beta spec files do not list come from the beta guide (``backorders-beta`` page); what no
+source settles is marked *unconfirmed* (see :mod:`.unconfirmed`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from backorder_bigcommerce import unconfirmed as u
 
 Tracking = Literal["none", "product", "variant"]
 Availability = Literal["available", "disabled", "preorder"]
@@ -44,7 +47,7 @@ class PaginationFull(Response):
 class MetaCollectionFull(Response):
     """``metaCollection_Full``."""
 
-    pagination: PaginationFull
+    pagination: PaginationFull | None = None
 
 
 # ------------------------------------------------------------------------- catalog
@@ -90,6 +93,23 @@ class ProductsPage(Response):
     meta: MetaCollectionFull
 
 
+class ErrorMultiStatus(Response):
+    """``errorMultiStatus``: the ``errors`` of a 207 (its own ``errors`` is free-form)."""
+
+    status: int | None = None
+    title: str = ""
+    type: str = ""
+    errors: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProductsMultiStatus(Response):
+    """The 207 answer of ``PUT /catalog/products`` ("Update Products (Batch) Multi-status
+    Response"): the products in ``data``, what failed in ``errors``."""
+
+    data: list[ProductFull] = Field(default_factory=list)
+    errors: ErrorMultiStatus | None = None
+
+
 class ProductResponse(Response):
     data: ProductFull
 
@@ -115,6 +135,13 @@ class ProductVariantPut(Request):
 
 class VariantResponse(Response):
     data: ProductVariantFull
+
+
+class VariantsPage(Response):
+    """The ``GET /catalog/variants`` response."""
+
+    data: list[ProductVariantFull]
+    meta: MetaCollectionFull
 
 
 # ----------------------------------------------------------------------- inventory
@@ -157,8 +184,9 @@ class Identity(Request):
 class LocationItemSetting(Request):
     """One element of ``LocationItemsSettingsRequest.settings``.
 
-    ``backorder_limit`` is the native-backorder beta field (*unconfirmed*: not yet in the
-    beta spec file; ``None`` is sent as ``null`` and read as unlimited).
+    ``backorder_limit`` is the native-backorder beta field (the beta guide, "Configuring
+    backorder limits"; not yet in the beta spec file). ``None`` is sent as ``null``, read as
+    unlimited (*unconfirmed*: ``unconfirmed.BACKORDER_LIMIT_NULL_IS_UNLIMITED``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -189,6 +217,12 @@ class ItemLocation(Response):
     total_inventory_onhand: int = 0
     settings: dict[str, Any] = Field(default_factory=dict)
 
+    @property
+    def backordered(self) -> int:
+        """Native beta: the units on backorder at this location (*unconfirmed* field name,
+        ``unconfirmed.QTY_BACKORDERED_READ_FIELD``); 0 when absent."""
+        return int((self.model_extra or {}).get(u.QTY_BACKORDERED_READ_FIELD) or 0)
+
 
 class ItemIdentity(Response):
     sku: str | None = None
@@ -212,7 +246,8 @@ class ItemsPage(Response):
 class OrderProducts(Response):
     """``orderProducts``: one line of ``GET /v2/orders/{id}/products``.
 
-    ``quantity_backordered`` comes with native backorders (beta, *unconfirmed* shape).
+    ``quantity_backordered``: with native backorders, "how many units of a line item are
+    backordered" (beta guide, "Tracking backorders in orders").
     """
 
     id: int
@@ -265,13 +300,27 @@ class OrderPost(Request):
 
 
 class OutOfStockError(Response):
-    """``details.errors[]`` of the native-backorder 409 (*unconfirmed* shape)."""
+    """One ``details.errors[]`` entry of the native-backorder 409 (beta guide, "Error response
+    for unavailable quantities")."""
 
     type: str
+    message: str = ""
     variant_id: int | None = None
     location_id: int | None = None
     available_quantity: int | None = None
     available_quantity_for_backorder: int | None = None
+
+
+class OutOfStockDetails(Response):
+    errors: list[OutOfStockError] = Field(default_factory=list)
+
+
+class OutOfStockBody(Response):
+    """One element of the 409 body array: ``{status, message, details}``."""
+
+    status: int | None = None
+    message: str = ""
+    details: OutOfStockDetails
 
 
 # ---------------------------------------------------------------------------- hooks
@@ -281,6 +330,13 @@ class WebhookBase(Request):
     scope: str
     destination: str
     is_active: bool = True
+    headers: dict[str, str] | None = None
+
+
+class WebhookPut(Request):
+    """``webhook_Put`` (``PUT /v3/hooks/{id}``): reactivate a hook, put back its headers."""
+
+    is_active: bool | None = None
     headers: dict[str, str] | None = None
 
 
@@ -294,8 +350,15 @@ class WebhookFull(Response):
     headers: dict[str, str] | None = None
 
 
+class HooksMeta(Response):
+    pagination: PaginationFull | None = None
+
+
 class WebhooksResp(Response):
+    """``GET /v3/hooks``: a page of hooks; ``meta.pagination`` as the other v3 lists."""
+
     data: list[WebhookFull]
+    meta: HooksMeta = Field(default_factory=HooksMeta)
 
 
 class WebhookResp(Response):

@@ -1,39 +1,53 @@
-"""Every BigCommerce behaviour the plugin relies on that the public docs do not confirm.
+"""Every BigCommerce behaviour the plugin relies on that no public source confirms.
 
-Kept in one place (the plugin's README lists them) so that a confirmed answer is a
-one-line change. The sandbox imports the same constants, so it behaves as assumed here.
+Kept in one place (the README's "Unconfirmed" list names exactly these, a test checks it)
+so that a confirmed answer is a one-line change. The sandbox imports the same constants,
+so it behaves as assumed here. Documented limits are in :mod:`.limits`; the sources of
+everything else the plugin relies on are listed in the README.
 """
 
 from __future__ import annotations
 
-BATCH_PRODUCTS = 10
-"""``PUT /catalog/products`` items per call (413 above). Documented by support, not in the spec."""
-BATCH_VARIANTS = 50
-"""``PUT /catalog/variants`` items per call (422 ``batch_errors`` above)."""
-BATCH_INVENTORY = 2000
-"""Inventory adjustments and location settings per call."""
-PAGE_LIMIT = 250
-"""Largest catalog page (``limit``)."""
-INVENTORY_PAGE_LIMIT = 1000
-"""Largest ``GET /inventory/items`` page ("limit of 1000 items for payload length")."""
 ORDER_PRODUCTS_LIMIT = 250
-"""Largest ``GET /v2/orders/{id}/products`` page (v2 lists: page/limit, bare arrays)."""
+"""Largest ``GET /v2/orders/{id}/products`` page. orders.v2.oas2.yml gives ``limit`` a default
+of 50 and no maximum; a shorter page than this is read as the last one."""
+SKU_FILTER_CHUNK = 100
+"""SKUs per ``sku:in`` filter of ``GET /inventory/items`` (inventory.v3.yml states no maximum
+for the list)."""
 
 BACKORDER_LIMIT_NULL_IS_UNLIMITED = True
-"""Native beta: ``backorder_limit: null`` means no limit (the beta docs do not say)."""
-BACKORDER_LIMIT_FIELD = "backorder_limit"
-"""Native beta: the per-location settings field (absent from the beta spec file)."""
-QTY_BACKORDERED_FIELD = "quantity_backordered"
-"""Native beta: the v2 order-product field with the units BigCommerce backordered."""
-OUT_OF_STOCK_STATUS = 409
-"""Native beta: an order above stock + limit is refused with this status and
-``details.errors[]{type: "OutOfStock", ...}``."""
+"""Native beta: ``backorder_limit: null`` means no limit. The beta guide names the field
+("set the ``backorder_limit`` for items at a location") but not what ``null`` means, and the
+beta spec file does not list it."""
+ON_HAND_EXCLUDES_BACKORDERED = True
+"""Native beta: BigCommerce's stock figure (``inventory_level``, ``total_inventory_onhand``)
+does not include backordered units, which it counts apart in ``qty_backordered``; our count
+(stock less the units on backorder) is then ``on hand - qty_backordered``. The beta guide
+says: "When backorders are enabled, BigCommerce tracks backordered quantities separately
+from on-hand inventory". ``False`` is the other reading: BigCommerce's figure itself goes
+below zero by the backordered units, and is our count as it is."""
+QTY_BACKORDERED_READ_FIELD = "qty_backordered"
+"""Native beta: the field of a ``GET /inventory/items`` location entry with the units on
+backorder there. The guide names ``qty_backordered`` for adjustments and says the inventory
+endpoints "read current backorder levels", without the read shape."""
+MULTI_STATUS_DATA_IS_SAVED = True
+"""A 207 from ``PUT /catalog/products`` lists in ``data`` each product as saved, so a product
+whose fields there differ from what we sent (or that is missing) is the failed one.
+products_catalog.v3.yml gives the 207 ``data`` (``product_Full``) and ``errors``
+(``errorMultiStatus``, free-form ``errors``) but not how they name the failed product."""
+VARIANT_WARNING_IS_BELOW = True
+"""A variant's ``inventory_warning_level`` means what the product's does: low stock once the
+level "drops below" it (products_catalog.v3.yml and inventory.v3.yml ``warning_level``). The
+variants file says instead "When the variant hits this inventory level, it is considered low
+stock", which would be one unit earlier; ``False`` reads it so."""
 
-TRACKING_ON_UNASSIGNS = True
-"""Seed 001 FAQ: turning tracking back on in BigCommerce unassigns the product. We learn
-it from ``store/product/updated`` by re-reading ``inventory_tracking``."""
-STOCK_FIGURE_APPLIED_ONCE = True
-"""One-way sync keys a BigCommerce stock figure by its value (``sync:{sku}:{level}``):
-a figure already applied is not applied again, so re-syncing does not wipe the
-backorders our ledger took since (BigCommerce does not count sales of an untracked
-product). A figure that changes back to an earlier value is applied by its webhook."""
+UNCONFIRMED = (
+    "ORDER_PRODUCTS_LIMIT",
+    "SKU_FILTER_CHUNK",
+    "BACKORDER_LIMIT_NULL_IS_UNLIMITED",
+    "ON_HAND_EXCLUDES_BACKORDERED",
+    "QTY_BACKORDERED_READ_FIELD",
+    "MULTI_STATUS_DATA_IS_SAVED",
+    "VARIANT_WARNING_IS_BELOW",
+)
+"""The names above, for the test that keeps the README's list in step."""

@@ -16,9 +16,13 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from backorder.config import StoreConfig
+from backorder.models import CatalogItem
 from backorder.webhooks import WebhookEvent, WebhookRejected
+from backorder_bigcommerce import push
 from backorder_bigcommerce import schemas as s
-from backorder_bigcommerce.connection import client_for, connection
+from backorder_bigcommerce.client import BigCommerceClient
+from backorder_bigcommerce.connection import Connection, client_for, connection
+from backorder_bigcommerce.levels import read_levels
 from backorder_bigcommerce.mapping import catalog_items
 
 SCOPES = (
@@ -56,47 +60,68 @@ def parse(store: StoreConfig, headers: Mapping[str, str], body: bytes) -> list[W
     if scope == "store/order/created":
         return [WebhookEvent(kind="order", delivery_id=key, order_id=str(rid))]
     client = client_for(store)
-    basis = connection(store).level_basis
+    conn = connection(store)
     if scope == "store/product/inventory/updated":
-        return _stock_events(key, client.product(rid), basis)
+        return _stock_events(key, client, conn, catalog_items(client.product(rid)))
     if scope == "store/sku/inventory/updated":
         inventory = data.get("inventory") or {}
         product_id, variant_id = inventory.get("product_id"), inventory.get("variant_id", rid)
         if product_id is None:
             raise WebhookRejected("body field data.inventory.product_id: required")
         variant = client.variant(int(product_id), int(variant_id))
-        return [
-            WebhookEvent(
-                kind="stock",
-                delivery_id=key,
-                sku=variant.sku,
-                on_hand=variant.inventory_level or 0,
-                product_id=str(product_id),
-                basis=basis,
-            )
-        ]
+        item = CatalogItem(
+            sku=variant.sku, product_id=str(product_id), on_hand=variant.inventory_level or 0
+        )
+        return _stock_events(key, client, conn, [item])
     if scope == "store/product/updated":
-        product = client.product(rid)
-        return [
-            WebhookEvent(
-                kind="product",
-                delivery_id=key,
-                product_id=str(rid),
-                tracking_enabled=product.inventory_tracking != "none",
-            )
-        ]
+        return [_product_event(key, client, conn, rid)]
     return [WebhookEvent(kind="ignored", delivery_id=key)]
 
 
-def _stock_events(key: str, product: s.ProductFull, basis) -> list[WebhookEvent]:
+def _product_event(key: str, client: BigCommerceClient, conn: Connection, rid: int) -> WebhookEvent:
+    """``store/product/updated`` fires for any edit, ours included ("Track inventory" is one
+    of its fields, webhooks.v3.yml ``store_product_updated``). Only in app mode, where our
+    assignment turned tracking off, does tracking turning *on* mean "unassign" (seed 001
+    FAQ); native mode keeps tracking on, so an edit there unassigns nothing.
+
+    "Turning on" is a change from what the push mirror last saw: a product whose own
+    ``inventory_tracking: none`` push is still waiting in the outbox is tracked, and an
+    edit then changes nothing. A mirror that knows nothing (a new process) takes a tracked
+    product as turned on.
+    """
+    if conn.mode == "native":
+        return WebhookEvent(kind="ignored", delivery_id=key, product_id=str(rid))
+    product = client.product(rid)
+    seen = push.mirror_for(client).products.setdefault(rid, {})
+    before = seen.get("inventory_tracking", "none")
+    seen["inventory_tracking"] = product.inventory_tracking
+    return WebhookEvent(
+        kind="product",
+        delivery_id=key,
+        product_id=str(rid),
+        tracking_enabled=product.inventory_tracking != "none" and before == "none",
+    )
+
+
+def _stock_events(
+    key: str, client: BigCommerceClient, conn: Connection, items: list[CatalogItem]
+) -> list[WebhookEvent]:
+    """App mode: the figures just read; native mode: our count from the inventory items."""
+    if conn.mode == "native":
+        counts = {
+            level.sku: level.on_hand for level in read_levels(client, conn, [i.sku for i in items])
+        }
+    else:
+        counts = {i.sku: i.on_hand or 0 for i in items}
     return [
         WebhookEvent(
             kind="stock",
             delivery_id=key,
             sku=item.sku,
-            on_hand=item.on_hand or 0,
+            on_hand=counts[item.sku],
             product_id=item.product_id,
-            basis=basis,
+            basis=conn.level_basis,
         )
-        for item in catalog_items(product)
+        for item in items
+        if item.sku in counts
     ]

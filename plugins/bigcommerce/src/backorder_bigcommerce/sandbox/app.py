@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from backorder.http import FAULT_HEADER
-from backorder_bigcommerce.sandbox.state import ApiError, SandboxState
+from backorder_bigcommerce.sandbox.state import Answer, ApiError, SandboxState
 
 
 def _json(status: int, body: Any, headers: dict[str, str], problem: bool = False) -> Response:
@@ -58,6 +58,8 @@ def build_app(state: SandboxState, *, real_timeouts: bool = False) -> Starlette:
             status = 201 if request.method == "POST" and "/v2/" not in path else 200
             if request.method == "POST" and path.endswith("/v3/hooks"):
                 status = 200
+            if isinstance(result, Answer):
+                status, result = result.status, result.body
             if fault == "timeout":
                 if real_timeouts:
                     await anyio.sleep(state.faults.timeout_delay)
@@ -96,10 +98,11 @@ def build_app(state: SandboxState, *, real_timeouts: bool = False) -> Starlette:
             api(lambda q, location_id, body: s.location_settings(location_id, body)),
             methods=["PUT"],
         ),
+        Route(f"{v3}/hooks", api(lambda q: s.list_hooks(q)), methods=["GET"]),
         Route(
-            f"{v3}/hooks",
-            api(lambda q: {"data": list(s.hooks.values()), "meta": {}}),
-            methods=["GET"],
+            f"{v3}/hooks/{{hook_id:int}}",
+            api(lambda q, hook_id, body: {"data": s.update_hook(hook_id, body), "meta": {}}),
+            methods=["PUT"],
         ),
         Route(
             f"{v3}/hooks",

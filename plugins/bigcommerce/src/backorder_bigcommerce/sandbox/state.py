@@ -14,10 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backorder.http import Clock
+from backorder_bigcommerce import limits
 from backorder_bigcommerce import unconfirmed as u
 
 EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z: simulated clocks start here
 DEFAULT_LOCATION = 1
+HOOK_RETRY_SECONDS = (60, 180, 300, 600, 900, 1800, 3600, 7200, 21600, 50400, 86400)
+"""After a failed delivery BigCommerce retries after these waits; after the last one
+(about 48 hours in all) it deactivates the hook (overview.mdx, "Callback retry mechanism")."""
+OUT_OF_STOCK_MESSAGE = (
+    "Quantities of one or more products are out of stock or did not meet quantity requirements."
+)
 
 
 class ApiError(Exception):
@@ -27,21 +34,48 @@ class ApiError(Exception):
         self.status, self.body, self.headers = status, body, headers or {}
 
 
+@dataclass
+class Answer:
+    """A success with a status of its own (a 207 Multi-Status)."""
+
+    status: int
+    body: Any
+
+
 def _error(status: int, title: str, **extra) -> ApiError:
     return ApiError(status, {"status": status, "title": title, "type": "about:blank", **extra})
 
 
 @dataclass
 class Faults:
-    """Switchable faults: 5xx, timeouts, stale inventory reads, duplicate deliveries."""
+    """Switchable faults: 5xx, timeouts, 429s, stale inventory reads, duplicate deliveries,
+    partly saved batches, wrong page numbers."""
 
     fail_next: int = 0
     fail_status: int = 503
     timeout_next: int = 0
     timeout_delay: float = 0.0  # real seconds to stall (loopback server only)
+    throttle_next: int = 0
+    """Answer 429 this many times, without rate-limit headers (BigCommerce under high load)."""
+    retry_after: str | None = None
+    """A ``Retry-After`` header on those 429s."""
     match: str = ""  # only requests whose path contains this
     stale_seconds: float = 0.0
     duplicate_deliveries: bool = False
+    unsaved_products: list[int] = field(default_factory=list)
+    """``PUT /catalog/products``: these products are not saved; the batch answers 207."""
+    page_skew: int = 0
+    """v3 lists report ``current_page`` off by this much (the page served is the one asked)."""
+
+
+@dataclass
+class Delivery:
+    """One webhook delivery waiting to be sent: tried ``attempts`` times, next at ``due``."""
+
+    hook_id: int
+    envelope: dict[str, Any]
+    attempts: int = 0
+    due: float = 0.0
 
 
 @dataclass
@@ -120,7 +154,7 @@ class SandboxState:
         self.orders: dict[int, dict[str, Any]] = {}
         self.order_lines: dict[int, list[dict[str, Any]]] = {}
         self.hooks: dict[int, dict[str, Any]] = {}
-        self.outbox: list[tuple[int, dict[str, Any]]] = []
+        self.outbox: list[Delivery] = []
         self.delivered: list[dict[str, Any]] = []
         self.requests = 0
         self._ids = {"product": 100, "variant": 1000, "order": 5000, "line": 1, "hook": 1}
@@ -164,6 +198,10 @@ class SandboxState:
             raise ApiError(429, {"status": 429, "title": "Too many requests"}, headers)
         f = self.faults
         if f.match in path:
+            if f.throttle_next > 0:
+                f.throttle_next -= 1
+                extra = {"Retry-After": f.retry_after} if f.retry_after else {}
+                raise ApiError(429, {"status": 429, "title": "Too many requests"}, extra)
             if f.fail_next > 0:
                 f.fail_next -= 1
                 raise ApiError(
@@ -180,8 +218,8 @@ class SandboxState:
             return variant.stale[0]
         return variant.level
 
-    def _set_level(self, variant: Variant, new: int, method: str) -> None:
-        new = max(0, new)
+    def _set_level(self, variant: Variant, new: int, method: str, *, below_zero=False) -> None:
+        new = new if below_zero else max(0, new)
         old = variant.level
         if new == old:
             return
@@ -202,6 +240,10 @@ class SandboxState:
                 f"store/product/inventory/{order}updated",
                 {"type": "product", "id": product.id, "inventory": inventory},
             )
+
+    def _paged(self, ids: list, params: dict[str, str], render, **limits_) -> dict:
+        """A v3 list page; ``current_page`` is off by the ``page_skew`` fault."""
+        return _paged(ids, params, render, skew=self.faults.page_skew, **limits_)
 
     # ------------------------------------------------------------------- catalog
     def product_json(self, product: Product, include_variants: bool) -> dict[str, Any]:
@@ -263,12 +305,12 @@ class SandboxState:
             wanted = {int(x) for x in params["id:in"].split(",") if x}
             ids = [i for i in ids if i in wanted]
         include = "variants" in params.get("include", "").split(",")
-        return _paged(
+        return self._paged(
             ids,
             params,
             lambda i: self.product_json(self.products[i], include),
             default=50,
-            maximum=u.PAGE_LIMIT,
+            maximum=limits.PAGE_LIMIT,
         )
 
     def get_product(self, product_id: int, include_variants: bool) -> dict[str, Any]:
@@ -286,22 +328,29 @@ class SandboxState:
         except KeyError:
             raise _error(404, f"The requested product {product_id} was not found.") from None
 
-    def put_products(self, items: list[dict[str, Any]]) -> dict[str, Any]:
-        if len(items) > u.BATCH_PRODUCTS:
+    def put_products(self, items: list[dict[str, Any]]) -> dict[str, Any] | Answer:
+        """Batch update; products named by the ``unsaved_products`` fault keep their fields,
+        and the batch answers 207 with every product as it is and the failures in ``errors``."""
+        if len(items) > limits.BATCH_PRODUCTS:
             raise _error(
                 413,
                 f"The request payload is too large. The maximum items allowed in "
-                f"the array is {u.BATCH_PRODUCTS}",
+                f"the array is {limits.BATCH_PRODUCTS}",
             )
         for item in items:
             if not isinstance(item.get("id"), int):
                 raise _error(422, "id is required for a batch update")
             self._product(item["id"])
-        out = []
+        out, unsaved = [], {}
         for item in items:
             product = self.products[item["id"]]
+            if product.id in self.faults.unsaved_products:
+                unsaved[str(product.id)] = "The product could not be saved."
+                out.append(self.product_json(product, False))
+                continue
             changed = False
             for key, attr in (
+                ("name", "name"),
                 ("inventory_tracking", "tracking"),
                 ("availability", "availability"),
                 ("availability_description", "availability_description"),
@@ -321,32 +370,30 @@ class SandboxState:
                 product.modified = self.clock.now()
                 self.emit("store/product/updated", {"type": "product", "id": product.id})
             out.append(self.product_json(product, False))
+        if unsaved:
+            errors = {"status": 207, "title": "Some products were not saved", "type": "about:blank"}
+            return Answer(207, {"data": out, "errors": errors | {"errors": unsaved}, "meta": {}})
         return {"data": out, "meta": {}}
 
     def list_variants(self, params: dict[str, str]) -> dict[str, Any]:
         ids = sorted(self.variants)
-        return _paged(
+        if params.get("product_id:in"):
+            wanted = {int(x) for x in params["product_id:in"].split(",") if x}
+            ids = [i for i in ids if self.variants[i].product_id in wanted]
+        return self._paged(
             ids,
             params,
             lambda i: self.variant_json(self.variants[i]),
             default=50,
-            maximum=u.PAGE_LIMIT,
+            maximum=limits.PAGE_LIMIT,
         )
 
     def put_variants(self, items: list[dict[str, Any]]) -> dict[str, Any]:
-        if len(items) > u.BATCH_VARIANTS:
-            raise ApiError(
-                422,
-                {
-                    "batch_errors": [
-                        {
-                            "status": 422,
-                            "title": f"At most {u.BATCH_VARIANTS} variants per request",
-                            "type": "about:blank",
-                            "errors": {},
-                        }
-                    ]
-                },
+        if len(items) > limits.BATCH_VARIANTS:
+            raise _error(
+                413,
+                f"The request payload is too large. The maximum items allowed in "
+                f"the array is {limits.BATCH_VARIANTS}",
             )
         missing = [i.get("id") for i in items if i.get("id") not in self.variants]
         if missing:
@@ -411,8 +458,8 @@ class SandboxState:
 
     def adjust_absolute(self, body: dict[str, Any]) -> dict[str, Any]:
         items = body.get("items") or []
-        if len(items) > u.BATCH_INVENTORY:
-            raise _error(422, f"At most {u.BATCH_INVENTORY} items per adjustment")
+        if len(items) > limits.BATCH_INVENTORY:
+            raise _error(422, f"At most {limits.BATCH_INVENTORY} items per adjustment")
         targets = [(self._inventory_target(i), i) for i in items]
         for item in items:
             if item.get("location_id") != DEFAULT_LOCATION:
@@ -425,16 +472,16 @@ class SandboxState:
         if location_id != DEFAULT_LOCATION:
             raise _error(404, f"location {location_id} not found")
         settings = body.get("settings") or []
-        if len(settings) > u.BATCH_INVENTORY:
-            raise _error(422, f"At most {u.BATCH_INVENTORY} items per request")
+        if len(settings) > limits.BATCH_INVENTORY:
+            raise _error(422, f"At most {limits.BATCH_INVENTORY} items per request")
         targets = [(self._inventory_target({**s.get("identity", {})}), s) for s in settings]
         for variant, setting in targets:
             if "warning_level" in setting:
                 variant.warning_level = setting["warning_level"]
-            if u.BACKORDER_LIMIT_FIELD in setting:
+            if "backorder_limit" in setting:
                 if not self.native_backorders:
                     raise _error(422, "backordering is not enabled for this store")
-                variant.backorder_limit[location_id] = setting[u.BACKORDER_LIMIT_FIELD]
+                variant.backorder_limit[location_id] = setting["backorder_limit"]
         return {"transaction_id": f"tx-{self.requests}"}
 
     def inventory_items(self, params: dict[str, str]) -> dict[str, Any]:
@@ -450,25 +497,25 @@ class SandboxState:
                 "is_in_stock": True,
                 "warning_level": v.warning_level,
             }
+            location: dict[str, Any] = {"location_id": DEFAULT_LOCATION}
             if self.native_backorders:
-                settings[u.BACKORDER_LIMIT_FIELD] = v.backorder_limit.get(DEFAULT_LOCATION, 0)
+                settings["backorder_limit"] = v.backorder_limit.get(DEFAULT_LOCATION, 0)
+                location[u.QTY_BACKORDERED_READ_FIELD] = v.backordered.get(DEFAULT_LOCATION, 0)
             level = self.level(v)
+            location |= {
+                "location_code": "BC-LOCATION-1",
+                "location_name": "Default location",
+                "available_to_sell": max(level, 0),
+                "total_inventory_onhand": level,
+                "location_enabled": True,
+                "settings": settings,
+            }
             return {
                 "identity": {"sku": v.sku, "variant_id": v.id, "product_id": v.product_id},
-                "locations": [
-                    {
-                        "location_id": DEFAULT_LOCATION,
-                        "location_code": "BC-LOCATION-1",
-                        "location_name": "Default location",
-                        "available_to_sell": level,
-                        "total_inventory_onhand": level,
-                        "location_enabled": True,
-                        "settings": settings,
-                    }
-                ],
+                "locations": [location],
             }
 
-        return _paged(ids, params, row, default=50, maximum=u.INVENTORY_PAGE_LIMIT)
+        return self._paged(ids, params, row, default=50, maximum=limits.INVENTORY_PAGE_LIMIT)
 
     # -------------------------------------------------------------------- orders
     def create_order(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -487,7 +534,7 @@ class SandboxState:
             take = qty
             backordered = 0
             if product.tracking != "none":
-                have = variant.level
+                have = max(variant.level, 0)
                 if self.native_backorders:
                     limit = variant.backorder_limit.get(DEFAULT_LOCATION, 0)
                     room = (
@@ -499,6 +546,12 @@ class SandboxState:
                         shortages.append(
                             {
                                 "type": "OutOfStock",
+                                "message": (
+                                    f"Insufficient stock of variant(id: {variant.id}), available "
+                                    f"stock: {have}, available quantity for backorder: {room}. "
+                                    f"order(id: ), channel(id: 1), location(id: {DEFAULT_LOCATION})"
+                                    "."
+                                ),
                                 "variant_id": variant.id,
                                 "location_id": DEFAULT_LOCATION,
                                 "available_quantity": have,
@@ -509,21 +562,22 @@ class SandboxState:
                 elif qty > have:
                     raise _error(422, f"{variant.sku}: only {have} in stock")
             plan.append((product, variant, qty, take, backordered))
-        if shortages:
-            raise ApiError(
-                u.OUT_OF_STOCK_STATUS,
-                {
-                    "status": 409,
-                    "title": "Some items are out of stock",
-                    "type": "about:blank",
-                    "details": {"errors": shortages},
-                },
-            )
+        if shortages:  # the beta guide's shape: an array of {status, message, details}
+            body = {
+                "status": 409,
+                "message": OUT_OF_STOCK_MESSAGE,
+                "details": {"errors": shortages},
+            }
+            raise ApiError(409, [body])
         order_id = self._next("order")
         rows = []
         for product, variant, qty, take, backordered in plan:
             if product.tracking != "none":
-                self._set_level(variant, variant.level - take, "relative")
+                if self.native_backorders and not u.ON_HAND_EXCLUDES_BACKORDERED:
+                    # the other reading: the count itself goes below zero
+                    self._set_level(variant, variant.level - qty, "relative", below_zero=True)
+                else:
+                    self._set_level(variant, variant.level - take, "relative")
                 if backordered:
                     variant.backordered[DEFAULT_LOCATION] = (
                         variant.backordered.get(DEFAULT_LOCATION, 0) + backordered
@@ -539,7 +593,7 @@ class SandboxState:
                 "type": "physical",
             }
             if self.native_backorders:
-                row[u.QTY_BACKORDERED_FIELD] = backordered
+                row["quantity_backordered"] = backordered
             rows.append(row)
         now = self.clock.now()
         self.orders[order_id] = {
@@ -565,6 +619,24 @@ class SandboxState:
         return self.order_lines[order_id][(page - 1) * limit : page * limit]
 
     # --------------------------------------------------------------------- hooks
+    def list_hooks(self, params: dict[str, str]) -> dict[str, Any]:
+        ids = sorted(self.hooks)
+        if params.get("is_active") in ("true", "false"):
+            active = params["is_active"] == "true"
+            ids = [i for i in ids if self.hooks[i]["is_active"] is active]
+        return self._paged(ids, params, lambda i: self.hooks[i], default=50, maximum=250)
+
+    def update_hook(self, hook_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """``PUT /hooks/{id}``: how a deactivated hook is turned back on."""
+        hook = self.hooks.get(hook_id)
+        if hook is None:
+            raise _error(404, f"webhook {hook_id} not found")
+        for key in ("scope", "destination", "is_active", "headers"):
+            if key in body:
+                hook[key] = body[key] if key != "headers" else (body[key] or {})
+        hook["updated_at"] = int(EPOCH + self.clock.now())
+        return hook
+
     def create_hook(self, body: dict[str, Any]) -> dict[str, Any]:
         if not body.get("scope") or not body.get("destination"):
             raise _error(422, "scope and destination are required")
@@ -598,33 +670,43 @@ class SandboxState:
             "created_at": created,
             "producer": f"stores/{self.store_hash}",
         }
+        now = self.clock.now()
         for hook in self.hooks.values():
             if hook["is_active"] and hook["scope"] in (scope, _wildcard(scope)):
-                self.outbox.append((hook["id"], envelope))
-                if self.faults.duplicate_deliveries:
-                    self.outbox.append((hook["id"], envelope))
+                copies = 2 if self.faults.duplicate_deliveries else 1
+                self.outbox += [Delivery(hook["id"], envelope, due=now) for _ in range(copies)]
 
     def deliver(self, post) -> int:
-        """POST every pending delivery with ``post(url, headers, body) -> status``.
+        """POST every due delivery with ``post(url, headers, body) -> status``; returns how
+        many succeeded.
 
-        Failed ones stay queued (BigCommerce retries with backoff); returns how many succeeded.
+        A failed one is retried after the waits of :data:`HOOK_RETRY_SECONDS`; once the last
+        retry fails the hook is deactivated (``is_active: false``) and nothing more is sent
+        to it until it is turned back on, as BigCommerce does.
         """
-        pending, self.outbox = self.outbox, []
+        now = self.clock.now()
+        due = [d for d in self.outbox if d.due <= now]
+        self.outbox = [d for d in self.outbox if d.due > now]
         done = 0
-        for hook_id, envelope in pending:
-            hook = self.hooks.get(hook_id)
-            if hook is None:
+        for delivery in due:
+            hook = self.hooks.get(delivery.hook_id)
+            if hook is None or not hook["is_active"]:
                 continue
             headers = {"Content-Type": "application/json", **hook["headers"]}
+            body = json.dumps(delivery.envelope).encode()
             try:
-                status = post(hook["destination"], headers, json.dumps(envelope).encode())
-            except Exception:  # an unreachable receiver: keep it for the next round
+                status = post(hook["destination"], headers, body)
+            except Exception:  # an unreachable receiver: a failed attempt
                 status = 0
             if 200 <= status < 300:
                 done += 1
-                self.delivered.append(envelope)
+                self.delivered.append(delivery.envelope)
+            elif delivery.attempts < len(HOOK_RETRY_SECONDS):
+                delivery.due = now + HOOK_RETRY_SECONDS[delivery.attempts]
+                delivery.attempts += 1
+                self.outbox.append(delivery)
             else:
-                self.outbox.append((hook_id, envelope))
+                hook["is_active"] = False
         return done
 
 
@@ -644,7 +726,9 @@ def _rfc2822(seconds: float) -> str:
     return email.utils.formatdate(EPOCH + seconds, usegmt=True).replace("GMT", "+0000")
 
 
-def _paged(ids: list, params: dict[str, str], render, *, default: int, maximum: int) -> dict:
+def _paged(
+    ids: list, params: dict[str, str], render, *, default: int, maximum: int, skew: int = 0
+) -> dict:
     limit = min(max(int(params.get("limit", default)), 1), maximum)
     page = max(int(params.get("page", 1)), 1)
     total = len(ids)
@@ -662,7 +746,7 @@ def _paged(ids: list, params: dict[str, str], render, *, default: int, maximum: 
                 "total": total,
                 "count": len(rows),
                 "per_page": limit,
-                "current_page": page,
+                "current_page": max(page + skew, 1),
                 "total_pages": pages,
                 "links": links,
             }
