@@ -1,12 +1,29 @@
 """Shared fixtures of the core's tests. Store and plugin fixtures come from backorder.testing."""
 
+import uuid
+from urllib.parse import quote
+
 import pytest
+import sqlalchemy as sa
 from core_support import PG_URL, pg_unavailable
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
+def pg_url():
+    """A PostgreSQL URL whose tables live in a schema of this test session alone.
+
+    The database may hold anything a previous run or another checkout left (another
+    migration head, other rows): each session works in a fresh schema and drops it.
+    """
     reason = pg_unavailable()
     if reason:
         pytest.skip(reason)
-    return PG_URL
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    admin.dispose()

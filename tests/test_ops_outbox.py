@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 import textwrap
@@ -22,7 +21,6 @@ from backorder.storage.db import Database
 from backorder.storage.schema import push_outbox
 
 AT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-PG_URL = os.environ.get("BACKORDER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
@@ -156,17 +154,11 @@ WORKER = textwrap.dedent(
 )
 
 
-def _pg() -> Database:
-    try:
-        db = Database(PG_URL)
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}")
-    return db
-
-
 @pytest.mark.postgres
-def test_workers_in_several_processes_send_each_push_once_on_postgres(tmp_path, register_plugin):
-    db = _pg()
+def test_workers_in_several_processes_send_each_push_once_on_postgres(
+    tmp_path, register_plugin, pg_url
+):
+    db = Database(pg_url)
     name = f"ops-{uuid.uuid4().hex[:10]}"
     pm = make_manager(load_entry_points=False)
     pm.register(Recorder())  # a push target exists, so changes queue pushes
@@ -180,7 +172,7 @@ def test_workers_in_several_processes_send_each_push_once_on_postgres(tmp_path, 
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     procs = [
-        subprocess.Popen([sys.executable, str(script), PG_URL, name, str(log)]) for _ in range(3)
+        subprocess.Popen([sys.executable, str(script), pg_url, name, str(log)]) for _ in range(3)
     ]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
     pushed = log.read_text().split()
