@@ -8,7 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from .conftest import KEY, SECRET
+from .conftest import KEY, SECRET, write_config
 
 
 def _main():
@@ -107,17 +107,11 @@ def test_a_bad_shop_default_in_a_scenario_names_the_field(tmp_path):
 
 @pytest.fixture
 def ls_config(tmp_path, ls_live):
-    """A config file for the live sandbox's shop, with the address backorder serve would have."""
+    """A config file for the live sandbox's shop: ``ls_config(webhook_address=...)``."""
     url, _ = ls_live
 
     def write(**connection) -> str:
-        settings = {"base_url": url, "api_key": KEY, "api_secret": SECRET, **connection}
-        lines = [f'database = "sqlite:///{tmp_path}/cli.db"', "[stores.shop]"]
-        lines += ['platform = "lightspeed_ecom"', "[stores.shop.connection]"]
-        lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
-        path = tmp_path / "backorder.toml"
-        path.write_text("\n".join(lines) + "\n")
-        return str(path)
+        return write_config(tmp_path, base_url=url, api_key=KEY, api_secret=SECRET, **connection)
 
     return write
 

@@ -28,7 +28,7 @@ from backorder.engine import StoreService
 from backorder.storage.db import Database
 from backorder.webhooks import pending_deliveries
 
-from .conftest import KEY, SECRET
+from .conftest import KEY, SECRET, write_config
 
 DEADLINE = 60.0
 SERVE = "from backorder.cli import main; main()"
@@ -57,20 +57,16 @@ def ls_serve(tmp_path, ls_live, monkeypatch):
     url, _ = ls_live
     port = _free_port()
     address = f"http://127.0.0.1:{port}/webhooks/shop"
-    connection = {
-        "base_url": url,
-        "api_key_env": "LS_SERVE_KEY",
-        "api_secret_env": "LS_SERVE_SECRET",
-        "webhook_address": address,
-    }
-    lines = [f'database = "sqlite:///{tmp_path}/serve.db"', "[stores.shop]"]
-    lines += ['platform = "lightspeed_ecom"', "[stores.shop.connection]"]
-    lines += [f"{key} = {json.dumps(value)}" for key, value in connection.items()]
-    config = tmp_path / "backorder.toml"
-    config.write_text("\n".join(lines) + "\n")
+    config = write_config(
+        tmp_path,
+        base_url=url,
+        api_key_env="LS_SERVE_KEY",
+        api_secret_env="LS_SERVE_SECRET",
+        webhook_address=address,
+    )
     monkeypatch.setenv("LS_SERVE_KEY", KEY)  # for the server and this process's CLI calls
     monkeypatch.setenv("LS_SERVE_SECRET", SECRET)
-    args = ["--config", str(config), "serve", "--port", str(port), "--no-worker"]
+    args = ["--config", config, "serve", "--port", str(port), "--no-worker"]
     server = subprocess.Popen(
         [sys.executable, "-c", SERVE, *args],
         env=dict(os.environ),  # BACKORDER_PLUGINS=core,lightspeed_ecom (conftest) included
@@ -85,7 +81,7 @@ def ls_serve(tmp_path, ls_live, monkeypatch):
             return False
 
     _wait_for(healthy, "backorder serve answering /health", server)
-    yield str(config), address, server
+    yield config, address, server
     server.terminate()
     server.wait(timeout=10)
 

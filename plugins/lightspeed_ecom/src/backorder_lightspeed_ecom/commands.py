@@ -57,7 +57,7 @@ def webhooks_command(obj, ensure, address):
 
     Exits with status 1 when one is missing or inactive and --ensure was not given.
     """
-    from backorder_lightspeed_ecom import hooks
+    from backorder_lightspeed_ecom import hook_registration as hooks
     from backorder_lightspeed_ecom.client import connection_of
 
     store = obj.service.store
