@@ -31,7 +31,7 @@ from backorder.webhooks import pending_deliveries
 from .conftest import KEY, SECRET, write_config
 
 DEADLINE = 60.0
-SERVE = "from backorder.cli import main; main()"
+SERVE = "from backorder.commands import main; main()"
 
 
 def _free_port() -> int:
@@ -98,7 +98,7 @@ def test_sandbox_deliveries_reach_backorder_serve_signed_and_are_applied(
         sync_catalog(service, client)
     service.assign(["TEE-S"])  # 2 on hand, backorders on ("indicator")
 
-    from backorder.cli import main  # late: plugin commands register at import
+    from backorder.commands import main  # late: plugin commands register at import
 
     ensured = CliRunner().invoke(
         main, ["--config", config_path, "lightspeed-ecom", "webhooks", "--ensure"]
