@@ -67,10 +67,12 @@ class TestStatus:
     def test_backorder_when_enabled(self):
         assert rules.view(item(on_hand=0, state="enabled"), settings()).status is Status.BACKORDER
 
-    def test_low_stock_at_or_below_level(self):
+    def test_low_stock_once_stock_drops_below_the_level(self):
+        """Seed 001 §4.2.1: "drops below" the low-stock level, so at the level it is not low."""
         s = settings(low_stock_level=3)
-        assert rules.view(item(on_hand=3), s).status is Status.LOW_STOCK
-        assert rules.view(item(on_hand=4), s).status is Status.IN_STOCK
+        assert rules.view(item(on_hand=2), s).status is Status.LOW_STOCK
+        assert rules.view(item(on_hand=3), s).status is Status.IN_STOCK
+        assert rules.view(item(on_hand=1), settings(low_stock_level=0)).status is Status.IN_STOCK
 
     def test_unavailable_when_nothing_salable_or_purchasing_disabled(self):
         s = settings(threshold=2)

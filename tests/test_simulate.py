@@ -8,6 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from backorder.commands import main
+from backorder.hookspecs import hookimpl
+from backorder.models import ItemInput
+from backorder.platform import BasePlatform
 from backorder.simulate import ScenarioError, load_scenario, parse_scenario, simulate
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
@@ -94,3 +97,29 @@ def test_unreadable_file_is_a_clear_cli_error(tmp_path):
     assert out.exit_code == 2 and "broken.yaml: not valid yaml" in out.output.lower()
     with pytest.raises(ScenarioError, match=r"broken\.yaml"):
         load_scenario(bad)
+
+
+class PackPlatform(BasePlatform):
+    """A platform whose items come in packs: its shop-wide pack size is a connection setting."""
+
+    name = "packs"
+
+    def translate_store_item(self, store, fields):
+        fields = dict(fields)
+        packs = fields.pop("packs", 0)
+        return ItemInput(**fields, on_hand=packs * int(store.connection.get("pack_size", 1)))
+
+    @hookimpl
+    def backorder_platforms(self):
+        return [self]
+
+
+def test_a_scenarios_connection_reaches_the_platforms_translation(plugin_manager, register_plugin):
+    """A scenario's ``connection`` is the simulated store's, as a config's would be: the
+    platform reads its shop-wide settings from it when it translates items."""
+    register_plugin(PackPlatform())
+    data = {"platform": "packs", "connection": {"pack_size": 6}}
+    data["items"] = [{"sku": "EGG", "packs": 2}]
+    assert simulate(parse_scenario(data), plugin_manager)["items"]["EGG"]["on_hand"] == 12
+    default = {"platform": "packs", "items": [{"sku": "EGG", "packs": 2}]}
+    assert simulate(parse_scenario(default), plugin_manager)["items"]["EGG"]["on_hand"] == 2

@@ -41,17 +41,16 @@ def test_in_stock_description_shows_the_stock():
     assert messages["cart_message"] == ""
 
 
-def test_low_stock_follows_the_item_level_or_the_storefront_level():
-    assert storefront_messages(view(on_hand=3), StorefrontSettings())["inventory_description"] == (
-        "Only 3 left in stock"
-    )
+def test_low_stock_shows_once_stock_drops_below_the_item_or_storefront_level():
+    """Seed 001 §4.2.1: below the low-stock level (3 for the item), not at it."""
+    def inventory(on_hand: int, settings: StorefrontSettings) -> str:
+        return storefront_messages(view(on_hand=on_hand), settings)["inventory_description"]
+
+    assert inventory(2, StorefrontSettings()) == "Only 2 left in stock"
+    assert inventory(3, StorefrontSettings()) == "3 in stock"
     own_level = StorefrontSettings(low_stock_level=8, low_stock_description="Hurry, {stock} left")
-    assert storefront_messages(view(on_hand=8), own_level)["inventory_description"] == (
-        "Hurry, 8 left"
-    )
-    assert storefront_messages(view(on_hand=9), own_level)["inventory_description"] == (
-        "9 in stock"
-    )
+    assert inventory(7, own_level) == "Hurry, 7 left"
+    assert inventory(8, own_level) == "8 in stock"
 
 
 def test_backorder_description_threshold_and_salable_qty_tokens():

@@ -155,7 +155,8 @@ class BackorderPolicy(Strict):
     """The per-item settings a store sets as defaults and an item may override.
 
     ``threshold`` is the most units that may be on backorder at once; ``None`` means
-    unlimited. ``low_stock_level`` of 0 switches the low-stock status off.
+    unlimited. The low-stock status applies while the stock is below ``low_stock_level``
+    (seed 001: "drops below"); 0 switches it off.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)  # shared: rules cache policies

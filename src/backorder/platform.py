@@ -64,6 +64,17 @@ class Platform(Protocol):
         """
         ...
 
+    def translate_store_item(self, store: StoreConfig, fields: Mapping[str, Any]) -> ItemInput:
+        """:meth:`translate_item` for one store, whose ``connection`` may hold shop-wide
+        platform settings that decide what the fields leave unsaid (a shop default).
+
+        :param store: the store the item belongs to (a simulation's scenario builds one
+            from its ``connection`` table).
+        :param fields: as for :meth:`translate_item`.
+        :raises ValueError: the fields are contradictory; the message names the field.
+        """
+        ...
+
     def fetch_catalog(self, store: StoreConfig) -> Sequence[CatalogItem]:
         """Every product and variant of the store's catalog, one per SKU.
 
@@ -151,6 +162,9 @@ class BasePlatform:
 
     def translate_item(self, fields: Mapping[str, Any]) -> ItemInput:
         return ItemInput.model_validate(dict(fields))
+
+    def translate_store_item(self, store: StoreConfig, fields: Mapping[str, Any]) -> ItemInput:
+        return self.translate_item(fields)  # no shop-wide settings: the store changes nothing
 
     def fetch_catalog(self, store: StoreConfig) -> Sequence[CatalogItem]:
         return []

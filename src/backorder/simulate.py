@@ -4,6 +4,7 @@ Scenario (YAML or JSON)::
 
     platform: core            # or any platform plugin's name
     settings: {...}           # StoreSettings
+    connection: {...}         # the platform's shop-wide settings, as in a store's config
     items: [{sku: A, on_hand: 2, threshold: 3}, ...]   # core or platform-native fields
     events:
       - {at: 2026-01-01T10:00:00Z, type: order, lines: [{sku: A, qty: 4}]}
@@ -55,6 +56,10 @@ class Scenario(BaseModel):
 
     platform: str = "core"
     settings: StoreSettings = Field(default_factory=StoreSettings)
+    connection: dict[str, Any] = Field(default_factory=dict)
+    """The platform's settings for the simulated store, as a store config's ``connection``
+    table holds them; the platform reads the ones that decide what item fields mean (such
+    as a shop default). Nothing is called on the platform."""
     items: list[dict[str, Any]] = Field(default_factory=list)
     events: list[ScenarioEvent] = Field(default_factory=list)
 
@@ -119,6 +124,12 @@ class Simulator:
         self.scenario = scenario
         self.pm = pm
         self.source = source
+        self.store = StoreConfig(
+            name="simulation",
+            platform=scenario.platform,
+            settings=scenario.settings,
+            connection=scenario.connection,
+        )
 
     def _platform(self) -> Platform:
         try:
@@ -128,7 +139,7 @@ class Simulator:
 
     def _translate(self, fields: dict[str, Any], where: str) -> ItemInput:
         try:
-            return self._platform().translate_item(fields)
+            return self._platform().translate_store_item(self.store, fields)
         except ValidationError as exc:
             raise _invalid(self.source, exc, f"{where}.") from None
         except ValueError as exc:
@@ -140,11 +151,8 @@ class Simulator:
         with tempfile.TemporaryDirectory(prefix="backorder-sim-") as tmp:
             db = Database(f"sqlite:///{tmp}/simulation.db")
             clock_now = [self.scenario.events[0].at if self.scenario.events else None]
-            store = StoreConfig(
-                name="simulation", platform=self.scenario.platform, settings=self.scenario.settings
-            )
             service = StoreService(
-                db, store, pm=None, clock=lambda: clock_now[0] or dt.datetime.now(dt.UTC)
+                db, self.store, pm=None, clock=lambda: clock_now[0] or dt.datetime.now(dt.UTC)
             )
             service.upsert_catalog(items)
             service.drain_events()

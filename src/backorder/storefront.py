@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PrivateAttr, 
 
 from backorder.documents.templating import MessageTemplate
 from backorder.models import ItemView, Mode, Status
+from backorder.rules.availability import below_low_stock
 
 if TYPE_CHECKING:
     from backorder.config import StoreConfig
@@ -63,7 +64,8 @@ class StorefrontSettings(BaseModel):
     """Hand the messages to the platform after every change (through the push outbox)."""
     in_stock_description: str = "{stock} in stock"
     low_stock_level: NonNegativeInt | None = None
-    """Show the low-stock description at or below this; unset: the item's low-stock status."""
+    """Show the low-stock description when the stock drops below this (seed 001 §4.2.1);
+    unset: the item's low-stock status."""
     low_stock_description: str = "Only {stock} left in stock"
     backorder_description: str = "Out of stock: available on backorder"
     shipping_description: str = "Ships as soon as it is back in stock."
@@ -175,7 +177,7 @@ def _inventory(view, settings, on_backorder, say) -> str:
     if view.status is Status.BACKORDER or (view.tracked and view.on_hand <= 0):
         return ""  # silent mode: neither "on backorder" nor "0 in stock"
     if settings.low_stock_level is not None:
-        low = view.tracked and view.on_hand <= settings.low_stock_level
+        low = view.tracked and below_low_stock(view.on_hand, settings.low_stock_level)
     else:
         low = view.status is Status.LOW_STOCK
     return say("low_stock_description" if low else "in_stock_description")

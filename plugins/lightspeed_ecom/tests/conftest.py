@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -18,6 +19,17 @@ from backorder.engine import StoreService
 from backorder.http import FakeClock, SyncASGITransport
 
 KEY, SECRET = "test-key", "test-secret"
+
+
+def write_config(directory, **connection) -> str:
+    """A ``backorder.toml`` for one Lightspeed store, ``shop``, on a SQLite file in
+    ``directory``; returns its path."""
+    lines = [f'database = "sqlite:///{directory}/backorder.db"', "[stores.shop]"]
+    lines += ['platform = "lightspeed_ecom"', "[stores.shop.connection]"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in connection.items()]
+    path = directory / "backorder.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
 
 
 @pytest.fixture(autouse=True)

@@ -59,9 +59,7 @@ def test_hooks_replay_from_cassette(plugin_manager, ls_recorded_store):
         order = platform.fetch_order(store, "1009")
         assert [(line.sku, line.qty) for line in order.lines] == [("TEE-S", 1)]
         assert order.customer_email == "first@example.com"
-    bulk = [r for r in cassette.requests if r.path.endswith("/variants/bulk.json")]
-    assert len(bulk) == 1
-    assert json.loads(bulk[0].body) == {
-        "variants": [{"id": int(view.variant_id), "stockTracking": "indicator", "stockLevel": 0}]
-    }
+    puts = [r for r in cassette.requests if r.method == "PUT"]
+    assert [r.path for r in puts] == [f"/en/variants/{view.variant_id}.json"]
+    assert json.loads(puts[0].body) == {"variant": {"stockTracking": "indicator", "stockLevel": 0}}
     assert all("authorization" not in {k.lower() for k in r.headers} for r in cassette.requests)

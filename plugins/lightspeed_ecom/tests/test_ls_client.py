@@ -1,9 +1,14 @@
-"""The HTTP client against the in-process sandbox: clusters, paging, bulk, limits, faults."""
+"""The HTTP client against the in-process sandbox: clusters, paging, writes, limits, faults."""
 
 from __future__ import annotations
 
 import pytest
-from backorder_lightspeed_ecom.client import Connection, LightspeedClient, LightspeedError
+from backorder_lightspeed_ecom.client import (
+    Connection,
+    LightspeedClient,
+    LightspeedError,
+    UpdatesRefused,
+)
 from backorder_lightspeed_ecom.ratelimit import RateLimitError, RateWindows, ShopThrottle
 
 from backorder.config import StoreConfig
@@ -52,22 +57,61 @@ def test_pages_until_a_short_page(ls_client, ls_shop):
     assert len(pages) == 3  # 4 variants: 2 + 2 + an empty page
 
 
-def test_bulk_updates_go_in_batches(ls_client, ls_shop):
-    ls_shop.bulk_limit = 2
-    client = ls_client(bulk_size=2)
+def test_variant_updates_are_one_wrapped_put_each(ls_client, ls_shop):
+    """The official PHP client's shape (``Variants::update``): ``PUT variants/{id}.json``
+    with ``{"variant": {...}}``; the sandbox refuses anything else."""
+    client = ls_client()
     updates = [{"id": vid, "stockLevel": 9} for vid in ls_shop.variants]
-    assert client.bulk_update_variants(updates) == 4
+    assert client.update_variants(updates) == 4
     assert all(v["stockLevel"] == 9 for v in ls_shop.variants.values())
-    assert [p for _, p in ls_shop.requests].count("/en/variants/bulk.json") == 2
+    puts = [path for method, path in ls_shop.requests if method == "PUT"]
+    assert puts == [f"/en/variants/{vid}.json" for vid in ls_shop.variants]
 
 
-def test_a_batch_above_the_limit_is_refused_and_changes_nothing(ls_client, ls_shop):
-    ls_shop.bulk_limit = 2
-    client = ls_client(bulk_size=10)
-    before = {vid: v["stockLevel"] for vid, v in ls_shop.variants.items()}
-    with pytest.raises(LightspeedError, match="at most 2"):
-        client.bulk_update_variants([{"id": vid, "stockLevel": 1} for vid in ls_shop.variants])
-    assert {vid: v["stockLevel"] for vid, v in ls_shop.variants.items()} == before
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda vid: {"variants": [{"id": vid, "stockLevel": 1}]},  # what the plugin used to send
+        lambda vid: {"variant": {"id": vid, "stockLevel": 1}},
+        lambda vid: {"variant": [{"id": vid, "stockLevel": 1}], "variants": []},
+    ],
+)
+def test_the_sandbox_refuses_any_bulk_body_but_the_official_wrapper(ls_client, ls_shop, body):
+    client = ls_client()
+    first = next(iter(ls_shop.variants))
+    with pytest.raises(LightspeedError, match=r"HTTP 400.*\{\"variant\": \[\.\.\.\]\}"):
+        client.request("PUT", "variants/bulk", json=body(first))
+    assert ls_shop.variants[first]["stockLevel"] != 1
+    client.request("PUT", "variants/bulk", json={"variant": [{"id": first, "stockLevel": 1}]})
+    assert ls_shop.variants[first]["stockLevel"] == 1
+
+
+def test_a_refused_variant_does_not_stop_the_others(ls_client, ls_shop):
+    client = ls_client()
+    known = list(ls_shop.variants)
+    updates = [{"id": known[0], "stockLevel": 7}, {"id": 999, "stockLevel": 7}]
+    updates.append({"id": known[1], "stockTracking": "sometimes"})
+    updates.append({"id": known[2], "stockLevel": 7})
+    with pytest.raises(UpdatesRefused) as err:
+        client.update_variants(updates)
+    assert isinstance(err.value, PlatformError) and err.value.status == 404
+    assert str(err.value).startswith(
+        f"Lightspeed refused 2 of 4 variant update(s) (variants 999, {known[1]}); first: "
+        "Lightspeed PUT http://sandbox.test/en/variants/999.json: HTTP 404"
+    )
+    assert ls_shop.variants[known[0]]["stockLevel"] == ls_shop.variants[known[2]]["stockLevel"] == 7
+
+
+def test_a_server_error_stops_a_push_at_once(ls_client, ls_shop):
+    first, second = list(ls_shop.variants)[:2]
+    ls_shop.faults.append(
+        {"method": "PUT", "path": f"/en/variants/{first}.json", "status": 503, "times": 9}
+    )
+    with pytest.raises(LightspeedError, match="HTTP 503"):
+        ls_client(retries=1).update_variants(
+            [{"id": first, "stockLevel": 4}, {"id": second, "stockLevel": 4}]
+        )
+    assert f"/en/variants/{second}.json" not in [path for _, path in ls_shop.requests]
 
 
 def test_rate_limit_headers_are_read():

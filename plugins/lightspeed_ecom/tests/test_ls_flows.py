@@ -156,11 +156,31 @@ def test_assign_and_threshold_push_stock_tracking(ls_service, ls_live, ls_sandbo
     assert refused.status_code == 409
 
 
+def test_unassign_not_purchasable_keeps_lightspeeds_level_and_hides_the_product(
+    ls_service, ls_live, ls_sandbox_http
+):
+    """Seed 001: unassigning may "make the product not purchasable on the online store";
+    the variant's positive level is Lightspeed's count and stays."""
+    _, shop = ls_live
+    service = ls_service()
+    _sync(service)
+    mug = _variant(shop, "MUG")
+    service.assign(["MUG"])
+    service.unassign(["MUG"], "not_purchasable")
+    assert (mug["stockLevel"], mug["stockTracking"]) == (10, "enabled")
+    assert shop.products[mug["product"]["resource"]["id"]]["visibility"] == "hidden"
+    refused = ls_sandbox_http.post(
+        "/__sandbox/checkout", json={"lines": [{"variant": mug["id"], "quantity": 1}]}
+    )
+    assert refused.status_code == 409 and "hidden" in refused.json()["error"]["message"]
+    assert service.item("MUG").on_hand == 10
+
+
 def test_webhook_deliveries_are_verified_and_applied_once(
     ls_service, ls_live, ls_sandbox_http, ls_webhooks
 ):
     service, shop, small, deliveries = _tees_sold(ls_service, ls_live, ls_sandbox_http, 3)
-    assert [d["headers"]["x-item-group"] for d in deliveries] == ["orders", "variants"]
+    assert [d["group"] for d in deliveries] == ["orders", "variants"]
 
     def post(delivery, body: str | None = None) -> httpx.Response:
         raw = (body or delivery["body"]).encode()

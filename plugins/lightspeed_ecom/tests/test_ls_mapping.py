@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from backorder_lightspeed_ecom.mapping import catalog_items, translate, variant_update
+from backorder_lightspeed_ecom.csv_dialect import write_csv
+from backorder_lightspeed_ecom.mapping import (
+    catalog_items,
+    product_update,
+    translate,
+    variant_update,
+)
 from backorder_lightspeed_ecom.models import Variant
 
+from backorder.config import StoreConfig
 from backorder.models import BackorderState, ItemView, Mode, Status, StoreSettings
+from backorder.plugins import make_manager
 
 
 @pytest.mark.parametrize(
@@ -54,6 +62,40 @@ def test_csv_names_translate_too():
         {"SKU": "T", "NL_Title_Short": "Tas", "Stock_Track": "Y", "Stock_Disable_Sold_Out": "N"}
     )
     assert (item.sku, item.name, item.mode) == ("T", "Tas", Mode.NOTIFY)
+
+
+@pytest.mark.parametrize(("shop_default", "mode"), [(False, Mode.OFF), (True, Mode.NOTIFY)])
+def test_tracking_without_the_sold_out_column_follows_the_shop_default(shop_default, mode):
+    """Seed 003: "Allow backorders" for new products is the shop's default, off unless the
+    merchant turned it on; ``Stock_Track=Y`` alone does not say."""
+    fields = {"SKU": "CAP", "EN_Title_Short": "Cap", "Stock_Track": "Y"}
+    item = translate(fields, allow_backorders_default=shop_default)
+    assert (item.tracked, item.mode) == (True, mode)
+    said = translate({**fields, "Stock_Disable_Sold_Out": "Y"}, allow_backorders_default=True)
+    assert said.mode is Mode.OFF
+
+
+@pytest.mark.parametrize(
+    ("connection", "mode"), [({}, Mode.OFF), ({"allow_backorders_default": True}, Mode.NOTIFY)]
+)
+def test_a_stores_connection_carries_the_shop_default_into_translation(connection, mode):
+    platform = make_manager().platform("lightspeed_ecom")
+    store = StoreConfig(name="shop", platform="lightspeed_ecom", connection=connection)
+    item = platform.translate_store_item(store, {"SKU": "CAP", "Stock_Track": "Y"})
+    assert item.mode is mode
+    assert platform.translate_item({"SKU": "CAP", "Stock_Track": "Y"}).mode is Mode.OFF
+
+
+def test_stock_alert_is_the_warning_level_stock_drops_below(store_service):
+    """``stockAlert`` (Lightspeed's "Inventory warning level") becomes the low-stock level:
+    at the level the variant is in stock, below it low (seed 001: "drops below")."""
+    service = store_service(platform="lightspeed_ecom")
+    native = {"sku": "MUG", "stockTracking": "enabled", "stockLevel": 3, "stockAlert": 3}
+    service.upsert_catalog([translate(native)])
+    assert service.item("MUG").status is Status.IN_STOCK
+    service.set_stock("MUG", 2, key="count-1")
+    assert service.item("MUG").status is Status.LOW_STOCK
+    assert write_csv(service.items()).splitlines()[1].endswith(",3")  # Stock_Alert back as 3
 
 
 def test_backorders_without_tracking_is_an_error_naming_the_columns():
@@ -130,6 +172,7 @@ def test_push_refuses_sold_out_sales_once_the_threshold_is_used_up():
 def test_push_leaves_unassigned_items_alone_unless_asked():
     idle = _view(assigned=False, state=BackorderState.IDLE)
     assert variant_update(idle, "unassign") is None
+    assert product_update(idle, "unassign") is None
     assert variant_update(idle, "unassign:track") == {
         "id": 10,
         "stockTracking": "enabled",
@@ -137,3 +180,12 @@ def test_push_leaves_unassigned_items_alone_unless_asked():
     }
     assert variant_update(_view(variant_id=None), "edit") is None
     assert variant_update(_view(tracked=False), "assign") == {"id": 10, "stockTracking": "disabled"}
+
+
+def test_unassign_not_purchasable_keeps_the_level_and_hides_the_product():
+    """The level stays Lightspeed's (a positive one is not wiped); only backorders go off and
+    the product leaves the storefront (seed 001: "disable the product on your online store")."""
+    idle = _view(assigned=False, state=BackorderState.IDLE, on_hand=5, purchasable=False)
+    update = variant_update(idle, "unassign:not_purchasable")
+    assert update == {"id": 10, "stockTracking": "enabled"}
+    assert product_update(idle, "unassign:not_purchasable") == {"id": 1, "visibility": "hidden"}

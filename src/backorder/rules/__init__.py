@@ -7,6 +7,7 @@ a database or the network, so the rules are tested directly and reused as they a
 from backorder.rules.availability import (
     backordered_units,
     backorders_allowed,
+    below_low_stock,
     effective_policy,
     purchasable,
     salable_qty,
@@ -19,6 +20,7 @@ from backorder.rules.switching import disable, enable, receive_incoming, settle
 __all__ = [
     "backordered_units",
     "backorders_allowed",
+    "below_low_stock",
     "check_quantity",
     "decide_line",
     "disable",

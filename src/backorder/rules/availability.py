@@ -74,12 +74,18 @@ def purchasable(item: ItemState, policy: BackorderPolicy) -> bool:
     return salable is None or salable > 0
 
 
+def below_low_stock(on_hand: int, level: int) -> bool:
+    """Low stock: the stock "drops below" the low-stock level (seed 001 §4.2.1), strictly;
+    a level of 0 never applies (stock below 0 is on backorder or sold out, not low)."""
+    return on_hand < level
+
+
 def status(item: ItemState, policy: BackorderPolicy) -> Status:
     if not purchasable(item, policy):
         return Status.UNAVAILABLE
     if item.tracked and item.state is BackorderState.ENABLED:
         return Status.BACKORDER
-    if item.tracked and policy.low_stock_level and item.on_hand <= policy.low_stock_level:
+    if item.tracked and below_low_stock(item.on_hand, policy.low_stock_level):
         return Status.LOW_STOCK
     return Status.IN_STOCK
 

@@ -3,16 +3,19 @@
 - Hosts: ``https://api.webshopapp.com`` (EU cluster) and ``https://api.shoplightspeed.com``
   (US cluster); URLs ``/{lang}/{resource}.json``; HTTP Basic with the API key and secret.
 - Lists page with ``page`` / ``limit`` (at most 250 a page); a short page is the last.
-- Variants change in bulk with ``PUT /{lang}/variants/bulk.json`` (batch size: *unconfirmed*,
-  50 by default, ``bulk_size`` in the connection).
+- Every write wraps its fields in the resource's singular name, as the official PHP client
+  (``SEOshop/API-PHP-Client``, ``WebshopappApiResourceVariants::update``) does:
+  ``PUT /{lang}/variants/{id}.json {"variant": {...}}``. Variants change one call each, paced
+  by the rate limit: the bulk resource's wrapper is ``{"variant": ...}``
+  (``WebshopappApiResourceVariantsBulk::update``) but no source shows what goes inside it.
 - Rate limits (:class:`~backorder_lightspeed_ecom.ratelimit.LightspeedPacer`): the three
   ``X-RateLimit-*`` windows are read from every response; a used-up window is waited out
   (up to ``max_rate_wait`` seconds, else :class:`RateLimitError`), a 429 is retried after
   the window resets, and every request first takes a slot of the shop's 20-a-second
   throttle.
 - Retries follow the core's one policy (:mod:`backorder.http.retry`, ``retries`` in the
-  connection): 5xx and lost answers are retried for reads and the (absolute) variant
-  PUTs, never for a POST such as a webhook registration.
+  connection): 5xx and lost answers are retried for reads and the (absolute) PUTs, never
+  for a POST such as a webhook registration.
 """
 
 from __future__ import annotations
@@ -25,8 +28,16 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from backorder.config import StoreConfig
+from backorder.errors import PlatformError
 from backorder.http import Clock, PlatformCallError, PlatformHttp, Retries, RetryPolicy
-from backorder_lightspeed_ecom.models import DeliveryDate, Order, OrderProduct, Product, Variant
+from backorder_lightspeed_ecom.models import (
+    DeliveryDate,
+    Order,
+    OrderProduct,
+    Product,
+    Variant,
+    Webhook,
+)
 from backorder_lightspeed_ecom.ratelimit import (
     PLATFORM,
     LightspeedPacer,
@@ -35,7 +46,13 @@ from backorder_lightspeed_ecom.ratelimit import (
     shop_throttle,
 )
 
-__all__ = ["Connection", "LightspeedClient", "LightspeedError", "RateLimitError"]
+__all__ = [
+    "Connection",
+    "LightspeedClient",
+    "LightspeedError",
+    "RateLimitError",
+    "UpdatesRefused",
+]
 
 CLUSTERS = {"eu": "https://api.webshopapp.com", "us": "https://api.shoplightspeed.com"}
 MAX_PAGE = 250
@@ -54,6 +71,21 @@ class LightspeedError(PlatformCallError):
         return response.text[:200] or response.reason_phrase
 
 
+class UpdatesRefused(PlatformError):
+    """Lightspeed refused some of a push's updates; the others were applied."""
+
+    def __init__(self, refused: Sequence[tuple[int, LightspeedError]], total: int) -> None:
+        first = refused[0][1]
+        super().__init__(
+            f"Lightspeed refused {len(refused)} of {total} variant update(s) "
+            f"(variants {', '.join(str(i) for i, _ in refused)}); first: {first}",
+            platform=PLATFORM,
+            url=first.url,
+            status=first.status,
+        )
+        self.refused = list(refused)
+
+
 class Connection(BaseModel):
     """``StoreConfig.connection`` for a Lightspeed store (secrets by ``*_env`` names)."""
 
@@ -64,12 +96,15 @@ class Connection(BaseModel):
     """Overrides the cluster's host (a sandbox)."""
     language: str = Field(default="en", pattern=r"^[a-z]{2}$")
     page_size: int = Field(default=MAX_PAGE, ge=1, le=MAX_PAGE)
-    bulk_size: int = Field(default=50, ge=1)
     max_rate_wait: float = Field(default=300.0, ge=0)
     retries: Retries = 3
     timeout: float = 30.0
     allow_backorders_default: bool = False
-    """The shop's "Allow backorders" default: applies to variants first seen in a sync."""
+    """The shop's "Allow backorders" default (Settings > Workflow > Inventory; off unless the
+    merchant turned it on, seed 003): applies to new variants, and to a new item whose
+    fields turn tracking on without saying whether sold-out sales are allowed."""
+    webhook_address: str | None = None
+    """Where Lightspeed delivers webhooks: ``backorder serve``'s ``/webhooks/{store}``."""
 
     @property
     def root(self) -> str:
@@ -179,16 +214,35 @@ class LightspeedClient:
         body = self.request("PUT", f"variants/{variant_id}", json={"variant": fields})
         return Variant.model_validate(body["variant"])
 
-    def bulk_update_variants(self, updates: Sequence[dict[str, Any]]) -> int:
-        """``PUT variants/bulk`` in batches of ``bulk_size``; each update carries its ``id``."""
-        size = self.conn.bulk_size
-        for start in range(0, len(updates), size):
-            self.request(
-                "PUT", "variants/bulk", json={"variants": list(updates[start : start + size])}
-            )
+    def update_variants(self, updates: Sequence[dict[str, Any]]) -> int:
+        """One ``PUT variants/{id}.json`` per update (each carries its ``id``), paced.
+
+        A variant Lightspeed refuses (4xx: deleted, invalid) does not stop the others; once
+        all were sent the refusals are raised together (:class:`UpdatesRefused`). An answer
+        that is no refusal (the shop down, the rate limit) stops the push at once.
+        """
+        refused: list[tuple[int, LightspeedError]] = []
+        for update in updates:
+            fields = {k: v for k, v in update.items() if k != "id"}
+            try:
+                self.update_variant(int(update["id"]), fields)
+            except LightspeedError as exc:
+                if exc.status is None or exc.status >= 500 or exc.status == 429:
+                    raise
+                refused.append((int(update["id"]), exc))
+        if refused:
+            raise UpdatesRefused(refused, len(updates))
         return len(updates)
 
-    def create_webhook(self, item_group: str, item_action: str, address: str) -> dict[str, Any]:
+    def update_product(self, product_id: int, fields: dict[str, Any]) -> Product:
+        body = self.request("PUT", f"products/{product_id}", json={"product": fields})
+        return Product.model_validate(body["product"])
+
+    # ----------------------------------------------------------------- webhooks
+    def webhooks(self) -> list[Webhook]:
+        return [Webhook.model_validate(w) for w in self.pages("webhooks", "webhooks")]
+
+    def create_webhook(self, item_group: str, item_action: str, address: str) -> Webhook:
         body = {
             "webhook": {
                 "isActive": True,
@@ -199,4 +253,8 @@ class LightspeedClient:
                 "address": address,
             }
         }
-        return self.request("POST", "webhooks", json=body)["webhook"]
+        return Webhook.model_validate(self.request("POST", "webhooks", json=body)["webhook"])
+
+    def update_webhook(self, webhook_id: int, fields: dict[str, Any]) -> Webhook:
+        body = self.request("PUT", f"webhooks/{webhook_id}", json={"webhook": fields})
+        return Webhook.model_validate(body["webhook"])

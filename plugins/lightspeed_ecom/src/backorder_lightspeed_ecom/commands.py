@@ -27,7 +27,7 @@ def sandbox_command(host, port, key, secret):
 
 @click.group("lightspeed-ecom")
 def lightspeed_group():
-    """Lightspeed eCom: catalog sync, orders and the product CSV."""
+    """Lightspeed eCom: catalog sync, orders, webhooks and the product CSV."""
 
 
 @lightspeed_group.command("sync")
@@ -42,6 +42,50 @@ def sync_command(obj):
     click.echo(f"{report.new} new item(s), stock changed for {report.levels_changed}")
     for sku in report.defaulted:
         click.echo(f"  {sku}: new variant, backorders allowed by the shop default")
+
+
+@lightspeed_group.command("webhooks")
+@click.option("--ensure", is_flag=True, help="Register missing hooks, reactivate inactive ones.")
+@click.option(
+    "--address",
+    help="Where Lightspeed delivers (default: connection.webhook_address), e.g. "
+    "https://example.com/webhooks/shop.",
+)
+@click.pass_obj
+def webhooks_command(obj, ensure, address):
+    """List the shop's webhooks and check the ones backorder needs (variants, orders).
+
+    Exits with status 1 when one is missing or inactive and --ensure was not given.
+    """
+    from backorder_lightspeed_ecom import hook_registration as hooks
+    from backorder_lightspeed_ecom.client import connection_of
+
+    store = obj.service.store
+    address = address or connection_of(store).webhook_address
+    if not address:
+        raise ValueError(
+            f"store {store.name!r}: connection.webhook_address: not set (the URL of backorder "
+            "serve's /webhooks/STORE), and no --address given"
+        )
+    with LightspeedClient.for_store(store) as client:
+        if ensure:
+            checks = hooks.ensure(client, address)
+        else:
+            checks = hooks.check(client.webhooks(), address)
+        registered = client.webhooks()
+    for hook in registered:
+        state = "active" if hook.isActive else "inactive"
+        click.echo(
+            f"hook {hook.id}: {hook.itemGroup} ({hook.itemAction}) {hook.format} {state} "
+            f"-> {hook.address}"
+        )
+    for item in checks:
+        where = f" (hook {item.hook.id})" if item.hook else ""
+        done = f", {item.repaired}" if item.repaired else ""
+        click.echo(f"{item.group}: {item.state}{where}{done}")
+    if not ensure and any(item.state != "ok" for item in checks):
+        click.echo("run again with --ensure to repair", err=True)
+        raise SystemExit(1)
 
 
 @lightspeed_group.command("order")

@@ -16,7 +16,7 @@ from typing import IO
 from pydantic import ValidationError
 
 from backorder.models import ItemInput, ItemView, Mode
-from backorder_lightspeed_ecom.mapping import from_csv_fields, title_column
+from backorder_lightspeed_ecom.mapping import from_csv_fields, stock_alert_of, title_column
 
 REQUIRED = ("Stock_Track", "Stock_Disable_Sold_Out")
 
@@ -77,7 +77,7 @@ class LightspeedCsv:
                 "Stock_Disable_Sold_Out": "Y" if not item.tracked or item.mode is Mode.OFF else "N",
                 "Stock_Level": str(item.on_hand),
                 "Stock_Min": "",
-                "Stock_Alert": str(item.policy.low_stock_level),
+                "Stock_Alert": str(stock_alert_of(item.policy.low_stock_level)),
             }
 
 

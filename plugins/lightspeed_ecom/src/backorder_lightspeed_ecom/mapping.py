@@ -7,7 +7,13 @@
 | ``indicator`` | ``Y`` / ``N`` | ``mode = notify`` ("On backorder" is shown) |
 
 Lightspeed has no backorder limit, so a translated item's ``threshold`` is unlimited
-unless a core ``threshold`` is given with it.
+unless a core ``threshold`` is given with it. A tracked item whose fields do not say
+whether sold-out sales are allowed (``Stock_Track=Y`` alone) follows the shop default
+"Allow backorders" (off unless the shop turned it on, seed 003).
+
+``stockAlert`` / ``Stock_Alert`` is the variant's "Inventory warning level" (Lightspeed's
+"Product column titles" article); :func:`low_stock_level_of` maps it onto the core's
+low-stock level.
 """
 
 from __future__ import annotations
@@ -45,7 +51,9 @@ NATIVE_FIELDS = {
     "updatedAt",
 }
 # Reasons where our ledger, not the platform, changed the stock: only then is stockLevel pushed.
-PUSH_LEVEL_REASONS = {"assign", "edit", "tick", "unassign:track", "unassign:not_purchasable"}
+PUSH_LEVEL_REASONS = {"assign", "edit", "tick", "unassign:track"}
+HIDDEN = "hidden"
+"""A product's ``visibility`` when the storefront must not sell it."""
 
 
 def fallback_sku(variant_id: int | str) -> str:
@@ -61,6 +69,24 @@ def tracking_of(tracked: bool, mode: Mode | None) -> StockTracking:
     if not tracked:
         return StockTracking.DISABLED
     return StockTracking.ENABLED if mode is Mode.OFF else StockTracking.INDICATOR
+
+
+def low_stock_level_of(stock_alert: int) -> int:
+    """The core's low-stock level for a variant's ``stockAlert`` (0 = no warning).
+
+    Lightspeed names the field "Inventory warning level" without saying whether it warns at
+    that level or once the stock is below it (unconfirmed, README). This reads it the way
+    BigCommerce's spec words its own "inventory warning level" and seed 001 words the
+    low-stock level: below it. The core shows low stock below its level too, so the
+    figures are the same; were Lightspeed to warn *at* the level, this would add one
+    (and :func:`stock_alert_of` subtract it).
+    """
+    return stock_alert
+
+
+def stock_alert_of(low_stock_level: int) -> int:
+    """The ``stockAlert`` / ``Stock_Alert`` for a core low-stock level (inverse of the above)."""
+    return low_stock_level
 
 
 def policy_of(tracking: StockTracking) -> dict[str, Any]:
@@ -113,8 +139,14 @@ def _put(out: dict[str, Any], key: str, value: Any, source: str) -> None:
     out[key] = value
 
 
-def from_csv_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """CSV columns -> ItemInput fields. Errors name the column."""
+def from_csv_fields(
+    fields: Mapping[str, Any], *, allow_backorders_default: bool = False
+) -> dict[str, Any]:
+    """CSV columns -> ItemInput fields. Errors name the column.
+
+    ``Stock_Track=Y`` without ``Stock_Disable_Sold_Out`` takes the shop default "Allow
+    backorders" (``allow_backorders_default``), as a new product does in Lightspeed.
+    """
     out: dict[str, Any] = {}
     title = title_column(fields)
     track = yes_no(fields.get("Stock_Track"), "Stock_Track")
@@ -127,9 +159,10 @@ def from_csv_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     if track is False:
         out["tracked"] = False
     elif track is True:
+        if disable_sold_out is None:
+            disable_sold_out = not allow_backorders_default
         out["tracked"] = True
-        if disable_sold_out is not None:
-            out["mode"] = Mode.OFF if disable_sold_out else Mode.NOTIFY
+        out["mode"] = Mode.OFF if disable_sold_out else Mode.NOTIFY
     elif disable_sold_out is not None:
         raise ValueError("column Stock_Track: required with Stock_Disable_Sold_Out (Y or N)")
     variant_id = integer(fields.get("Internal_Variant_ID"), "Internal_Variant_ID", minimum=1)
@@ -148,7 +181,8 @@ def from_csv_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
             out["sku"] = f"new:{out['name']}"  # a new product: Lightspeed gives it ids on import
     _put(out, "on_hand", integer(fields.get("Stock_Level"), "Stock_Level"), "column Stock_Level")
     alert = integer(fields.get("Stock_Alert"), "Stock_Alert", minimum=0)
-    _put(out, "low_stock_level", alert, "column Stock_Alert")
+    if alert is not None:
+        _put(out, "low_stock_level", low_stock_level_of(alert), "column Stock_Alert")
     integer(fields.get("Stock_Min"), "Stock_Min", minimum=0)  # validated; no core counterpart
     return out
 
@@ -174,7 +208,8 @@ def from_native_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
         out["name"] = str(fields["title"])
     _put(out, "on_hand", integer(fields.get("stockLevel"), "stockLevel"), "field stockLevel")
     alert = integer(fields.get("stockAlert"), "stockAlert", minimum=0)
-    _put(out, "low_stock_level", alert, "field stockAlert")
+    if alert is not None:
+        _put(out, "low_stock_level", low_stock_level_of(alert), "field stockAlert")
     _put(
         out,
         "min_sale_qty",
@@ -196,16 +231,23 @@ def from_native_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def translate(fields: Mapping[str, Any]) -> ItemInput:
+def translate(fields: Mapping[str, Any], *, allow_backorders_default: bool = False) -> ItemInput:
     """Any mix of core fields, Lightspeed variant fields and CSV columns -> ItemInput.
 
     A core field wins over nothing: given both ways with different values is an error
-    (except ``sku``, where the core field names the item).
+    (except ``sku``, where the core field names the item). ``allow_backorders_default`` is
+    the shop's "Allow backorders" default (see :func:`from_csv_fields`).
     """
     csv_keys = {k for k in fields if k in CSV_FIELDS or TITLE_COLUMN.match(k)}
     native_keys = {k for k in fields if k in NATIVE_FIELDS}
     core = {k: v for k, v in fields.items() if k not in csv_keys | native_keys}
-    derived = from_csv_fields({k: fields[k] for k in csv_keys}) if csv_keys else {}
+    derived = (
+        from_csv_fields(
+            {k: fields[k] for k in csv_keys}, allow_backorders_default=allow_backorders_default
+        )
+        if csv_keys
+        else {}
+    )
     if native_keys:
         native = from_native_fields({k: fields[k] for k in native_keys | ({"sku"} & set(fields))})
         for key, value in native.items():
@@ -258,25 +300,24 @@ def backorders_on(view: ItemView) -> bool:
 
 
 def variant_update(view: ItemView, reason: str) -> dict[str, Any] | None:
-    """The ``PUT variants/bulk`` entry that makes Lightspeed follow our decision, or None.
+    """The ``PUT variants/{id}`` fields (with the ``id``) that make Lightspeed follow our
+    decision, or None.
 
-    Unassigned items are left to the merchant unless the unassign asked otherwise.
-    ``stockLevel`` is sent only when our ledger changed the stock (see PUSH_LEVEL_REASONS):
-    for orders and synced levels Lightspeed already holds the figure.
+    Unassigned items are left to the merchant unless the unassign asked otherwise:
+    ``unassign:track`` hands tracking back with our stock; ``unassign:not_purchasable``
+    turns backorders off and keeps Lightspeed's level (the product is hidden, see
+    :func:`product_update`). ``stockLevel`` is sent only when our ledger changed the stock
+    (see PUSH_LEVEL_REASONS): for orders and synced levels Lightspeed already holds it.
     """
     if not view.variant_id or not view.variant_id.isdigit():
         return None
     update: dict[str, Any] = {"id": int(view.variant_id)}
     if not view.assigned:
-        if reason == "unassign:track":
-            update |= {"stockTracking": StockTracking.ENABLED.value, "stockLevel": view.on_hand}
-        elif reason == "unassign:not_purchasable":
-            update |= {
-                "stockTracking": StockTracking.ENABLED.value,
-                "stockLevel": min(view.on_hand, 0),
-            }
-        else:
+        if reason not in ("unassign:track", "unassign:not_purchasable"):
             return None
+        update["stockTracking"] = StockTracking.ENABLED.value
+        if reason in PUSH_LEVEL_REASONS:
+            update["stockLevel"] = view.on_hand
         return update
     if not view.tracked:
         return update | {"stockTracking": StockTracking.DISABLED.value}
@@ -285,3 +326,14 @@ def variant_update(view: ItemView, reason: str) -> dict[str, Any] | None:
     if reason in PUSH_LEVEL_REASONS:
         update["stockLevel"] = view.on_hand
     return update
+
+
+def product_update(view: ItemView, reason: str) -> dict[str, Any] | None:
+    """The ``PUT products/{id}`` fields (with the ``id``) a push calls for, or None: an
+    unassign that makes the product unbuyable hides it from the storefront (seed 001:
+    "disable the product on your online store")."""
+    if reason != "unassign:not_purchasable" or view.assigned:
+        return None
+    if not view.product_id or not view.product_id.isdigit():
+        return None
+    return {"id": int(view.product_id), "visibility": HIDDEN}

@@ -58,6 +58,8 @@ class Product(Resource):
     id: int
     title: str | None = ""
     fulltitle: str | None = ""
+    visibility: str | None = None
+    """``visible`` or ``hidden`` (the storefront shows the product or not)."""
     deliverydate_id: int | None = Field(default=None, alias="deliverydate")
 
     @field_validator("deliverydate_id", mode="before")
@@ -101,3 +103,14 @@ class Order(Resource):
     createdAt: str | None = None
     updatedAt: str | None = None
     status: str | None = None
+
+
+class Webhook(Resource):
+    """A registered webhook; the API answers ``language`` as an object (``{"code": "en"}``)."""
+
+    id: int
+    isActive: bool = True
+    itemGroup: str
+    itemAction: str = "*"
+    format: str = "json"
+    address: str = ""

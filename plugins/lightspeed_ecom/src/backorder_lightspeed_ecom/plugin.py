@@ -14,9 +14,14 @@ from backorder.models import CatalogItem, ItemInput, ItemView, LineRequest, Orde
 from backorder.platform import BasePlatform, Platform
 from backorder.webhooks import WebhookEvent
 from backorder_lightspeed_ecom import PLATFORM as NAME
-from backorder_lightspeed_ecom.client import LightspeedClient
+from backorder_lightspeed_ecom.client import LightspeedClient, connection_of
 from backorder_lightspeed_ecom.csv_dialect import LightspeedCsv
-from backorder_lightspeed_ecom.mapping import catalog_items, translate, variant_update
+from backorder_lightspeed_ecom.mapping import (
+    catalog_items,
+    product_update,
+    translate,
+    variant_update,
+)
 from backorder_lightspeed_ecom.sync import line_sku
 from backorder_lightspeed_ecom.webhooks import parse
 
@@ -29,7 +34,11 @@ class LightspeedPlatform(BasePlatform):
     name = NAME
 
     def translate_item(self, fields: Mapping[str, Any]) -> ItemInput:
-        return translate(fields)
+        return translate(fields)  # a shop whose "Allow backorders" default is off (seed 003)
+
+    def translate_store_item(self, store: StoreConfig, fields: Mapping[str, Any]) -> ItemInput:
+        default = connection_of(store).allow_backorders_default
+        return translate(fields, allow_backorders_default=default)
 
     def fetch_catalog(self, store: StoreConfig) -> Sequence[CatalogItem]:
         with _client(store) as client:
@@ -45,10 +54,14 @@ class LightspeedPlatform(BasePlatform):
         ]
 
     def apply_items(self, store: StoreConfig, items: Sequence[ItemView], reason: str) -> None:
-        updates = [u for u in (variant_update(view, reason) for view in items) if u]
-        if updates:
-            with _client(store) as client:
-                client.bulk_update_variants(updates)
+        variants = [u for u in (variant_update(view, reason) for view in items) if u]
+        products = {u["id"]: u for u in (product_update(view, reason) for view in items) if u}
+        if not variants and not products:
+            return
+        with _client(store) as client:
+            for product_id, update in products.items():
+                client.update_product(product_id, {k: v for k, v in update.items() if k != "id"})
+            client.update_variants(variants)
 
     def fetch_order(self, store: StoreConfig, order_id: str) -> OrderIn:
         with _client(store) as client:

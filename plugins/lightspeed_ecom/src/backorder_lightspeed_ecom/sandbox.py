@@ -1,18 +1,25 @@
 """A stateful local stand-in for the Lightspeed eCom API (a Starlette ASGI app).
 
 It keeps variants, products, delivery timeframes, orders and webhooks in memory and
-behaves as the platform does where this plugin depends on it:
+behaves as the platform does where this plugin depends on it (sources in the README):
 
 - HTTP Basic with the shop's key and secret (401 otherwise); ``/{lang}/{resource}.json``;
-- ``page`` / ``limit`` paging (``limit`` above 250 is a 400); ``PUT variants/bulk`` of at
-  most ``bulk_limit`` variants (400 above, nothing changed);
+- writes wrapped in the resource's singular name (``PUT variants/{id}.json {"variant":
+  {...}}``, ``PUT products/{id}.json {"product": {...}}``, ``{"webhook": {...}}``), as the
+  official PHP client sends them; ``PUT variants/bulk.json`` takes the client's
+  ``{"variant": [...]}`` wrapper and refuses any other (what goes inside is unconfirmed);
+- ``page`` / ``limit`` paging (``limit`` above 250 is a 400);
 - the three rate-limit windows per key in ``X-RateLimit-*`` (``a/b/c``) and 20 requests a
   second per shop, both answered with 429 when used up;
 - checkout (``POST /__sandbox/checkout``) that follows each variant's ``stockTracking``:
   ``enabled`` refuses what is not in stock, ``indicator`` sells below zero, ``disabled``
-  does not count; new variants take the shop's "Allow backorders" default;
-- signed webhook deliveries for registered ``variants`` / ``orders`` groups, kept in
-  ``GET /__sandbox/deliveries`` rather than posted;
+  does not count; a hidden product is not for sale; new variants take the shop's "Allow
+  backorders" default;
+- webhooks registered, listed and updated (``webhooks.json``); each change to a
+  ``variants`` / ``orders`` resource queues a delivery to every active JSON hook of that
+  group, signed ``x-signature = md5(body + secret)``. :meth:`SandboxShop.deliver` (or
+  ``POST /__sandbox/deliver``) POSTs the queued ones to their addresses; one not answered
+  2xx stays queued. ``GET /__sandbox/deliveries`` lists them all;
 - faults: ``POST /__sandbox/faults {"method", "path", "status", "times"}``.
 
 In process, serve it with :class:`backorder.http.SyncASGITransport`; on a port, with
@@ -31,18 +38,29 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from backorder.http import Clock, needs_extra
 from backorder_lightspeed_ecom.ratelimit import DEFAULT_LIMITS, PER_SHOP_PER_SECOND
 from backorder_lightspeed_ecom.webhooks import sign
 
 with needs_extra("backorder-lightspeed-ecom", "sandbox"):
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
 WINDOW_SECONDS = (300, 3600, 86400)
 MAX_PAGE = 250
+VISIBILITY = ("visible", "hidden", "auto")
+Post = Callable[[str, dict[str, str], bytes], int]
+"""Sends one delivery: ``post(address, headers, body) -> HTTP status``."""
+
+
+def http_post(address: str, headers: dict[str, str], body: bytes) -> int:
+    """A delivery over real HTTP, as Lightspeed sends it."""
+    return httpx.post(address, headers=headers, content=body, timeout=10).status_code
 
 
 def _link(kind: str, ident: int) -> dict[str, Any]:
@@ -59,12 +77,11 @@ class SandboxShop:
         *,
         limits: tuple[int, int, int] = DEFAULT_LIMITS,
         per_second: int = PER_SHOP_PER_SECOND,
-        bulk_limit: int = 50,
         allow_backorders_default: bool = False,
         clock: Clock | None = None,
     ) -> None:
         self.key, self.secret = key, secret
-        self.limits, self.per_second, self.bulk_limit = limits, per_second, bulk_limit
+        self.limits, self.per_second = limits, per_second
         self.allow_backorders_default = allow_backorders_default
         self.clock = clock or Clock()
         self.lock = threading.RLock()
@@ -116,6 +133,8 @@ class SandboxShop:
             "fulltitle": title,
             "createdAt": self.now(),
             "updatedAt": self.now(),
+            "isVisible": True,
+            "visibility": "visible",
             "deliverydate": _link("deliverydates", deliverydate) if deliverydate else False,
             "variants": {"resource": {"url": f"variants?product={ident}"}},
         }
@@ -150,26 +169,49 @@ class SandboxShop:
         return ident
 
     def _emit(self, group: str, action: str, resource: str, record: dict[str, Any]) -> None:
+        """Queue one signed delivery of ``{resource: record}`` per matching active hook."""
         for hook in self.webhooks:
             if (
                 hook["isActive"]
+                and hook["format"] == "json"  # the sandbox speaks JSON only
                 and hook["itemGroup"] == group
                 and hook["itemAction"] in ("*", action)
             ):
                 body = json.dumps({resource: record}).encode()
                 self.deliveries.append(
                     {
+                        "hook": hook["id"],
                         "address": hook["address"],
+                        "group": group,
+                        "action": action,
                         "headers": {
                             "content-type": "application/json",
                             "x-signature": sign(body, self.secret),
-                            "x-shop-id": "1",
-                            "x-item-group": group,
-                            "x-item-action": action,
                         },
                         "body": body.decode(),
+                        "status": None,
                     }
                 )
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Deliveries not yet answered 2xx."""
+        return [d for d in self.deliveries if not (d["status"] and 200 <= d["status"] < 300)]
+
+    def deliver(self, post: Post = http_post, *, limit: int | None = None) -> int:
+        """POST the pending deliveries (the oldest ``limit``, or all) to their hooks'
+        addresses; returns how many were taken (2xx). The others stay pending for the next
+        call, as a failed delivery is retried."""
+        with self.lock:
+            pending = self.pending()[:limit]
+        taken = 0
+        for delivery in pending:  # outside the lock: the receiver may call this sandbox
+            try:
+                status = post(delivery["address"], delivery["headers"], delivery["body"].encode())
+            except httpx.HTTPError:
+                status = 0
+            delivery["status"] = status
+            taken += 200 <= status < 300
+        return taken
 
     def update_variant(self, ident: int, fields: dict[str, Any]) -> dict[str, Any]:
         variant = self.variants[ident]
@@ -185,12 +227,50 @@ class SandboxShop:
         self._emit("variants", "updated", "variant", variant)
         return variant
 
+    def update_product(self, ident: int, fields: dict[str, Any]) -> dict[str, Any]:
+        product = self.products[ident]
+        if "visibility" in fields:
+            if fields["visibility"] not in VISIBILITY:
+                raise ValueError(f"visibility: one of {', '.join(VISIBILITY)}")
+            product["visibility"] = fields["visibility"]
+            product["isVisible"] = fields["visibility"] != "hidden"
+        product["updatedAt"] = self.now()
+        return product
+
+    def add_webhook(self, fields: dict[str, Any]) -> dict[str, Any]:
+        hook = {"id": self.next_id(), "createdAt": self.now(), "isActive": True}
+        hook |= {"itemAction": "*", "format": "json", "language": "en"}
+        self.webhooks.append(hook)
+        return self.update_webhook(hook["id"], fields)
+
+    def update_webhook(self, ident: int, fields: dict[str, Any]) -> dict[str, Any]:
+        hook = next((h for h in self.webhooks if h["id"] == ident), None)
+        if hook is None:
+            raise KeyError(f"webhook {ident}")
+        merged = {**hook, **{k: v for k, v in fields.items() if k not in ("id", "createdAt")}}
+        if merged.get("itemGroup") not in ("variants", "orders", "products", "customers"):
+            raise ValueError("webhook.itemGroup: not a supported group")
+        if merged.get("format") not in ("json", "xml"):
+            raise ValueError("webhook.format: json or xml")
+        if not merged.get("address"):
+            raise ValueError("webhook.address: required")
+        language = merged["language"]
+        code = language.get("code") if isinstance(language, dict) else language
+        merged["language"] = {"id": 1, "code": code}  # answered as an object
+        merged["updatedAt"] = self.now()
+        hook.update(merged)
+        return hook
+
     def checkout(self, lines: list[dict[str, Any]], email: str | None) -> dict[str, Any]:
-        """A storefront order, refused whole when one ``enabled`` variant lacks stock."""
+        """A storefront order, refused whole when one ``enabled`` variant lacks stock or a
+        product is hidden."""
         for line in lines:
             variant = self.variants.get(int(line["variant"]))
             if variant is None:
                 raise KeyError(f"variant {line['variant']}")
+            product = self.products[variant["product"]["resource"]["id"]]
+            if not product["isVisible"]:
+                raise OverflowError(f"product {product['id']} is not for sale (hidden)")
             if variant["stockTracking"] == "enabled" and variant["stockLevel"] < line["quantity"]:
                 raise OverflowError(f"variant {variant['id']} is sold out")
         order_id = self.next_id()
@@ -287,6 +367,14 @@ def seed_demo(shop: SandboxShop) -> SandboxShop:
 
 
 # --------------------------------------------------------------------- the app
+def _wrapped(body: Any, name: str) -> dict[str, Any]:
+    """The fields of a write, which Lightspeed takes wrapped: ``{"variant": {...}}``."""
+    fields = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(fields, dict) or set(body) != {name}:
+        raise ValueError(f'body: expected {{"{name}": {{...}}}}')
+    return dict(fields)
+
+
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": status, "message": message}}, status, headers=headers)
 
@@ -349,18 +437,13 @@ def create_app(shop: SandboxShop | None = None) -> Starlette:
         if ident not in shop.variants:
             raise KeyError(f"variant {ident}")
         if request.method == "PUT":
-            fields = (body or {}).get("variant")
-            if not isinstance(fields, dict):
-                raise ValueError('body: expected {"variant": {...}}')
-            return 200, {"variant": shop.update_variant(ident, fields)}
+            return 200, {"variant": shop.update_variant(ident, _wrapped(body, "variant"))}
         return 200, {"variant": shop.variants[ident]}
 
     def bulk(request, body):
-        updates = (body or {}).get("variants")
-        if not isinstance(updates, list):
-            raise ValueError('body: expected {"variants": [...]}')
-        if len(updates) > shop.bulk_limit:
-            raise ValueError(f"variants: at most {shop.bulk_limit} per request, got {len(updates)}")
+        updates = (body or {}).get("variant")
+        if not isinstance(updates, list) or set(body) != {"variant"}:
+            raise ValueError('body: expected {"variant": [...]}, the variants/bulk wrapper')
         missing = [u.get("id") for u in updates if u.get("id") not in shop.variants]
         if missing:
             raise KeyError(f"variants {missing}")
@@ -378,7 +461,12 @@ def create_app(shop: SandboxShop | None = None) -> Starlette:
         }
 
     def product(request, body):
-        return 200, {"product": shop.products[int(request.path_params["id"])]}
+        ident = int(request.path_params["id"])
+        if ident not in shop.products:
+            raise KeyError(f"product {ident}")
+        if request.method == "PUT":
+            return 200, {"product": shop.update_product(ident, _wrapped(body, "product"))}
+        return 200, {"product": shop.products[ident]}
 
     def deliverydates(request, body):
         rows = sorted(shop.deliverydates.values(), key=lambda d: d["id"])
@@ -396,14 +484,18 @@ def create_app(shop: SandboxShop | None = None) -> Starlette:
         }
 
     def webhooks(request, body):
-        hook = dict((body or {}).get("webhook") or {})
-        if hook.get("itemGroup") not in ("variants", "orders", "products", "customers"):
-            raise ValueError("webhook.itemGroup: not a supported group")
-        if not hook.get("address"):
-            raise ValueError("webhook.address: required")
-        hook = {"id": shop.next_id(), "isActive": True, "itemAction": "*", **hook}
-        shop.webhooks.append(hook)
-        return 201, {"webhook": hook}
+        if request.method == "POST":
+            return 201, {"webhook": shop.add_webhook(_wrapped(body, "webhook"))}
+        return 200, {"webhooks": page(request, list(shop.webhooks))}
+
+    def webhook(request, body):
+        ident = int(request.path_params["id"])
+        if request.method == "PUT":
+            return 200, {"webhook": shop.update_webhook(ident, _wrapped(body, "webhook"))}
+        found = next((h for h in shop.webhooks if h["id"] == ident), None)
+        if found is None:
+            raise KeyError(f"webhook {ident}")
+        return 200, {"webhook": found}
 
     async def control(request: Request) -> Response:
         body = json.loads(await request.body() or b"{}")
@@ -429,6 +521,8 @@ def create_app(shop: SandboxShop | None = None) -> Starlette:
                 if request.method == "DELETE":
                     shop.deliveries.clear()
                 return JSONResponse({"deliveries": out})
+        if action == "deliver":
+            return JSONResponse({"delivered": await run_in_threadpool(shop.deliver)})
         return _error(404, f"no sandbox action {action!r}")
 
     L = "/{lang:str}"
@@ -438,12 +532,13 @@ def create_app(shop: SandboxShop | None = None) -> Starlette:
         Route(f"{L}/variants/bulk.json", api(bulk), methods=["PUT"]),
         Route(f"{L}/variants/{{id:int}}.json", api(variant), methods=["GET", "PUT"]),
         Route(f"{L}/products.json", api(products), methods=["GET"]),
-        Route(f"{L}/products/{{id:int}}.json", api(product), methods=["GET"]),
+        Route(f"{L}/products/{{id:int}}.json", api(product), methods=["GET", "PUT"]),
         Route(f"{L}/deliverydates.json", api(deliverydates), methods=["GET"]),
         Route(f"{L}/orders.json", api(orders), methods=["GET"]),
         Route(f"{L}/orders/{{id:int}}.json", api(order), methods=["GET"]),
         Route(f"{L}/orders/{{id:int}}/products.json", api(order_products), methods=["GET"]),
-        Route(f"{L}/webhooks.json", api(webhooks), methods=["POST"]),
+        Route(f"{L}/webhooks.json", api(webhooks), methods=["GET", "POST"]),
+        Route(f"{L}/webhooks/{{id:int}}.json", api(webhook), methods=["GET", "PUT"]),
         Route("/__sandbox/{action:str}", control, methods=["GET", "POST", "DELETE"]),
     ]
     app = Starlette(routes=routes)

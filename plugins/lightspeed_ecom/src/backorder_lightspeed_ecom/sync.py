@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from backorder.engine import StoreService
 from backorder.models import ItemInput, LineRequest, Mode, OrderIn, OrderResult, StockLevel
 from backorder_lightspeed_ecom.client import LightspeedClient, connection_of
-from backorder_lightspeed_ecom.mapping import catalog_items, fallback_sku, policy_of
+from backorder_lightspeed_ecom.mapping import (
+    catalog_items,
+    fallback_sku,
+    low_stock_level_of,
+    policy_of,
+)
 from backorder_lightspeed_ecom.models import DeliveryDate, OrderProduct, StockTracking
 
 
@@ -57,13 +62,13 @@ def sync_catalog(service: StoreService, client: LightspeedClient) -> SyncReport:
                 **entry.model_dump(exclude={"on_hand", "tracked", "policy"}),
                 on_hand=entry.on_hand or 0,
                 assigned=False,
-                low_stock_level=variant.stockAlert,
+                low_stock_level=low_stock_level_of(variant.stockAlert),
                 **fields,
             )
         )
     report.new = service.upsert_catalog(entries)
     if pushes:
-        client.bulk_update_variants(pushes)
+        client.update_variants(pushes)
     run = uuid.uuid4().hex[:12]  # a level may return to an earlier figure: key per run
     levels = [
         StockLevel(sku=c.sku, on_hand=c.on_hand, source_ref=f"{run}:v{c.variant_id}")

@@ -2,7 +2,8 @@
 
 A delivery's body is the resource JSON (``{"variant": {...}}`` for item group
 ``variants``, ``{"order": {...}}`` for ``orders``). It is signed with the header
-``x-signature = md5(body + api secret)`` (the documented scheme; see the README).
+``x-signature = md5(body + api secret)`` (Lightspeed's community forum; sources in the
+README).
 A delivery's stable key is ``{group}/{id}@{updatedAt}#{body digest}``: a retried delivery
 has the same key, a later change of the same resource a new one. The core's webhook
 server keeps keys unique, so a repeated delivery is applied once.
