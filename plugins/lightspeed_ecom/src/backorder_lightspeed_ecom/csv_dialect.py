@@ -69,8 +69,8 @@ class LightspeedCsv:
         (backorders allowed) and comes back as notify."""
         for item in items:
             yield {
-                "Internal_ID": item.product_id if _digits(item.product_id) else "",
-                "Internal_Variant_ID": item.variant_id if _digits(item.variant_id) else "",
+                "Internal_ID": _digits(item.product_id),
+                "Internal_Variant_ID": _digits(item.variant_id),
                 "SKU": item.sku,
                 f"{self.language}_Title_Short": item.name,
                 "Stock_Track": "Y" if item.tracked else "N",
@@ -81,8 +81,9 @@ class LightspeedCsv:
             }
 
 
-def _digits(value: str | None) -> bool:
-    return bool(value) and value.isdigit()
+def _digits(value: str | None) -> str:
+    """A Lightspeed id (digits only), or empty: a core-only item has none."""
+    return value if value and value.isdigit() else ""
 
 
 def read_csv(source: IO[str] | str, dialect: LightspeedCsv | None = None, *, name: str = "<csv>"):

@@ -238,10 +238,11 @@ class SandboxShop:
         return product
 
     def add_webhook(self, fields: dict[str, Any]) -> dict[str, Any]:
-        hook = {"id": self.next_id(), "createdAt": self.now(), "isActive": True}
+        ident = self.next_id()
+        hook = {"id": ident, "createdAt": self.now(), "isActive": True}
         hook |= {"itemAction": "*", "format": "json", "language": "en"}
         self.webhooks.append(hook)
-        return self.update_webhook(hook["id"], fields)
+        return self.update_webhook(ident, fields)
 
     def update_webhook(self, ident: int, fields: dict[str, Any]) -> dict[str, Any]:
         hook = next((h for h in self.webhooks if h["id"] == ident), None)
