@@ -222,6 +222,19 @@ def skus_for_preview(conn: sa.Connection, store: str, search: str, limit: int = 
     return list(conn.scalars(query))
 
 
+def first_with_status(
+    conn: sa.Connection, store: str, status: sa.ColumnElement[str], value: str
+) -> str | None:
+    """The first assigned SKU with this status (the preview's default item)."""
+    query = (
+        sa.select(items.c.sku)
+        .where(items.c.store == store, items.c.assigned == sa.true(), status == value)
+        .order_by(items.c.sku)
+        .limit(1)
+    )
+    return conn.scalar(query)
+
+
 __all__ = [
     "ItemFilter",
     "ItemRow",
