@@ -77,13 +77,30 @@ def _message(error: dict[str, Any]) -> str:
     return message
 
 
+_TYPE_TAGS = {"int", "str", "bool", "float", "none", "date", "datetime", "list", "dict"}
+
+
+def _field_parts(loc: tuple) -> list[str]:
+    """The field path of an error: list indexes and the union member tags pydantic adds
+    (``int``, ``literal['a','b']``, ``constrained-int``) are not part of it."""
+    return [
+        str(part) for part in loc
+        if isinstance(part, str) and part.isidentifier() and part not in _TYPE_TAGS
+    ]
+
+
 def errors_of(exc: ValidationError, prefix: str = "") -> dict[str, str]:
-    """``{field name: message}``; a list item's error is its list's (``sku.3`` -> ``sku``)."""
+    """``{field name: message}``; a list item's error is its list's (``sku.3`` -> ``sku``).
+
+    Of a union's errors ("unlimited", or a number) the one about the number is kept: it
+    says more than "choose one of the options"."""
     found: dict[str, str] = {}
+    kinds: dict[str, str] = {}
     for error in exc.errors():
-        parts = [str(p) for p in error["loc"] if not isinstance(p, int)]
+        parts = _field_parts(error["loc"])
         name = prefix + ".".join(parts) if parts else (prefix.rstrip(".") or "form")
-        found.setdefault(name, _message(error))
+        if name not in found or kinds[name] == "literal_error":
+            found[name], kinds[name] = _message(error), error["type"]
     return found
 
 

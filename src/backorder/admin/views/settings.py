@@ -86,6 +86,7 @@ def read_storefront(
 ) -> StorefrontSettings | None:
     """The storefront section as the form gives it; each message's token error on its field."""
     data = current.model_dump(mode="json")
+    wrong = False
     for name in MESSAGE_FIELDS:
         text = _text(form, f"storefront.{name}")
         try:
@@ -93,6 +94,8 @@ def read_storefront(
         except TemplateProblem as exc:
             errors[f"storefront.{name}"] = exc.problem + (
                 f" (line {exc.line})" if exc.line and "\n" in text else "")
+            wrong = True
+            continue  # the stored message stands in, so the other fields are checked too
         data[name] = text
     data["theme"] = _text(form, "storefront.theme", 64) or "other"
     data["button_color"] = _text(form, "storefront.button_color", 16).strip()
@@ -100,9 +103,8 @@ def read_storefront(
     data["low_stock_level"] = _text(form, "storefront.low_stock_level", 16).strip() or None
     data["show_back_in_stock_date"] = form.get("storefront.show_back_in_stock_date") is not None
     data["publish"] = form.get("storefront.publish") is not None
-    if any(key.startswith("storefront.") for key in errors):
-        return None
-    return _check(StorefrontSettings, data, "storefront.", errors)
+    checked = _check(StorefrontSettings, data, "storefront.", errors)
+    return None if wrong else checked
 
 
 def read_sections(
