@@ -205,6 +205,9 @@ def store_page(view: View) -> Callable[[Request], Awaitable[Response]]:
         session, user = await run_in_threadpool(ui.access.identify, request)
         name = request.path_params["store"]
         if user is None:
+            if session.embedded:  # a platform signed this session in: no sign-in page here
+                return forbidden(ui, request, "the session's user or store is gone",
+                                 session.user)
             if request.method == "GET":
                 target = f"{request.scope.get('root_path', '')}/login?" + urlencode(
                     {"next": request.url.path + (f"?{request.url.query}" if request.url.query
