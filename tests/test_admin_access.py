@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-from admin_support import PASSWORD, build_shop, csrf_of, shop  # noqa: F401 (fixture)
+from admin_support import PASSWORD, build_shop, csrf_of
 
 from backorder.admin.sessions import COOKIE
 
@@ -72,14 +72,14 @@ def test_session_cookie_is_signed_httponly_samesite_and_secure_over_tls(shop):
     token = csrf_of(plain.get("/admin/login").text)
     answer = plain.post("/admin/login", data={"username": "alice", "password": PASSWORD,
                                               "csrf_token": token})
-    cookie = [h for h in answer.headers.get_list("set-cookie") if h.startswith(COOKIE)][0]
+    cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith(COOKIE))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
 
     tls = shop.client(base_url="https://testserver")
     token = csrf_of(tls.get("/admin/login").text)
     answer = tls.post("/admin/login", data={"username": "alice", "password": PASSWORD,
                                             "csrf_token": token})
-    cookie = [h for h in answer.headers.get_list("set-cookie") if h.startswith(COOKIE)][0]
+    cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith(COOKIE))
     assert "Secure" in cookie and "HttpOnly" in cookie
     assert answer.headers["strict-transport-security"].startswith("max-age=")
 

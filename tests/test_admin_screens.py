@@ -12,7 +12,6 @@ import io
 import re
 
 import sqlalchemy as sa
-from admin_support import shop  # noqa: F401 (fixture)
 
 from backorder.storage.schema import stores as stores_table
 
@@ -141,8 +140,6 @@ def _settings_form(client, shop) -> tuple[dict, str]:
     for name, value in re.findall(r'<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)</textarea>',
                                   html):
         data[name] = value.replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
-    for name in re.findall(r'name="([^"]+)"[^>]*selected', html):
-        pass
     data |= {"settings.over_threshold": "refuse", "settings.defaults.mode": "notify",
              "storefront.theme": "cornerstone", "csrf_token": token}
     return data, token
@@ -190,7 +187,7 @@ def test_wrong_settings_name_their_field_and_nothing_is_saved(shop):
 
 def test_the_preview_renders_a_message_as_it_is_typed_with_real_tokens(shop):
     client = shop.signed_in()
-    data, token = _settings_form(client, shop)
+    data, _token = _settings_form(client, shop)
     data |= {"preview_sku": "TENT-2P", "preview_qty": "2",
              "storefront.backorder_description": "{name}: {salable_qty} left to order",
              "storefront.mixed_cart_alert": "{qty} in cart, {backordered} later"}
@@ -242,7 +239,7 @@ def test_the_report_is_filtered_paged_and_downloads_as_csv(shop):
 
 def test_an_import_with_errors_lists_each_by_row_and_changes_nothing(shop):
     client = shop.signed_in()
-    html, token = shop.page(client, "/admin/shop/import")
+    _html, token = shop.page(client, "/admin/shop/import")
     template = client.get("/admin/shop/export.csv")
     assert template.text.splitlines()[0].startswith("Product ID,Variant ID,SKU")
     assert "TENT-2P" in template.text

@@ -102,7 +102,7 @@ def test_install_load_assign_order_uninstall(deployment, caplog):
     caplog.set_level(logging.DEBUG)
     installed = d.install()
     assert installed.status_code == 303 and installed.headers["location"] == f"/admin/{STORE}/"
-    cookie = [h for h in installed.headers.get_list("set-cookie") if h.startswith(COOKIE)][0]
+    cookie = next(h for h in installed.headers.get_list("set-cookie") if h.startswith(COOKIE))
     assert "HttpOnly" in cookie
     # registered in the database beside the config store, with its hooks and catalog
     assert sorted(d.app.state.web.stores) == [STORE, "local"]

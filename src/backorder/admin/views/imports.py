@@ -4,6 +4,7 @@ problem listed by row; the CLI's ``backorder import`` and ``export``, the same c
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from typing import Any
@@ -14,7 +15,14 @@ from starlette.responses import Response
 from backorder.admin.forms import ImportForm, parse
 from backorder.admin.pages import Page, store_page
 from backorder.errors import BackorderError
-from backorder.imports import APPLICABLE, ImportFailed, dialects, export_csv, import_csv
+from backorder.imports import (
+    APPLICABLE,
+    HEADER,
+    ImportFailed,
+    dialects,
+    export_csv,
+    import_csv,
+)
 
 COLUMN_LABELS = {
     "stock": "Stock",
@@ -41,6 +49,16 @@ def problem_rows(errors: list[str]) -> list[dict[str, str]]:
         else:
             out.append({"row": "", "column": "", "problem": error.split(": ", 1)[-1]})
     return out
+
+
+def in_file(ticked: list[str], data: bytes) -> list[str]:
+    """The ticked "overwrite" boxes whose column the file has (the form ticks them all;
+    a box for a column the file leaves out changes nothing). None left: all ticked,
+    so the import names what is missing."""
+    first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    header = {cell.strip().lower() for cell in next(csv.reader([first]), [])}
+    present = [key for key in ticked if HEADER[APPLICABLE[key]].lower() in header]
+    return present or ticked
 
 
 async def _page(page: Page, *, status: int = 200, **context: Any) -> Response:
@@ -70,9 +88,10 @@ async def import_page(page: Page) -> Response:
     data = await upload.read()
     name = (upload.filename or "upload.csv").replace("\n", " ")[:200]
     dialect = form.dialect if form.dialect and form.dialect != "backorder" else None
+    columns = form.columns if dialect else in_file(form.columns, data)
     try:
         result = await page.run(
-            import_csv, page.service, data, mode=form.mode, columns=form.columns,
+            import_csv, page.service, data, mode=form.mode, columns=columns,
             dialect=dialect, name=name,
         )
     except ImportFailed as failed:
