@@ -100,10 +100,7 @@ def _query(
         query = query.where(
             sa.or_(sa.func.lower(name).like(pattern), sa.func.lower(line.c.sku).like(pattern))
         )
-    if date_from:
-        query = query.where(order.c.placed_at >= _start_of(date_from, tz))
-    if date_to:
-        query = query.where(order.c.placed_at < _start_of(date_to + dt.timedelta(days=1), tz))
+    query = _in_dates(query, tz, date_from, date_to)
     if category:
         query = query.where(sa.func.lower(item.c.category) == category.lower())
     if brand:
@@ -170,14 +167,35 @@ def count_report(
 ) -> tuple[int, int]:
     """How many records :func:`backorder_report` finds with these filters, and their
     backordered units in all."""
-    query = _query(
-        service, search=search, date_from=date_from, date_to=date_to, category=category,
-        brand=brand,
-    ).subquery()
-    total = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(query.c.backordered), 0))
+    if search or category or brand:
+        query = _query(
+            service, search=search, date_from=date_from, date_to=date_to, category=category,
+            brand=brand,
+        ).subquery()
+        total = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(query.c.backordered), 0))
+    else:  # no item column filtered: the lines and their orders are enough
+        tz = ZoneInfo(service.settings.timezone)
+        total = (
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(order_lines.c.backordered), 0))
+            .select_from(order_lines.join(orders, order_lines.c.order_pk == orders.c.id))
+            .where(orders.c.store == service.name, orders.c.accepted,
+                   order_lines.c.backordered > 0)
+        )
+        total = _in_dates(total, tz, date_from, date_to)
     with service.db.read() as conn:
         count, units = conn.execute(total).one()
     return int(count), int(units)
+
+
+def _in_dates(
+    query: sa.Select, tz: dt.tzinfo, date_from: dt.date | None, date_to: dt.date | None
+) -> sa.Select:
+    """Orders placed on these store days (both included)."""
+    if date_from:
+        query = query.where(orders.c.placed_at >= _start_of(date_from, tz))
+    if date_to:
+        query = query.where(orders.c.placed_at < _start_of(date_to + dt.timedelta(days=1), tz))
+    return query
 
 
 def _start_of(day: dt.date, tz: dt.tzinfo) -> dt.datetime:

@@ -198,6 +198,12 @@ event_deliveries = sa.Table(
 sends the event again to those that took it."""
 
 
+# ---- the web app's lists (migration 0007): facets, plan counts and the report by date
+sa.Index(None, items.c.store, items.c.category)
+sa.Index(None, items.c.store, items.c.brand)
+sa.Index(None, items.c.store, items.c.assigned, items.c.product_id, items.c.sku)
+sa.Index(None, orders.c.store, orders.c.placed_at)
+
 # ---- stores and people (migration 0007): stores installed at run time, the admin's users
 stores = sa.Table(
     "stores",

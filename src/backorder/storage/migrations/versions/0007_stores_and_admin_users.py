@@ -1,4 +1,5 @@
-"""stores: stores installed at run time and web-edited settings; admin_users
+"""stores: stores installed at run time and web-edited settings; admin_users; indexes of
+the web app's lists (facets, plan counts, the report by order date)
 
 Revision ID: 0007
 Revises: 0006
@@ -14,6 +15,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index(op.f("ix_items_store_category"), "items", ["store", "category"])
+    op.create_index(op.f("ix_items_store_brand"), "items", ["store", "brand"])
+    op.create_index(
+        op.f("ix_items_store_assigned_product_id_sku"), "items",
+        ["store", "assigned", "product_id", "sku"],
+    )
+    op.create_index(op.f("ix_orders_store_placed_at"), "orders", ["store", "placed_at"])
     op.create_table(
         "stores",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -49,3 +57,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("admin_users")
     op.drop_table("stores")
+    op.drop_index(op.f("ix_orders_store_placed_at"), table_name="orders")
+    op.drop_index(op.f("ix_items_store_assigned_product_id_sku"), table_name="items")
+    op.drop_index(op.f("ix_items_store_brand"), table_name="items")
+    op.drop_index(op.f("ix_items_store_category"), table_name="items")
