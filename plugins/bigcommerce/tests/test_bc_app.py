@@ -19,12 +19,13 @@ import sqlalchemy as sa
 from backorder_bigcommerce import schemas as s
 from backorder_bigcommerce.connection import forget_clients, register_transport
 from backorder_bigcommerce.sandbox import Sandbox
-from backorder_bigcommerce.transport import SyncASGITransport
+
 from backorder_bigcommerce.webhooks import SCOPES
 from starlette.testclient import TestClient
 
 from backorder.admin.sessions import COOKIE
 from backorder.config import parse_config
+from backorder.http import SyncASGITransport
 from backorder.secretbox import ENV_KEY, new_key
 from backorder.server import create_app
 from backorder.storage.db import Database
