@@ -87,6 +87,7 @@ def test_session_cookie_is_signed_httponly_samesite_and_secure_over_tls(shop):
 def test_a_forged_or_altered_session_cookie_is_not_a_session(shop):
     client = shop.signed_in()
     value = client.cookies[COOKIE]
+    client.cookies.clear()
     client.cookies.set(COOKIE, value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB"))
     assert client.get("/admin/shop/").status_code == 303  # back to sign-in
     stranger = shop.client()

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from backorder_bigcommerce import schemas as s
 from backorder_bigcommerce.connection import forget_clients, register_transport
 from backorder_bigcommerce.sandbox import Sandbox
-
 from backorder_bigcommerce.webhooks import SCOPES
 from starlette.testclient import TestClient
 
