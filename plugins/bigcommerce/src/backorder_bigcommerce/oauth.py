@@ -89,12 +89,15 @@ def app_settings(options: dict[str, Any]) -> AppSettings | None:
         ) from None
 
 
-class TokenUser(BaseModel):
+class BigCommerceUser(BaseModel):
+    """A user as the token response and the signed payloads name them."""
+
     model_config = ConfigDict(extra="ignore")
 
     id: int
     username: str = ""
     email: str = ""
+    locale: str = ""
 
 
 class TokenResponse(BaseModel):
@@ -104,8 +107,8 @@ class TokenResponse(BaseModel):
 
     access_token: str = Field(min_length=1, repr=False)
     scope: str = ""
-    user: TokenUser
-    owner: TokenUser | None = None
+    user: BigCommerceUser
+    owner: BigCommerceUser | None = None
     context: str
     account_uuid: str = ""
 
@@ -157,22 +160,14 @@ def exchange_code(app: AppSettings, *, code: str, scope: str, context: str) -> T
                             platform=NAME, url=url) from None
 
 
-class PayloadUser(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: int
-    email: str = ""
-    locale: str = ""
-
-
 class Claims(BaseModel):
     """The claims of a verified ``signed_payload_jwt``."""
 
     model_config = ConfigDict(extra="ignore")
 
     sub: str
-    user: PayloadUser
-    owner: PayloadUser
+    user: BigCommerceUser
+    owner: BigCommerceUser
     url: str = "/"
     channel_id: int | None = None
 

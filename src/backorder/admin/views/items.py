@@ -108,40 +108,40 @@ def _form_values(page: Page) -> dict[str, Any]:
     }
 
 
-@store_page
-async def assign(page: Page) -> Response:
+async def _bulk(page: Page, model, act, done) -> Response:
+    """A bulk action on the selected items: the form checked, one service call, back to
+    the list (or the list again with the errors, nothing changed)."""
     assert page.form is not None
-    form, errors = parse(AssignForm, page.form, lists=("sku",))
+    form, errors = parse(model, page.form, lists=("sku",))
     if form is None:
         return await _list(page, status=422, errors=errors, values=_form_values(page))
-    fields = stock_fields(form, page)
-    entries = [ItemInput(sku=sku, **fields) for sku in form.sku] if fields else list(form.sku)
     try:
-        views = await page.run(page.service.assign, entries)
+        result = await page.run(act, form)
     except BackorderError as exc:
         return await _list(page, status=422, errors={"form": str(exc)},
                            values=_form_values(page))
-    return page.redirect(
-        _return_to(page, form.return_to),
-        flash=f"Assigned {len(form.sku)} item(s); {len(views)} now managed "
+    return page.redirect(_return_to(page, form.return_to), flash=done(form, result))
+
+
+@store_page
+async def assign(page: Page) -> Response:
+    def act(form: AssignForm):
+        fields = stock_fields(form, page)
+        entries = [ItemInput(sku=sku, **fields) for sku in form.sku] if fields else form.sku
+        return page.service.assign(entries)
+
+    return await _bulk(
+        page, AssignForm, act,
+        lambda form, views: f"Assigned {len(form.sku)} item(s); {len(views)} now managed "
         "(a product's variants are assigned together).",
     )
 
 
 @store_page
 async def unassign(page: Page) -> Response:
-    assert page.form is not None
-    form, errors = parse(UnassignForm, page.form, lists=("sku",))
-    if form is None:
-        return await _list(page, status=422, errors=errors, values=_form_values(page))
-    try:
-        await page.run(page.service.unassign, form.sku, form.action)
-    except BackorderError as exc:
-        return await _list(page, status=422, errors={"form": str(exc)},
-                           values=_form_values(page))
-    return page.redirect(
-        _return_to(page, form.return_to),
-        flash=f"Unassigned {len(form.sku)} item(s) and their products' variants.",
+    return await _bulk(
+        page, UnassignForm, lambda form: page.service.unassign(form.sku, form.action),
+        lambda form, _views: f"Unassigned {len(form.sku)} item(s) and their products' variants.",
     )
 
 
