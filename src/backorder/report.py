@@ -156,37 +156,6 @@ def backorder_report(
     ]
 
 
-def count_report(
-    service: StoreService,
-    *,
-    search: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    category: str | None = None,
-    brand: str | None = None,
-) -> tuple[int, int]:
-    """How many records :func:`backorder_report` finds with these filters, and their
-    backordered units in all."""
-    if search or category or brand:
-        query = _query(
-            service, search=search, date_from=date_from, date_to=date_to, category=category,
-            brand=brand,
-        ).subquery()
-        total = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(query.c.backordered), 0))
-    else:  # no item column filtered: the lines and their orders are enough
-        tz = ZoneInfo(service.settings.timezone)
-        total = (
-            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(order_lines.c.backordered), 0))
-            .select_from(order_lines.join(orders, order_lines.c.order_pk == orders.c.id))
-            .where(orders.c.store == service.name, orders.c.accepted,
-                   order_lines.c.backordered > 0)
-        )
-        total = _in_dates(total, tz, date_from, date_to)
-    with service.db.read() as conn:
-        count, units = conn.execute(total).one()
-    return int(count), int(units)
-
-
 def _in_dates(
     query: sa.Select, tz: dt.tzinfo, date_from: dt.date | None, date_to: dt.date | None
 ) -> sa.Select:

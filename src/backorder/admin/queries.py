@@ -126,17 +126,22 @@ def item_page(
     *,
     offset: int,
     limit: int,
-) -> tuple[list[ItemRow], int]:
-    """One page of items (by product, then SKU) and how many match in all."""
+    count: bool = True,
+) -> tuple[list[ItemRow], int | None]:
+    """One page of items (by SKU) and how many match in all (``count``; else ``None`` and
+    one row more than the page when there is a next page: a filtered count would read
+    every row of the store a second time)."""
     dialect = conn.dialect.name
     clauses = where.where(store, dialect, settings)
-    total = conn.scalar(sa.select(sa.func.count()).select_from(items).where(*clauses)) or 0
+    total = None
+    if count:
+        total = conn.scalar(sa.select(sa.func.count()).select_from(items).where(*clauses)) or 0
     page = conn.execute(
         sa.select(items.c.sku, items.c.category, items.c.brand)
         .where(*clauses)
         .order_by(items.c.sku)
         .offset(offset)
-        .limit(limit)
+        .limit(limit if count else limit + 1)
     ).all()
     loaded = ledger.load_items(conn, store, skus=[row.sku for row in page]) if page else {}
     rows = [
@@ -144,7 +149,7 @@ def item_page(
         for row in page
         if row.sku in loaded
     ]
-    return rows, int(total)
+    return rows, total
 
 
 def facets(conn: sa.Connection, store: str, column: str, limit: int = 500) -> list[str]:

@@ -68,11 +68,13 @@ async def _list(page: Page, *, status: int = 200, errors: dict[str, str] | None 
     where = queries.ItemFilter(query.q, query.category, query.brand, query.assigned,
                                query.status)
 
+    filtered = any((query.q, query.category, query.brand, query.assigned, query.status))
+
     def read():
         with page.service.db.read() as conn:
             rows, total = queries.item_page(
                 conn, page.store, page.service.settings, where,
-                offset=(query.page - 1) * size, limit=size,
+                offset=(query.page - 1) * size, limit=size, count=not filtered,
             )
             return (rows, total, queries.facets(conn, page.store, "category"),
                     queries.facets(conn, page.store, "brand"))
@@ -83,9 +85,10 @@ async def _list(page: Page, *, status: int = 200, errors: dict[str, str] | None 
         status=422 if query_errors else status,
         query=query,
         query_errors=query_errors,
-        rows=rows,
+        rows=rows[:size],
         total=total,
-        pages=max(math.ceil(total / size), 1),
+        more=len(rows) > size if total is None else query.page * size < total,
+        pages=max(math.ceil(total / size), 1) if total is not None else None,
         categories=categories,
         brands=brands,
         status_choices=STATUS_CHOICES,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,19 +34,19 @@ async def report(page: Page) -> Response:
     size = page.ui.web.config.admin.page_size
     filters = _filters(query) if not errors else {}
 
-    def read():
+    def read():  # one row more than a page: is there a next page (no count of them all)
         records = reporting.backorder_report(
-            page.service, **filters, limit=size, offset=(query.page - 1) * size, refresh=False
+            page.service, **filters, limit=size + 1, offset=(query.page - 1) * size,
+            refresh=False,
         )
-        total, units = reporting.count_report(page.service, **filters)
         with page.service.db.read() as conn:
-            return (records, total, units, queries.facets(conn, page.store, "category"),
+            return (records, queries.facets(conn, page.store, "category"),
                     queries.facets(conn, page.store, "brand"))
 
-    records, total, units, categories, brands = await page.run(read)
+    records, categories, brands = await page.run(read)
     return await page.render(
         "report.html", status=422 if errors else 200, query=query, errors=errors,
-        records=records, total=total, units=units, pages=max(math.ceil(total / size), 1),
+        records=records[:size], more=len(records) > size,
         categories=categories, brands=brands,
         csv_url=f"{page.base}/report.csv" + (f"?{page.query(page=None)}"
                                              if page.query(page=None) else ""),
@@ -59,8 +58,7 @@ async def report_csv(page: Page) -> Response:
     query, errors = parse(ReportQuery, page.request.query_params)
     if query is None:
         return await page.render("report.html", status=422, query=ReportQuery(), errors=errors,
-                                 records=[], total=0, units=0, pages=1, categories=[],
-                                 brands=[], csv_url="")
+                                 records=[], more=False, categories=[], brands=[], csv_url="")
     filters = _filters(query)
 
     def rows() -> Iterator[str]:
