@@ -126,3 +126,16 @@ def test_web_edited_sections_are_laid_over_the_config_file(directory):
     with pytest.raises(InvalidInput, match="editable"):
         directory.save_sections("file", {"connection": {"token": "x"}})
     assert directory["file"].settings.switch_condition == 3
+
+
+def test_cron_ticks_installed_stores_too(directory, tmp_path):
+    from click.testing import CliRunner
+
+    from backorder.commands import main
+
+    directory.install("shop-7", "core", external_id="7", connection={}, secrets={})
+    config = tmp_path / "backorder.toml"
+    config.write_text(f'database = "{directory.db.url}"\n[stores.file]\nplatform = "core"\n')
+    result = CliRunner().invoke(main, ["--config", str(config), "tick", "--all-stores"])
+    assert result.exit_code == 0, result.output
+    assert "file: 0 event(s)" in result.output and "shop-7: 0 event(s)" in result.output
