@@ -111,7 +111,7 @@ class StoreDirectory(Mapping[str, StoreService]):
         service = self.get(name)
         return service.store if service is not None else None
 
-    def get(self, name: str, default: Any = None) -> StoreService | Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> StoreService | Any:
         """The store's service, rebuilt when its database row changed since it was built."""
         if not isinstance(name, str) or len(name) > 64:
             return default

@@ -6,6 +6,8 @@ change; its imports are lazy, so ``backorder`` starts as fast without the web ap
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from backorder.hookspecs import hookimpl
@@ -13,8 +15,8 @@ from backorder.hookspecs import hookimpl
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @click.group("admin")

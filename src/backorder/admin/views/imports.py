@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -51,14 +52,14 @@ def problem_rows(errors: list[str]) -> list[dict[str, str]]:
     return out
 
 
-def in_file(ticked: list[str], data: bytes) -> list[str]:
+def in_file(ticked: Sequence[str], data: bytes) -> list[str]:
     """The ticked "overwrite" boxes whose column the file has (the form ticks them all;
     a box for a column the file leaves out changes nothing). None left: all ticked,
     so the import names what is missing."""
     first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
     header = {cell.strip().lower() for cell in next(csv.reader([first]), [])}
     present = [key for key in ticked if HEADER[APPLICABLE[key]].lower() in header]
-    return present or ticked
+    return present or list(ticked)
 
 
 async def _page(page: Page, *, status: int = 200, **context: Any) -> Response:

@@ -30,7 +30,9 @@ import jwt
 from backorder_bigcommerce.sandbox.state import ApiError, SandboxState
 
 ACCOUNT_UUID = "12345678-90ab-cdef-1234-567890abcdef"
-OWNER = {"id": 7654321, "username": "owner@example.com", "email": "owner@example.com"}
+OWNER_ID = 7654321
+OWNER: dict[str, Any] = {"id": OWNER_ID, "username": "owner@example.com",
+                         "email": "owner@example.com"}
 DEFAULT_SCOPE = "store_v2_products store_v2_orders_read_only store_v2_information_read_only"
 PAYLOAD_SECONDS = 24 * 3600  # "Currently, 24 hours after nbf."
 
@@ -42,7 +44,7 @@ class RegisteredApp:
     app_url: str
     """Where the app's callbacks live: ``{app_url}/bigcommerce/auth`` and so on."""
     scope: str = DEFAULT_SCOPE
-    users: dict[int, dict[str, Any]] = field(default_factory=lambda: {OWNER["id"]: OWNER})
+    users: dict[int, dict[str, Any]] = field(default_factory=lambda: {OWNER_ID: OWNER})
 
     def callback(self, name: str) -> str:
         return f"{self.app_url.rstrip('/')}/bigcommerce/{name}"
@@ -71,13 +73,13 @@ class AppFlow:
         return user
 
     # ------------------------------------------------------------------ install
-    def authorize(self, client_id: str, user_id: int = OWNER["id"]) -> str:
+    def authorize(self, client_id: str, user_id: int = OWNER_ID) -> str:
         """The merchant accepted the scopes: a one-time code for the auth callback."""
         code = secrets.token_urlsafe(12)
         self._codes[code] = (client_id, str(user_id))
         return code
 
-    def auth_url(self, client_id: str, user_id: int = OWNER["id"]) -> str:
+    def auth_url(self, client_id: str, user_id: int = OWNER_ID) -> str:
         app = self.apps[client_id]
         query = urlencode({
             "account_uuid": ACCOUNT_UUID, "code": self.authorize(client_id, user_id),
@@ -116,7 +118,7 @@ class AppFlow:
     def signed_payload(
         self,
         client_id: str,
-        user_id: int = OWNER["id"],
+        user_id: int = OWNER_ID,
         *,
         issued: float | None = None,
         secret: str | None = None,
@@ -143,7 +145,7 @@ class AppFlow:
         }
         return jwt.encode(claims, secret or app.client_secret, algorithm="HS256")
 
-    def callback_url(self, client_id: str, name: str, user_id: int = OWNER["id"]) -> str:
+    def callback_url(self, client_id: str, name: str, user_id: int = OWNER_ID) -> str:
         """``{app}/bigcommerce/{load|uninstall|remove_user}?signed_payload_jwt=...``."""
         token = self.signed_payload(client_id, user_id)
         return f"{self.apps[client_id].callback(name)}?{urlencode({'signed_payload_jwt': token})}"

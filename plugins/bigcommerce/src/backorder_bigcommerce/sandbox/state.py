@@ -659,7 +659,7 @@ class SandboxState:
         hook = self.hooks.pop(hook_id, None)
         if hook is None:
             raise _error(404, "Webhook not found")
-        self.outbox = [(h, e) for h, e in self.outbox if h != hook_id]
+        self.outbox = [d for d in self.outbox if d.hook_id != hook_id]
         return hook
 
     def emit(self, scope: str, data: dict[str, Any]) -> None:
