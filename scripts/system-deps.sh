@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# System libraries a fresh Debian machine needs (WeasyPrint's Pango/HarfBuzz, fonts, poppler).
+# System packages a fresh Debian machine needs: WeasyPrint's Pango/HarfBuzz, fonts, poppler;
+# Chromium for the web app's browser tests (Playwright drives /usr/bin/chromium).
 # Installs only what is missing; needs root (or sudo) the first time. While another apt/dpkg
 # process holds apt's or dpkg's lock it waits (at most APT_LOCK_WAIT seconds, default 600).
 set -euo pipefail
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core poppler-utils)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+  chromium)
 LOCK_WAIT=${APT_LOCK_WAIT:-600}
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

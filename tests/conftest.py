@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from admin_support import shop  # noqa: F401  (the web app's store fixture)
 from core_support import PG_URL, pg_unavailable
 
 

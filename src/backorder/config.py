@@ -21,8 +21,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from backorder.admin.settings import AdminSettings
 from backorder.documents.settings import TemplateSettings
 from backorder.errors import ConfigError
 from backorder.models import StoreSettings
@@ -51,6 +52,15 @@ class StoreConfig(BaseModel):
     """Document templates and their messages, see :mod:`backorder.documents.settings`."""
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     """Recipients, per-event switches and transport (file outbox or SMTP)."""
+    _secrets: dict[str, str] = PrivateAttr(default_factory=dict)
+    """Secrets held in memory only (a store installed at run time: its access token,
+    decrypted from the database); never dumped, never shown in ``repr``."""
+
+    def with_secrets(self, secrets: dict[str, str]) -> StoreConfig:
+        """A copy of this store that also knows ``secrets`` (see :meth:`secret`)."""
+        copy = self.model_copy()
+        copy._secrets = dict(secrets)
+        return copy
 
     def connection_as(self, model: type[M]) -> M:
         """The ``connection`` table validated as a plugin's model; an error names the field."""
@@ -64,7 +74,10 @@ class StoreConfig(BaseModel):
             ) from None
 
     def secret(self, key: str) -> str | None:
-        """``connection[key]``, or the environment variable ``connection[key + '_env']`` names."""
+        """A secret held in memory (:meth:`with_secrets`), ``connection[key]``, or the
+        environment variable ``connection[key + '_env']`` names."""
+        if key in self._secrets:
+            return self._secrets[key]
         if key in self.connection:
             return str(self.connection[key])
         env_name = self.connection.get(f"{key}_env")
@@ -76,6 +89,11 @@ class Config(BaseModel):
 
     database: str = DEFAULT_DATABASE
     stores: dict[str, StoreConfig] = Field(default_factory=dict)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
+    """The web app: users, session key, proxy sign-in (see :mod:`backorder.admin.settings`)."""
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Options of a plugin that are not a store's (``[plugins.bigcommerce]``: the app's
+    client id and secret); each plugin validates its own table."""
 
     def store(self, name: str | None) -> StoreConfig:
         if name is None:

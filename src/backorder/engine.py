@@ -236,7 +236,9 @@ class StoreService:
                     overrides=entry.overrides(),
                 )
                 item = uow.settle(item)
-                ledger.insert_item(uow.conn, self.name, item, at)
+                ledger.insert_item(
+                    uow.conn, self.name, item, at, category=entry.category, brand=entry.brand
+                )
                 if item.on_hand:
                     ledger.record_movement(
                         uow.conn,

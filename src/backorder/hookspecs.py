@@ -4,13 +4,14 @@ A plugin is any module or object with functions named like these and decorated w
 :data:`hookimpl`; it is found through the ``backorder`` entry-point group. A platform
 plugin registers :class:`~backorder.platform.Platform` objects through
 ``backorder_platforms``; the core calls a store's platform directly. The other hooks are
-for what many plugins do together: notifiers, document renderers, CLI commands.
+for what many plugins do together: notifiers, document renderers, CLI commands, and the
+HTTP routes a plugin adds to ``backorder serve`` (a platform's app callbacks).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from backorder.config import StoreConfig
     from backorder.models import DomainEvent
     from backorder.platform import Platform
+    from backorder.web import WebApp
 
 __all__ = [
     "PROJECT",
@@ -28,6 +30,7 @@ __all__ = [
     "backorder_platforms",
     "backorder_register_commands",
     "backorder_render_document",
+    "backorder_web_routes",
     "hookimpl",
     "hookspec",
 ]
@@ -93,4 +96,21 @@ def backorder_register_commands(cli: click.Group) -> None:
     object; this hook is for commands of any other plugin.
 
     :param cli: the top-level click group; add commands or subgroups to it.
+    """
+
+
+@hookspec
+def backorder_web_routes(web: WebApp) -> Sequence[Any]:
+    """Add HTTP routes to ``backorder serve``: a platform's app callbacks (BigCommerce's
+    ``/bigcommerce/auth``, ``/load``, ``/uninstall``, ``/remove_user``), its own pages.
+
+    Routes are Starlette routes mounted at the server's root, beside ``/webhooks/{store}``
+    and the web app at ``/admin``; keep them under a prefix of the plugin's name. The
+    routes reach the stores, install new ones and sign people into the web app through
+    ``web`` (see :class:`backorder.web.WebApp`); the core knows nothing of the platform.
+
+    :param web: the server's stores (config-file and installed), database, the plugin's
+        options (``web.plugin_options(name)``, the config's ``[plugins.NAME]`` table) and
+        the web app's sign-in (``web.sign_in``) and framing (``web.allow_framing``).
+    :return: Starlette routes (``starlette.routing.Route``, ``Mount``...).
     """

@@ -1,7 +1,8 @@
 """The plugin manager: built-in plugins by import, the others from entry points.
 
 Built-in plugins (the ``core`` platform, the ``notify`` notifier, the ``weasyprint``
-renderer) are registered by import, as datasette does, so they are always there.
+renderer, the web app's ``admin`` commands) are registered by import, as datasette
+does, so they are always there.
 Third-party plugins come from the ``backorder`` entry-point group through pluggy's own
 loader; ``BACKORDER_PLUGINS`` (comma-separated entry-point names) allows only those, an
 empty value none. ``BACKORDER_TRACE_HOOKS=1`` writes every hook call and platform call
@@ -47,6 +48,7 @@ BUILTIN_PLUGINS = {
     "core": "backorder.platforms.core",
     "notify": "backorder.notify.plugin",
     "weasyprint": "backorder.platforms.weasyprint_renderer",
+    "admin": "backorder.admin.commands",
 }
 """Plugins that ship with the core: name -> module, registered by import."""
 

@@ -61,20 +61,16 @@ class ReportRecord(BaseModel):
         ]
 
 
-def backorder_report(
+def _query(
     service: StoreService,
     *,
-    search: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    category: str | None = None,
-    brand: str | None = None,
-) -> list[ReportRecord]:
-    """Backordered lines of accepted orders, newest first, filtered as asked.
-
-    ``search`` matches product name or SKU (case-insensitive, anywhere in the text);
-    ``category`` and ``brand`` match exactly, ignoring case.
-    """
+    search: str | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    category: str | None,
+    brand: str | None,
+) -> sa.Select:
+    """The report's rows as one query (no order): every filter runs in the database."""
     tz = ZoneInfo(service.settings.timezone)
     line, order, item = order_lines, orders, items
     name = sa.func.coalesce(sa.func.nullif(line.c.name, ""), item.c.name, "")
@@ -98,22 +94,49 @@ def backorder_report(
             )
         )
         .where(order.c.store == service.name, order.c.accepted, line.c.backordered > 0)
-        .order_by(order.c.placed_at.desc(), order.c.order_id, line.c.line_no)
     )
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(
             sa.or_(sa.func.lower(name).like(pattern), sa.func.lower(line.c.sku).like(pattern))
         )
-    if date_from:
-        query = query.where(order.c.placed_at >= _start_of(date_from, tz))
-    if date_to:
-        query = query.where(order.c.placed_at < _start_of(date_to + dt.timedelta(days=1), tz))
+    query = _in_dates(query, tz, date_from, date_to)
     if category:
         query = query.where(sa.func.lower(item.c.category) == category.lower())
     if brand:
         query = query.where(sa.func.lower(item.c.brand) == brand.lower())
-    service.incoming.refresh()  # today's promised dates
+    return query
+
+
+def backorder_report(
+    service: StoreService,
+    *,
+    search: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    category: str | None = None,
+    brand: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    refresh: bool = True,
+) -> list[ReportRecord]:
+    """Backordered lines of accepted orders, newest first, filtered as asked.
+
+    ``search`` matches product name or SKU (case-insensitive, anywhere in the text);
+    ``category`` and ``brand`` match exactly, ignoring case. ``limit`` and ``offset``
+    page through the records in the database. ``refresh`` first recomputes today's
+    promised dates (the worker does so on every tick; a page of the web app skips it).
+    """
+    tz = ZoneInfo(service.settings.timezone)
+    line, order = order_lines, orders
+    query = _query(
+        service, search=search, date_from=date_from, date_to=date_to, category=category,
+        brand=brand,
+    ).order_by(order.c.placed_at.desc(), order.c.order_id, line.c.line_no)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    if refresh:
+        service.incoming.refresh()  # today's promised dates
     with service.db.read() as conn:
         rows = conn.execute(query).all()
     return [
@@ -131,6 +154,17 @@ def backorder_report(
         )
         for row in rows
     ]
+
+
+def _in_dates(
+    query: sa.Select, tz: dt.tzinfo, date_from: dt.date | None, date_to: dt.date | None
+) -> sa.Select:
+    """Orders placed on these store days (both included)."""
+    if date_from:
+        query = query.where(orders.c.placed_at >= _start_of(date_from, tz))
+    if date_to:
+        query = query.where(orders.c.placed_at < _start_of(date_to + dt.timedelta(days=1), tz))
+    return query
 
 
 def _start_of(day: dt.date, tz: dt.tzinfo) -> dt.datetime:

@@ -1,10 +1,15 @@
-"""The web server (``backorder serve``): webhook intake, and the worker loop beside it.
+"""The web server (``backorder serve``): webhook intake, the web app, the worker loop.
 
 ``POST /webhooks/{store}`` hands the raw delivery to the store's platform
 (``Platform.parse_webhook``: authentication the platform's way), stores each event once
 per ``delivery_id`` (:func:`backorder.webhooks.record_deliveries`) and answers ``202`` at
 once; the events are applied right after the response (a background task) and, should
 that fail or the process die, by the worker pass (:mod:`backorder.worker`).
+
+The merchant's web app is mounted at ``/admin`` (:mod:`backorder.admin`), and plugins
+add their routes (hook ``backorder_web_routes``: BigCommerce's app callbacks). Stores
+come from the config file and from the database (installed at run time):
+:class:`backorder.stores.StoreDirectory`.
 
 Mount :func:`create_app` inside another ASGI app (``Mount("/backorder", app=...)``); a
 mounted app's lifespan does not run, so start :meth:`Worker.run` from your own lifespan,
@@ -63,8 +68,12 @@ def create_app(
         from backorder.plugins import get_manager
 
         pm = get_manager()
-    services = {name: StoreService(db, store, pm=pm) for name, store in config.stores.items()}
-    work = Worker(services, tick_every=tick_every)
+    from backorder.admin.app import web_routes
+    from backorder.stores import StoreDirectory
+
+    stores = StoreDirectory(config, db, pm)  # config-file stores and installed ones
+    work = Worker(stores, tick_every=tick_every)
+    web, app_context = web_routes(config, db, pm, stores)  # plugins' routes, /admin
 
     async def receive(request: Request) -> JSONResponse:
         service = work.service(request.path_params["store"])
@@ -106,10 +115,12 @@ def create_app(
         routes=[
             Route("/webhooks/{store}", receive, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
+            *web,
         ],
         lifespan=lifespan,
     )
     app.state.worker = work
+    app.state.web = app_context
     return app
 
 

@@ -55,11 +55,17 @@ MESSAGE_FIELDS = (
 )
 
 
+THEMES = ("cornerstone", "other")
+"""Themes the web app offers (seed 001 §3: the store's theme, or "Other"); any name is kept."""
+
+
 class StorefrontSettings(BaseModel):
     """The storefront template of seed 001 §4.2 (``[stores.NAME.storefront]`` in the config)."""
 
     model_config = ConfigDict(extra="forbid")
 
+    theme: str = Field(default="cornerstone", max_length=64)
+    """The storefront theme the store runs (seed 001 §3), for plugins placing messages."""
     publish: bool = False
     """Hand the messages to the platform after every change (through the push outbox)."""
     in_stock_description: str = "{stock} in stock"
@@ -212,6 +218,8 @@ def publish(
 
 
 __all__ = [
+    "MESSAGE_FIELDS",
+    "THEMES",
     "TOKENS",
     "StorefrontSettings",
     "cart_split",

@@ -17,10 +17,14 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from backorder.engine import StoreService
 from backorder.models import DomainEvent
 from backorder.webhooks import apply_deliveries
+
+if TYPE_CHECKING:
+    from backorder.stores import StoreDirectory
 
 __all__ = ["Every", "PassReport", "Worker", "worker_pass"]
 
@@ -92,21 +96,36 @@ class Worker:
 
     Any number of workers may run at once, in one process or many (on PostgreSQL): rows
     are claimed with a lease and every step is idempotent.
+
+    :param services: the stores, by name: a fixed mapping, or a
+        :class:`~backorder.stores.StoreDirectory` (config-file stores and stores installed
+        at run time), which a pass asks for the stores with work waiting.
     """
 
-    def __init__(self, services: Mapping[str, StoreService], *, tick_every: float = 60.0):
-        self.services = dict(services)
+    def __init__(
+        self,
+        services: Mapping[str, StoreService] | StoreDirectory,
+        *,
+        tick_every: float = 60.0,
+    ):
+        from backorder.stores import StoreDirectory
+
+        self.services = services if isinstance(services, StoreDirectory) else dict(services)
         self.tick = Every(tick_every)
 
     def service(self, name: str) -> StoreService | None:
         return self.services.get(name)
 
+    def _due(self, ticking: bool) -> Iterable[StoreService]:
+        due = getattr(self.services, "due", None)
+        return due(ticking) if due is not None else self.services.values()
+
     def run_once(self, now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
-        """One pass over every store; returns each store's counts."""
+        """One pass over the stores with work; returns each visited store's counts."""
         ticking = self.tick.due()
         return {
-            name: worker_pass(service, now, tick=ticking).counts()
-            for name, service in self.services.items()
+            service.name: worker_pass(service, now, tick=ticking).counts()
+            for service in self._due(ticking)
         }
 
     async def run(self, stop: asyncio.Event, interval: float = 2.0) -> None:

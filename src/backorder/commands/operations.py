@@ -193,21 +193,25 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
 
 @main.command("tick")
 @click.option("--now", help="Pretend it is this time (ISO 8601).")
-@click.option("--all-stores", is_flag=True, help="Every configured store, not just --store.")
+@click.option("--all-stores", is_flag=True,
+              help="Every store (the config file's and installed ones), not just --store.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def tick(obj: Context, now, all_stores, as_json):
     """One worker pass: webhooks received, back-in-stock dates, promised dates, pushes and
     notifications due; safe to run from cron."""
     from backorder.config import load_config
-    from backorder.engine import StoreService
+    from backorder.plugins import get_manager
+    from backorder.storage.db import Database
+    from backorder.stores import StoreDirectory
     from backorder.worker import worker_passes
 
-    services = [obj.service]
     if all_stores:
         config = load_config(obj.config_path)
-        db, pm = obj.service.db, obj.service.pm
-        services = [StoreService(db, store, pm=pm) for store in config.stores.values()]
+        db = Database(obj.db_url or config.database)
+        services = list(StoreDirectory(config, db, get_manager()).values())
+    else:
+        services = [obj.service]
     results = worker_passes(services, parse_date(now))
     if as_json:
         print_json(

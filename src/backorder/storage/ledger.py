@@ -66,9 +66,21 @@ def load_items(
     return {row.sku: _row_to_loaded(row) for row in conn.execute(query)}
 
 
-def insert_item(conn: sa.Connection, store: str, item: ItemState, at: dt.datetime) -> None:
+def insert_item(
+    conn: sa.Connection,
+    store: str,
+    item: ItemState,
+    at: dt.datetime,
+    *,
+    category: str | None = None,
+    brand: str | None = None,
+) -> None:
     values = item.model_dump(mode="python")
-    conn.execute(items.insert().values(store=store, version=0, updated_at=at, **values))
+    conn.execute(
+        items.insert().values(
+            store=store, version=0, updated_at=at, category=category, brand=brand, **values
+        )
+    )
 
 
 def write_item(conn: sa.Connection, loaded: Loaded, new: ItemState, at: dt.datetime) -> None:

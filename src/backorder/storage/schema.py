@@ -196,3 +196,48 @@ event_deliveries = sa.Table(
 )
 """Which notifier has received which event: a retry after one notifier failed never
 sends the event again to those that took it."""
+
+
+# ---- the web app's lists (migration 0007): facets, plan counts and the report by date
+sa.Index(None, items.c.store, items.c.category)
+sa.Index(None, items.c.store, items.c.brand)
+sa.Index(None, items.c.store, items.c.assigned, items.c.product_id, items.c.sku)
+sa.Index(None, orders.c.store, orders.c.placed_at)
+
+# ---- stores and people (migration 0007): stores installed at run time, the admin's users
+stores = sa.Table(
+    "stores",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("platform", sa.String(64), nullable=False),
+    sa.Column("installed", sa.Boolean, nullable=False),
+    sa.Column("external_id", sa.String(128)),
+    sa.Column("sections", sa.JSON, nullable=False),
+    sa.Column("secrets", sa.Text),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("name"),
+    sa.UniqueConstraint("platform", "external_id"),
+)
+"""Stores kept in the database: installed through a platform's app flow (``installed``:
+the whole store config in ``sections``, its secrets Fernet-encrypted in ``secrets``), or
+a config-file store's settings as edited in the web app (``installed`` false: these
+sections are laid over the file's)."""
+
+admin_users = sa.Table(
+    "admin_users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(255), nullable=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("stores", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("username"),
+)
+"""People who may open the web app, with the stores each may open (``["*"]``: all).
+A user without a password hash signs in only through a platform (BigCommerce's load
+callback) or a trusted proxy."""

@@ -406,6 +406,16 @@ class BigCommerceClient:
             self.request("PUT", f"/v3/hooks/{hook_id}", json=change.body())
         ).data
 
+    def delete_hook(self, hook_id: int) -> None:
+        self.request("DELETE", f"/v3/hooks/{hook_id}")
+
+    def remove_hooks(self, destination: str) -> int:
+        """Delete every hook that delivers to ``destination`` (an uninstall); returns how many."""
+        gone = [hook for hook in self.hooks() if hook.destination == destination]
+        for hook in gone:
+            self.delete_hook(hook.id)
+        return len(gone)
+
     def check_hooks(
         self, scopes: Sequence[str], destination: str, headers: dict[str, str]
     ) -> list[HookCheck]:

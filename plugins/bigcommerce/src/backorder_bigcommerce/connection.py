@@ -64,6 +64,12 @@ def register_transport(api_url: str, transport: httpx.BaseTransport, clock: Cloc
             _clients.pop(key).close()
 
 
+def transport_for(url: str) -> httpx.BaseTransport | None:
+    """The transport registered for ``url`` (a sandbox in process), if any."""
+    with _lock:
+        return _transports.get(url.rstrip("/"), (None, None))[0]
+
+
 def forget_clients() -> None:
     with _lock:
         for client in _clients.values():

@@ -125,3 +125,11 @@ PLATFORM = BigCommercePlatform()
 @hookimpl
 def backorder_platforms() -> Sequence[Platform]:
     return [PLATFORM]
+
+
+@hookimpl
+def backorder_web_routes(web) -> Sequence[Any]:
+    """The single-click app's callbacks (``/bigcommerce/auth``...), when configured."""
+    from backorder_bigcommerce.oneclick import routes
+
+    return routes(web)

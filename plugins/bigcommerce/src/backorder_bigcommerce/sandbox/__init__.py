@@ -11,12 +11,13 @@ from collections.abc import Callable
 import httpx
 
 from backorder.http import Clock, SyncASGITransport, needs_extra
+from backorder_bigcommerce.sandbox.apps import AppFlow
 from backorder_bigcommerce.sandbox.state import Faults, SandboxState
 
 with needs_extra("backorder-bigcommerce", "sandbox"):
     from backorder_bigcommerce.sandbox.app import build_app
 
-__all__ = ["DEMO_CATALOG", "Faults", "Sandbox", "SandboxState", "build_app"]
+__all__ = ["DEMO_CATALOG", "AppFlow", "Faults", "Sandbox", "SandboxState", "build_app"]
 
 SANDBOX_URL = "http://bigcommerce.sandbox"
 
@@ -34,7 +35,9 @@ class Sandbox:
 
     def __init__(self, clock: Clock | None = None, **options) -> None:
         self.state = SandboxState(clock=clock, **options)
-        self.app = build_app(self.state)
+        self.apps = AppFlow(self.state)
+        """The single-click app flow (install, signed load/uninstall payloads)."""
+        self.app = build_app(self.state, apps=self.apps)
         self.transport = SyncASGITransport(self.app)
         self.receivers: dict[str, httpx.BaseTransport] = {}
 

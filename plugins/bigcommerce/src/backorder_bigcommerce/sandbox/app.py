@@ -15,10 +15,11 @@ from typing import Any
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from backorder.http import FAULT_HEADER
+from backorder_bigcommerce.sandbox.apps import AppFlow
 from backorder_bigcommerce.sandbox.state import Answer, ApiError, SandboxState
 
 
@@ -27,8 +28,12 @@ def _json(status: int, body: Any, headers: dict[str, str], problem: bool = False
     return Response(json.dumps(body), status_code=status, headers=headers, media_type=media)
 
 
-def build_app(state: SandboxState, *, real_timeouts: bool = False) -> Starlette:
-    """The ASGI app; with ``real_timeouts`` a timeout fault stalls for real (loopback)."""
+def build_app(
+    state: SandboxState, *, real_timeouts: bool = False, apps: AppFlow | None = None
+) -> Starlette:
+    """The ASGI app; with ``real_timeouts`` a timeout fault stalls for real (loopback).
+    ``apps`` adds the single-click app flow: ``POST /oauth2/token`` (BigCommerce's
+    ``login.bigcommerce.com``) and control-panel pages that frame an app."""
 
     def api(handler):
         accepts_body = "body" in inspect.signature(handler).parameters
@@ -109,6 +114,11 @@ def build_app(state: SandboxState, *, real_timeouts: bool = False) -> Starlette:
             api(lambda q, body: {"data": s.create_hook(body), "meta": {}}),
             methods=["POST"],
         ),
+        Route(
+            f"{v3}/hooks/{{hook_id:int}}",
+            api(lambda q, hook_id: {"data": s.delete_hook(hook_id), "meta": {}}),
+            methods=["DELETE"],
+        ),
         Route(f"{v2}/orders", api(lambda q, body: s.create_order(body)), methods=["POST"]),
         Route(
             f"{v2}/orders/{{order_id:int}}",
@@ -123,7 +133,44 @@ def build_app(state: SandboxState, *, real_timeouts: bool = False) -> Starlette:
         Route("/_sandbox/faults", _faults(state), methods=["GET", "POST"]),
         Route("/_sandbox/state", _summary(state), methods=["GET"]),
     ]
+    if apps is not None:
+        routes += _app_routes(apps)
     return Starlette(routes=routes)
+
+
+def _app_routes(apps: AppFlow) -> list[Route]:
+    async def token(request: Request) -> Response:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError
+        except ValueError:
+            return JSONResponse({"error": "a JSON object is required"}, status_code=400)
+        try:
+            return JSONResponse(apps.token(body))
+        except ApiError as exc:
+            return JSONResponse(exc.body, status_code=exc.status)
+
+    async def install(request: Request) -> Response:
+        client_id = request.path_params["client_id"]
+        if client_id not in apps.apps:
+            return JSONResponse({"error": "no such app"}, status_code=404)
+        return HTMLResponse(apps.control_panel("Install app", apps.auth_url(client_id)))
+
+    async def open_app(request: Request) -> Response:
+        client_id = request.path_params["client_id"]
+        if client_id not in apps.apps:
+            return JSONResponse({"error": "no such app"}, status_code=404)
+        user = request.query_params.get("user", "")
+        user_id = int(user) if user.isdigit() else next(iter(apps.apps[client_id].users))
+        return HTMLResponse(apps.control_panel("Backorder", apps.callback_url(
+            client_id, "load", user_id)))
+
+    return [
+        Route("/oauth2/token", token, methods=["POST"]),
+        Route("/manage/marketplace/apps/{client_id}", install, methods=["GET"]),
+        Route("/manage/app/{client_id}", open_app, methods=["GET"]),
+    ]
 
 
 def _faults(state: SandboxState):

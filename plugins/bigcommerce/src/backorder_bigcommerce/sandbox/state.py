@@ -655,6 +655,13 @@ class SandboxState:
         }
         return self.hooks[hook_id]
 
+    def delete_hook(self, hook_id: int) -> dict[str, Any]:
+        hook = self.hooks.pop(hook_id, None)
+        if hook is None:
+            raise _error(404, "Webhook not found")
+        self.outbox = [d for d in self.outbox if d.hook_id != hook_id]
+        return hook
+
     def emit(self, scope: str, data: dict[str, Any]) -> None:
         created = int(EPOCH + self.clock.now())
         digest = hashlib.sha1(
