@@ -168,7 +168,7 @@ def orders_ours_batch(work: Path, size: dict) -> float:
 
 
 _MESSAGE = (
-    "We don't have as many quantity as you requested, but we'll back order the remaining {n}."
+    "We don't have as many \"{name}\" as you requested, but we'll back order the remaining {n}."
 )
 
 
@@ -216,7 +216,7 @@ def _raw_orders(conn: sqlite3.Connection, workload, *, per_order: bool) -> None:
                     back,
                     1,
                     None,
-                    _MESSAGE.format(n=back) if back else None,
+                    _MESSAGE.format(name=loaded[sku][4] or sku, n=back) if back else None,
                 )
             )
             moves.append(
@@ -336,7 +336,7 @@ def _raw_orders_batch(conn: sqlite3.Connection, workload) -> None:
                     back,
                     1,
                     None,
-                    _MESSAGE.format(n=back) if back else None,
+                    _MESSAGE.format(name=loaded[sku][4] or sku, n=back) if back else None,
                 )
             )
             moves.append(

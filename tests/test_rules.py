@@ -58,6 +58,13 @@ class TestSalable:
         assert rules.view(item(on_hand=0, overrides={"threshold": None}), s).salable is None
         assert rules.view(item(on_hand=0, overrides={}), s).salable == 10
 
+    def test_an_item_that_cannot_be_bought_has_nothing_salable(self):
+        # tracked with stock, unlimited backorders, or untracked: not purchasable means 0
+        disabled = {"purchasing_disabled": True}
+        assert rules.view(item(on_hand=5, **disabled), settings(mode="off")).salable == 0
+        assert rules.view(item(on_hand=5, **disabled), settings(threshold=None)).salable == 0
+        assert rules.view(item(on_hand=5, tracked=False, **disabled), settings()).salable == 0
+
     def test_backordered_units_are_the_negative_stock(self):
         assert rules.view(item(on_hand=-3), settings()).backordered == 3
         assert rules.view(item(on_hand=4), settings()).backordered == 0

@@ -12,6 +12,7 @@ skipped, so the same event applied twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from backorder import rules
 from backorder.config import StoreConfig
+from backorder.documents.templating import MessageTemplate
 from backorder.errors import InvalidInput, PlanLimitReached, Refused, RetriesExhausted
 from backorder.eta import IncomingStock
 from backorder.models import (
@@ -130,6 +132,21 @@ class StoreService:
 
             raise NotFound(f"no plugin manager: platform {self.store.platform!r} is not loaded")
         return self.pm.platform(self.store.platform)
+
+    @functools.cached_property
+    def backorder_notice(self) -> rules.Notice:
+        """How a ``notify`` order line with units on backorder is told so: the store's
+        ``storefront.backorder_notice``, else its platform's wording (the core's when the
+        platform is not loaded).
+
+        :raises backorder.documents.templating.TemplateProblem: the platform's wording uses
+            an unknown token (a store's own text is checked when the config loads).
+        """
+        text = self.store.storefront.backorder_notice
+        if text is None:
+            loaded = self.pm is not None and self.store.platform in self.pm.platform_names()
+            text = self.platform.backorder_notice if loaded else rules.BACKORDER_NOTICE
+        return MessageTemplate("backorder_notice", text, rules.NOTICE_TOKENS).render
 
     @property
     def pushes(self) -> bool:
@@ -647,7 +664,8 @@ class StoreService:
         decisions: list[LineDecision] = []
         for line_no, line in enumerate(order.lines, start=1):
             decision = rules.decide_line(
-                line_no, current.get(line.sku), self.settings, line.qty, line.sku
+                line_no, current.get(line.sku), self.settings, line.qty, line.sku,
+                self.backorder_notice,
             )
             if not enforce and line.sku in current:
                 decision = rules.record_line(line_no, current[line.sku], line.qty, decision)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from backorder.errors import NotFound, WebhookRejected
 from backorder.models import CatalogItem, ItemInput, ItemView, OrderIn, StockLevel
+from backorder.rules.ordering import BACKORDER_NOTICE
 
 if TYPE_CHECKING:
     import click
@@ -53,6 +54,16 @@ class Platform(Protocol):
     @property
     def pushes(self) -> bool:
         """Whether :meth:`apply_items` sends anything: when False the core queues no pushes."""
+        ...
+
+    @property
+    def backorder_notice(self) -> str:
+        """The platform's own wording of the notice a ``notify`` order line with units on
+        backorder carries, with ``{token}`` placeholders from
+        :data:`backorder.rules.ordering.NOTICE_TOKENS` (``{name}``, ``{sku}``, ``{qty}``,
+        ``{in_stock}``, ``{backordered}``). A store's ``storefront.backorder_notice``
+        overrides it. :class:`BasePlatform` gives
+        :data:`backorder.rules.ordering.BACKORDER_NOTICE`."""
         ...
 
     def translate_item(self, fields: Mapping[str, Any]) -> ItemInput:
@@ -154,6 +165,7 @@ class BasePlatform:
 
     name: ClassVar[str] = ""
     api_version: ClassVar[int] = PLUGIN_API
+    backorder_notice: ClassVar[str] = BACKORDER_NOTICE
 
     @property
     def pushes(self) -> bool:

@@ -34,6 +34,7 @@ from backorder.models import DomainEvent, ItemInput, ItemView, OrderIn, StoreSet
 from backorder.platform import Platform
 from backorder.plugins import PluginManager
 from backorder.storage.db import Database
+from backorder.storefront import StorefrontSettings
 
 EventKind = Literal[
     "order", "stock", "tick", "assign", "unassign", "enable", "disable", "edit", "receipt"
@@ -151,8 +152,11 @@ class Simulator:
         with tempfile.TemporaryDirectory(prefix="backorder-sim-") as tmp:
             db = Database(f"sqlite:///{tmp}/simulation.db")
             clock_now = [self.scenario.events[0].at if self.scenario.events else None]
+            # the platform speaks through the notices; nothing is pushed (no manager)
+            notice = StorefrontSettings(backorder_notice=self._platform().backorder_notice)
+            store = self.store.model_copy(update={"storefront": notice})
             service = StoreService(
-                db, self.store, pm=None, clock=lambda: clock_now[0] or dt.datetime.now(dt.UTC)
+                db, store, pm=None, clock=lambda: clock_now[0] or dt.datetime.now(dt.UTC)
             )
             service.upsert_catalog(items)
             service.drain_events()

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PrivateAttr, 
 from backorder.documents.templating import MessageTemplate
 from backorder.models import ItemView, Mode, Status
 from backorder.rules.availability import below_low_stock
+from backorder.rules.ordering import NOTICE_TOKENS
 
 if TYPE_CHECKING:
     from backorder.config import StoreConfig
@@ -84,6 +85,9 @@ class StorefrontSettings(BaseModel):
     over_threshold_alert: str = "Sorry, only {salable_qty} can be bought."
     cart_message: str = "This item is on backorder and will ship as soon as it is back in stock."
     order_note: str = "{backordered} × {name} on backorder"
+    backorder_notice: str | None = None
+    """The message of a ``notify`` order line with units on backorder (tokens ``{name}``
+    ``{sku}`` ``{qty}`` ``{in_stock}`` ``{backordered}``); unset: the platform's wording."""
     date_format: str = "%Y-%m-%d"
 
     _templates: dict[str, MessageTemplate] = PrivateAttr(default_factory=dict)
@@ -93,6 +97,10 @@ class StorefrontSettings(BaseModel):
         self._templates = {
             name: MessageTemplate(name, getattr(self, name), TOKENS) for name in MESSAGE_FIELDS
         }
+        if self.backorder_notice is not None:
+            self._templates["backorder_notice"] = MessageTemplate(
+                "backorder_notice", self.backorder_notice, NOTICE_TOKENS
+            )
         return self
 
     def render(self, name: str, values: Mapping[str, Any]) -> str:

@@ -14,15 +14,27 @@ from backorder.rules.availability import (
     status,
     view,
 )
-from backorder.rules.ordering import check_quantity, decide_line, record_line
+from backorder.rules.ordering import (
+    BACKORDER_NOTICE,
+    NOTICE_TOKENS,
+    Notice,
+    check_quantity,
+    decide_line,
+    default_notice,
+    record_line,
+)
 from backorder.rules.switching import disable, enable, receive_incoming, settle
 
 __all__ = [
+    "BACKORDER_NOTICE",
+    "NOTICE_TOKENS",
+    "Notice",
     "backordered_units",
     "backorders_allowed",
     "below_low_stock",
     "check_quantity",
     "decide_line",
+    "default_notice",
     "disable",
     "effective_policy",
     "enable",

@@ -49,10 +49,13 @@ def backorders_allowed(item: ItemState, policy: BackorderPolicy) -> bool:
 def salable_qty(item: ItemState, policy: BackorderPolicy) -> int | None:
     """Units that may still be sold; ``None`` means unlimited.
 
-    Backorders on: stock + threshold (seed 001), unlimited when the threshold is.
-    Backorders off: what is on hand above the out-of-stock threshold (0 unless set).
-    Untracked items are always unlimited.
+    An item that cannot be bought (``purchasing_disabled``) has 0, tracked or not: as
+    MSI's salable qty is 0 when no source is in stock. Otherwise, backorders on: stock +
+    threshold (seed 001), unlimited when the threshold is; backorders off: what is on hand
+    above the out-of-stock threshold (0 unless set); untracked items are unlimited.
     """
+    if item.purchasing_disabled:
+        return 0
     if not item.tracked:
         return None
     if backorders_allowed(item, policy):

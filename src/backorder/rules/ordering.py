@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from backorder.models import (
     BackorderPolicy,
     ItemState,
@@ -16,9 +19,26 @@ from backorder.rules.availability import (
     salable_qty,
 )
 
-NOTIFY_MESSAGE = (
-    "We don't have as many quantity as you requested, but we'll back order the remaining {n}."
+BACKORDER_NOTICE = (
+    "We don't have as many \"{name}\" as you requested, but we'll back order the remaining "
+    "{backordered}."
 )
+"""The default notice of a ``notify`` line with units on backorder (``{token}`` placeholders).
+
+A platform gives its own wording (``Platform.backorder_notice``) and a store overrides either
+(``storefront.backorder_notice``); the engine passes the rendering function as ``notice``."""
+
+NOTICE_TOKENS = ("name", "sku", "qty", "in_stock", "backordered")
+"""The tokens a backorder notice may use: the item's name (its SKU when it has none), its SKU,
+the units requested, and of those the units served from stock and on backorder."""
+
+Notice = Callable[[Mapping[str, Any]], str]
+"""Renders a backorder notice from the values of :data:`NOTICE_TOKENS`."""
+
+
+def default_notice(values: Mapping[str, Any]) -> str:
+    """:data:`BACKORDER_NOTICE` with its tokens filled in."""
+    return BACKORDER_NOTICE.format_map(values)
 
 
 def check_quantity(qty: int, policy: BackorderPolicy) -> str | None:
@@ -52,12 +72,18 @@ def _refused(line_no: int, sku: str, qty: int, error: str) -> LineDecision:
 
 
 def decide_line(
-    line_no: int, item: ItemState | None, settings: StoreSettings, qty: int, sku: str
+    line_no: int,
+    item: ItemState | None,
+    settings: StoreSettings,
+    qty: int,
+    sku: str,
+    notice: Notice = default_notice,
 ) -> LineDecision:
     """Split a request of ``qty`` into in-stock and backordered units, or refuse it.
 
     A request above salable qty is refused ("buying over threshold") or, when the
-    store says ``over_threshold = "clamp"``, cut down to what may still be sold.
+    store says ``over_threshold = "clamp"``, cut down to what may still be sold. A line
+    with units on backorder in ``notify`` mode carries ``notice`` as its message.
     """
     if item is None:
         return _refused(line_no, sku, qty, "unknown_sku: no such item in this store")
@@ -78,7 +104,10 @@ def decide_line(
     backordered = granted - in_stock
     message = None
     if backordered and policy.mode is Mode.NOTIFY:
-        message = NOTIFY_MESSAGE.format(n=backordered)
+        message = notice({
+            "name": item.name or sku, "sku": sku, "qty": qty,
+            "in_stock": in_stock, "backordered": backordered,
+        })
     return _decision(
         line_no=line_no,
         sku=sku,

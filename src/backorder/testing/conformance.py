@@ -22,8 +22,10 @@ import datetime as dt
 
 import pytest
 
+from backorder.documents.templating import MessageTemplate
 from backorder.models import CatalogItem, ItemInput, ItemView, Mode, StockLevel, StoreSettings
 from backorder.platform import PLUGIN_API, Platform
+from backorder.rules import NOTICE_TOKENS
 from backorder.simulate import parse_scenario, simulate
 from backorder.webhooks import WebhookEvent, WebhookRejected
 
@@ -43,6 +45,12 @@ class PlatformConformance:
         assert platform_name in plugin_manager.platform_names()
         assert isinstance(platform, Platform)
         assert platform.name == platform_name and platform.api_version == PLUGIN_API
+
+    def test_backorder_notice_is_a_valid_message(self, platform):
+        notice = MessageTemplate("backorder_notice", platform.backorder_notice, NOTICE_TOKENS)
+        values = {"name": "Conformance bag", "sku": "CONF-1", "qty": 5, "in_stock": 2,
+                  "backordered": 3}  # fmt: skip
+        assert "3" in notice.render(values)
 
     def test_native_item_translates(self, platform, native_item):
         item = platform.translate_item(native_item)
