@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 from backorder_magento.client import MagentoClient, MagentoError
-from backorder_magento.sandbox import SandboxStore, ThreadedSandbox
+from backorder_magento.sandbox import SandboxStore, ThreadedSandbox, create_app
 
+from backorder.http import SyncASGITransport
 from backorder.testing.cassettes import recorder, recording
 
 TOKEN = "sandbox-token"
@@ -59,11 +60,22 @@ def test_msi_salable_quantity_endpoints(client):
         ok = client.is_salable_for_requested_qty("MB-02", 5)
         assert ok == {"salable": True, "errors": []}
         refused = client.is_salable_for_requested_qty("MB-02", 6)
-        assert not refused["salable"]
-        assert refused["errors"][-1] == {
-            "code": "is_salable_with_reservations-not_enough_qty",
-            "message": "Not enough items for sale",
+        assert refused == {  # MSI's sufficient conditions, each failing, in di.xml's order
+            "salable": False,
+            "errors": [
+                {"code": "back_order-disabled", "message": "Backorders are disabled"},
+                {"code": "manage_stock-enabled", "message": "Manage stock is enabled"},
+                {
+                    "code": "is_salable_with_reservations-not_enough_qty",
+                    "message": "Not enough items for sale",
+                },
+            ],
         }
+        manual = client.is_salable_for_requested_qty("MB-03", 1)  # set out of stock by hand
+        assert manual["errors"] == [{
+            "code": "is_any_source_item_in_stock-no_source_items_in_stock",
+            "message": "There are no source items with the in stock status",
+        }]
         bad = client.is_salable_for_requested_qty("MB-01", 1.5)
         assert bad["errors"][0]["message"] == "You cannot use decimal quantity for this product."
 
@@ -77,8 +89,11 @@ def test_put_stock_item_applies_magento_save_rules(client):
         client.update_stock_item(
             "MB-01", item.item_id, {"backorders": 1, "use_config_backorders": False}
         )
-        allowed = client.stock_item("MB-01")  # nothing flips it back: stuck (seed 004)
-        assert (allowed.is_in_stock, allowed.backorders) == (False, 1)
+        allowed = client.stock_item("MB-01")  # 2.4.8: back in stock once backorders allow it
+        assert (allowed.is_in_stock, allowed.backorders) == (True, 1)
+        client.update_stock_item("MB-01", item.item_id, {"is_in_stock": False})
+        manual = client.stock_item("MB-01")  # set out by hand: stays out (seed 004's case)
+        assert (manual.is_in_stock, manual.stock_status_changed_auto) == (False, 0)
 
 
 def test_errors_carry_magento_messages(client, base_url):
@@ -91,7 +106,23 @@ def test_errors_carry_magento_messages(client, base_url):
             MagentoClient(base_url, "wrong") as stranger,
             pytest.raises(
                 MagentoError,
-                match="HTTP 401: The consumer isn't authorized to access Magento_CatalogInventory",
+                match=r"HTTP 401: The consumer isn't authorized to access Magento_CatalogInventory"
+                r".*oauth/consumer/enable_integration_as_bearer = 1",
             ),
         ):
             stranger.stock_item("MB-01")
+
+
+def test_an_integration_token_without_the_bearer_setting_is_named_in_the_error():
+    # Magento 2.4.4+: an integration token as Bearer needs enable_integration_as_bearer = 1,
+    # and its refusal reads like a missing ACL resource: the error says which setting
+    sandbox = SandboxStore(token=TOKEN, integration_as_bearer=False)
+    transport = SyncASGITransport(create_app(sandbox))
+    with (
+        MagentoClient(REPLAY_URL, TOKEN, transport=transport) as refused,
+        pytest.raises(MagentoError) as error,
+    ):
+        refused.stock_item("MB-01")
+    assert error.value.status == 401
+    assert "isn't authorized" in str(error.value)
+    assert "Allow OAuth Access Tokens to be used as standalone Bearer tokens" in str(error.value)

@@ -28,17 +28,21 @@ def eff(backorders=0, min_qty=0.0, manage_stock=True) -> Effective:
 
 
 def item(**fields) -> StockItem:
-    return stock_item_from_fields({"sku": "S", **fields})
+    """A stored stock item (it has an ``item_id``, as every item a save reads back)."""
+    return stock_item_from_fields({"sku": "S", "item_id": 1, **fields})
 
 
-# Magento\CatalogInventory\Test\Unit\Model\StockStateProviderTest::stockItemDataProvider
+# Magento\CatalogInventory\Test\Unit\Model\StockStateProviderTest::stockItemDataProvider,
+# with MSI 1.2.7's AdaptVerifyStockToNegativeMinQtyPlugin: a limit is used up only *below*
+# min_qty (qty < min_qty), so qty == min_qty stays in stock.
 @pytest.mark.parametrize(
     ("qty", "backorders", "min_qty", "manage", "expected"),
     [
         (None, 0, 0, True, False),  # qty_is_null_manage_stock_on
         (3, 0, 3, True, False),  # qty_reached_threshold_without_backorders
         (-100, 1, 0, True, True),  # backorders_are_ininite
-        (-100, 1, -100, True, False),  # limited_backorders_and_qty_reached_threshold
+        (-100, 1, -100, True, True),  # limit reached to the unit: still in stock (MSI plugin)
+        (-101, 1, -100, True, False),  # below the limit: out of stock
         (-99, 1, -100, True, True),  # qty_not_yet_reached_threshold_1
         (1, 0, 0, True, True),  # qty_not_yet_reached_threshold_2
     ],
@@ -225,6 +229,51 @@ def test_salable_qty_and_msi_salability():
     )
 
 
+# MSI InventorySales/etc/di.xml, IsProductSalableForRequestedQtyConditionChainOnAddToCart
+# (the REST endpoint's chain): required is_correct_qty + is_any_source_item_in_stock, then
+# back_order (10), manage_stock (20), is_salable_with_reservations (30), each condition's own
+# code and message.
+NOT_SALABLE = (
+    ("back_order-disabled", "Backorders are disabled"),
+    ("manage_stock-enabled", "Manage stock is enabled"),
+    ("is_salable_with_reservations-not_enough_qty", "Not enough items for sale"),
+)
+NO_SOURCE = (
+    "is_any_source_item_in_stock-no_source_items_in_stock",
+    "There are no source items with the in stock status",
+)
+
+
+@pytest.mark.parametrize(
+    ("fields", "requested", "errors"),
+    [
+        ({"qty": 2, "backorders": 1, "min_qty": -3}, 6, NOT_SALABLE),  # limit of 3: 5 salable
+        ({"qty": 2}, 3, NOT_SALABLE),  # backorders off
+        ({"qty": 2, "is_in_stock": False, "stock_status_changed_auto": 0}, 1, (NO_SOURCE,)),
+        # required conditions all run: both errors, is_correct_qty first
+        (
+            {"qty": 2, "min_sale_qty": 2, "is_in_stock": False},
+            1,
+            (("is_correct_qty-min_sale_qty", "The fewest you may purchase is 2."), NO_SOURCE),
+        ),
+        ({"qty": 0, "is_in_stock": False, "manage_stock": False}, 9, ()),  # not managed
+        ({"qty": -50, "backorders": 2}, 1000, ()),  # back_order: unlimited
+        ({"qty": 2, "backorders": 1, "min_qty": -3}, 5, ()),  # is_salable_with_reservations
+    ],
+)
+def test_msi_salability_codes_in_magentos_order(fields, requested, errors):
+    result = is_salable_for_requested_qty(item(**fields), DEFAULTS, requested)
+    assert (result.salable, result.errors) == (not errors, errors)
+
+
+# MSI InventoryCatalog AdaptMinQtyToBackordersPlugin::afterGetMinQty
+def test_min_qty_counts_only_in_the_direction_the_backorder_setting_uses():
+    assert effective(item(backorders=0, min_qty=-4), DEFAULTS).min_qty == 0
+    assert effective(item(backorders=0, min_qty=4), DEFAULTS).min_qty == 4
+    assert effective(item(backorders=2, min_qty=4), DEFAULTS).min_qty == 0
+    assert effective(item(backorders=2, min_qty=-4), DEFAULTS).min_qty == -4
+
+
 def test_positive_min_qty_is_the_out_of_stock_threshold():
     stock = item(qty=5, min_qty=2)
     assert salable_qty(stock, DEFAULTS) == 3
@@ -232,11 +281,11 @@ def test_positive_min_qty_is_the_out_of_stock_threshold():
     assert not check_quote_item_qty(stock, DEFAULTS, 3).has_error
 
 
-# StockItemRepository::save + ResourceModel\Stock::updateSetOutOfStock / updateSetInStock
+# Magento 2.4.8 StockItemRepository::updateStockStatus; ResourceModel\Stock::updateSetOutOfStock
 def test_sells_out_without_backorders_goes_out_automatically_and_comes_back():
-    sold_out = save_stock_item(item(qty=1), {"qty": 0}, DEFAULTS, automatic=True)
+    sold_out = save_stock_item(item(qty=1), {"qty": 0}, DEFAULTS)
     assert (sold_out.is_in_stock, sold_out.stock_status_changed_auto) == (False, 1)
-    restocked = save_stock_item(sold_out, {"qty": 4}, DEFAULTS, automatic=True)
+    restocked = save_stock_item(sold_out, {"qty": 4}, DEFAULTS)
     assert restocked.is_in_stock and restocked.stock_status_changed_auto == 1
     assert set_out_of_stock_automatically(item(qty=0), DEFAULTS).stock_status_changed_auto == 1
 
@@ -247,25 +296,40 @@ def test_manual_out_of_stock_is_never_flipped_back():
     assert not set_in_stock_automatically(
         manual.model_copy(update={"qty": 50}), DEFAULTS
     ).is_in_stock
-    assert not save_stock_item(manual, {"qty": 50}, DEFAULTS, automatic=True).is_in_stock
+    assert not save_stock_item(manual, {"qty": 50}, DEFAULTS).is_in_stock
 
 
-def test_backorder_limit_used_up_goes_out_automatically():
-    used_up = save_stock_item(item(qty=0, backorders=1, min_qty=-3), {"qty": -3}, DEFAULTS)
-    assert (used_up.is_in_stock, used_up.stock_status_changed_auto) == (False, 1)
+def test_turning_backorders_on_puts_a_sold_out_item_back_in_stock():
+    # 2.4.8: the flag is reset only by a save that changes is_in_stock itself, so the item
+    # that went out automatically comes back once backorders let it sell (2.4.7 left it out)
+    sold_out = save_stock_item(item(qty=1), {"qty": 0}, DEFAULTS)
+    allowed = {"backorders": 1, "use_config_backorders": False}
+    back = save_stock_item(sold_out, allowed, DEFAULTS)
+    assert (back.is_in_stock, back.stock_status_changed_auto) == (True, 1)
+    # the admin form posts the displayed is_in_stock = 0 too: unchanged, so the same
+    assert save_stock_item(sold_out, allowed | {"is_in_stock": False}, DEFAULTS).is_in_stock
+
+
+def test_backorder_limit_goes_out_only_below_min_qty():
+    limited = item(qty=0, backorders=1, min_qty=-3)
+    used_up = save_stock_item(limited, {"qty": -3}, DEFAULTS)
+    assert used_up.is_in_stock and salable_qty(used_up, DEFAULTS) == 0
+    below = save_stock_item(limited, {"qty": -4}, DEFAULTS)
+    assert (below.is_in_stock, below.stock_status_changed_auto) == (False, 1)
     unlimited = save_stock_item(item(qty=0, backorders=1), {"qty": -30}, DEFAULTS)
     assert unlimited.is_in_stock
 
 
 def test_the_seed_stuck_case_arises_and_is_detected():
-    sold_out = save_stock_item(item(qty=1), {"qty": 0}, DEFAULTS, automatic=True)
-    # merchant allows backorders; the admin form saves the displayed is_in_stock = 0 too
-    stuck = save_stock_item(sold_out, {"backorders": 1, "use_config_backorders": False,
-                                       "is_in_stock": False}, DEFAULTS)  # fmt: skip
+    # set out of stock by hand (the save changes is_in_stock: the flag goes to 0), then
+    # backorders allowed: nothing flips it back
+    manual = save_stock_item(item(qty=0), {"is_in_stock": False}, DEFAULTS)
+    stuck = save_stock_item(manual, {"backorders": 1, "use_config_backorders": False}, DEFAULTS)
     assert (stuck.is_in_stock, stuck.stock_status_changed_auto) == (False, 0)
     assert is_stuck_out_of_stock(stuck, DEFAULTS)
+    sold_out = save_stock_item(item(qty=1), {"qty": 0}, DEFAULTS)
     assert not is_stuck_out_of_stock(sold_out, DEFAULTS)  # backorders off: rightly out
     used_up = item(qty=-3, backorders=1, min_qty=-3, is_in_stock=False)
-    assert not is_stuck_out_of_stock(used_up, DEFAULTS)  # limit used up: rightly out
+    assert not is_stuck_out_of_stock(used_up, DEFAULTS)  # limit used up: nothing to sell
     untracked = item(qty=0, backorders=1, manage_stock=False, is_in_stock=False)
     assert not is_stuck_out_of_stock(untracked, DEFAULTS)

@@ -36,14 +36,31 @@ from backorder_magento.models import StockItem
 PAGE_SIZE = 100
 
 
+BEARER_HINT = (
+    "; an integration access token is accepted as a Bearer token on Magento 2.4.4+ only "
+    "with oauth/consumer/enable_integration_as_bearer = 1 (Stores > Configuration > "
+    "Services > OAuth > Consumer Settings > Allow OAuth Access Tokens to be used as "
+    "standalone Bearer tokens = Yes)"
+)
+"""Added to every 401: Magento answers an integration token used as Bearer without the
+setting with the same "consumer isn't authorized" message as a missing ACL resource
+(``Magento\\Integration\\Model\\Config\\AuthorizationConfig::isIntegrationAsBearerEnabled``;
+Adobe Commerce Web API docs, "Token-based authentication", Integration tokens)."""
+
+
 class MagentoError(PlatformCallError):
     """A Magento API error: the call, the HTTP status (``None``: no response) and Magento's
-    message with its parameters filled in."""
+    message with its parameters filled in (a 401 also names the Bearer setting)."""
 
     PLATFORM, LABEL = PLATFORM, "Magento"
 
     @staticmethod
     def detail(body: Any, response: httpx.Response) -> str:
+        said = MagentoError._said(body, response)
+        return said + BEARER_HINT if response.status_code == 401 else said
+
+    @staticmethod
+    def _said(body: Any, response: httpx.Response) -> str:
         if not isinstance(body, dict):
             return str(body)[:200] if body else response.reason_phrase
         message = str(body.get("message", ""))

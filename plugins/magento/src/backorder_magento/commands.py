@@ -11,7 +11,10 @@ from backorder_magento import PLATFORM
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8089, show_default=True, type=int)
 @click.option("--token", default="sandbox-token", show_default=True, help="Bearer token.")
-def sandbox_magento(host: str, port: int, token: str) -> None:
+@click.option("--integration-as-bearer/--no-integration-as-bearer", default=True,
+              show_default=True,
+              help="oauth/consumer/enable_integration_as_bearer (off: the token gets 401).")
+def sandbox_magento(host: str, port: int, token: str, integration_as_bearer: bool) -> None:
     """Serve a Magento 2 REST sandbox (REST root http://HOST:PORT/rest/default)."""
     from backorder.http import needs_extra
 
@@ -21,7 +24,8 @@ def sandbox_magento(host: str, port: int, token: str) -> None:
     from backorder_magento.sandbox import SandboxStore, create_app
 
     click.echo(f"Magento sandbox: http://{host}:{port}/rest/default  (Bearer {token})")
-    uvicorn.run(create_app(SandboxStore(token=token)), host=host, port=port, log_level="warning")
+    sandbox = SandboxStore(token=token, integration_as_bearer=integration_as_bearer)
+    uvicorn.run(create_app(sandbox), host=host, port=port, log_level="warning")
 
 
 @click.command("magento-repair-stock-status")

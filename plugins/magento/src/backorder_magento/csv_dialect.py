@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from backorder.models import ItemInput, ItemView, Mode
+from backorder.models import ItemInput, ItemView
 from backorder_magento.models import ItemOptions
-from backorder_magento.translate import BACKORDERS, to_item_input
+from backorder_magento.translate import backorders_and_min_qty, to_item_input
 
 COLUMNS = (
     "sku",
@@ -109,13 +109,12 @@ class MagentoProductCsv:
 
     def write_rows(self, items: Iterable[ItemView]) -> Iterable[Mapping[str, str]]:
         for view in items:
-            limit = view.threshold if view.mode is not Mode.OFF else None
-            min_qty = -limit if limit is not None else view.policy.out_of_stock_threshold
+            backorders, min_qty = backorders_and_min_qty(view)
             yield {
                 "sku": view.sku,
                 "qty": str(view.on_hand),
                 "is_in_stock": "1" if view.purchasable else "0",
-                "backorders": str(BACKORDERS[view.mode]),
+                "backorders": str(backorders),
                 "use_config_backorders": "0",
                 "min_qty": str(min_qty),
                 "use_config_min_qty": "0",

@@ -10,6 +10,7 @@ import click
 
 from backorder.config import StoreConfig
 from backorder.dialects import CsvDialect
+from backorder.errors import InvalidInput
 from backorder.hookspecs import hookimpl
 from backorder.models import CatalogItem, ItemInput, ItemView, LineRequest, OrderIn, StockLevel
 from backorder.platform import BasePlatform, Platform
@@ -18,8 +19,8 @@ from backorder_magento import PLATFORM as NAME
 from backorder_magento.connection import client_for, item_options
 from backorder_magento.csv_dialect import MagentoProductCsv
 from backorder_magento.models import StockItem
-from backorder_magento.stock_rules import effective
-from backorder_magento.translate import to_item_input, to_stock_item_update
+from backorder_magento.stock_rules import MSG_BACKORDER_NOTIFY, effective
+from backorder_magento.translate import refuse_decimal, to_item_input, to_stock_item_update
 from backorder_magento.webhook import parse_push
 
 STOCK_TYPES = {"simple", "virtual", "downloadable"}
@@ -31,15 +32,31 @@ def _whole(qty: float | None) -> int:
 
 
 def _stock_products(store: StoreConfig) -> Iterator[tuple[dict[str, Any], StockItem]]:
+    """Every product that carries its own qty, with its stock item (decimal ones refused)."""
     with client_for(store) as client:
         for product in client.products():
             raw = (product.get("extension_attributes") or {}).get("stock_item")
             if product.get("type_id", "simple") in STOCK_TYPES and raw:
-                yield product, StockItem.model_validate({**raw, "sku": product["sku"]})
+                item = StockItem.model_validate({**raw, "sku": product["sku"]})
+                refuse_decimal(item)
+                yield product, item
+
+
+def _ordered_units(line: Mapping[str, Any], order_id: str) -> int:
+    """An order line's ``qty_ordered`` in whole units; a decimal one is refused by SKU."""
+    qty = float(line["qty_ordered"])
+    if not math.isclose(qty, round(qty)):
+        raise InvalidInput(
+            f"order {order_id}: SKU {line['sku']!r} was ordered in a decimal quantity "
+            f"({qty:g}); backorder counts whole units"
+        )
+    return max(round(qty), 1)
 
 
 class MagentoPlatform(BasePlatform):
     name = NAME
+    backorder_notice = MSG_BACKORDER_NOTIFY
+    """MSI's own sentence (``BackOrderNotifyCustomerCondition``), as a Magento shop says it."""
 
     def translate_item(self, fields: Mapping[str, Any]) -> ItemInput:
         return to_item_input(fields)
@@ -63,6 +80,8 @@ class MagentoPlatform(BasePlatform):
         else:
             with client_for(store) as client:
                 items = [client.stock_item(sku).model_copy(update={"sku": sku}) for sku in skus]
+            for item in items:
+                refuse_decimal(item)
         return [
             StockLevel(sku=item.sku, on_hand=_whole(item.qty), source_ref=f"qty:{item.qty:g}")
             for item in items
@@ -82,7 +101,7 @@ class MagentoPlatform(BasePlatform):
             order = client.order(order_id)
         lines = [
             LineRequest(
-                sku=line["sku"], qty=max(_whole(line["qty_ordered"]), 1), name=line.get("name")
+                sku=line["sku"], qty=_ordered_units(line, order_id), name=line.get("name")
             )
             for line in order.get("items", [])
             if not line.get("parent_item_id")  # a configurable's child repeats its parent's line

@@ -2,9 +2,17 @@
 
 It keeps products with legacy stock items, MSI reservations and orders in memory and
 applies :mod:`backorder_magento.stock_rules` where Magento would: a stock-item PUT runs
-``StockItemRepository::save``'s ``is_in_stock`` flips; an order placed through the
-sandbox-only ``POST /V1/sandbox/orders`` runs the cart checks, appends a reservation and
-stores each line's ``qty_backordered``. Auth: ``Authorization: Bearer <token>``.
+``StockItemRepository::save``'s ``is_in_stock`` flips (Magento 2.4.8); an MSI source-items
+POST writes ``qty`` and ``is_in_stock`` straight into the legacy item, as MSI's
+``SetDataToLegacyStockItem`` does; an order placed through the sandbox-only
+``POST /V1/sandbox/orders`` runs the cart checks, appends a reservation and stores each
+line's ``qty_backordered``.
+
+Auth: ``Authorization: Bearer <token>``, the token being an integration access token. As on
+Magento 2.4.4+, it is refused (401, "The consumer isn't authorized to access %resources.")
+unless the store allows integration tokens as Bearer tokens
+(``oauth/consumer/enable_integration_as_bearer``: ``SandboxStore(integration_as_bearer=...)``,
+on by default here, off by default on Magento).
 
 Fault switches (:mod:`backorder_magento.sandbox_faults`): ``store.add_fault(...)`` or
 ``POST /V1/sandbox/faults {"method", "path", "status", "times", "retry_after"}`` (``GET``
@@ -65,8 +73,11 @@ class SandboxStore:
         products: list[dict[str, Any]] | None = None,
         config: ItemOptions | None = None,
         token: str = DEFAULT_TOKEN,
+        integration_as_bearer: bool = True,
     ) -> None:
         self.token = token
+        self.integration_as_bearer = integration_as_bearer
+        """``oauth/consumer/enable_integration_as_bearer``: off, the token is refused (401)."""
         self.config = config or ItemOptions()
         self.products: dict[str, dict[str, Any]] = {}
         self.items: dict[str, StockItem] = {}
@@ -80,7 +91,7 @@ class SandboxStore:
             sku, name = raw["sku"], raw.get("name", raw["sku"])
             self.products[sku] = {"id": index, "sku": sku, "name": name, "type_id": "simple"}
             item = StockItem.model_validate({"item_id": index, "product_id": index, **raw})
-            self.items[sku] = save_stock_item(item, {}, self.config, automatic=True)
+            self.items[sku] = save_stock_item(item, {}, self.config)
 
     # ------------------------------------------------------------ fault switches
     def add_fault(
@@ -206,7 +217,8 @@ def create_app(store: SandboxStore | None = None) -> Starlette:
     store = store or SandboxStore()
 
     def authorized(request: Request) -> bool:
-        return request.headers.get("authorization", "") == f"Bearer {store.token}"
+        given = request.headers.get("authorization", "") == f"Bearer {store.token}"
+        return given and store.integration_as_bearer
 
     def guarded(handler):
         async def answer(request: Request):
@@ -326,8 +338,9 @@ def create_app(store: SandboxStore | None = None) -> Starlette:
             sku = row.get("sku")
             if sku not in store.items:
                 return _error(400, "Validation Failed", [f"SKU {sku} does not exist"])
+            # MSI's SetDataToLegacyStockItem: qty and status written as given, no flips
             changes = {"qty": float(row["quantity"]), "is_in_stock": bool(row.get("status", 1))}
-            store.write_item(sku, save_stock_item(store.items[sku], changes, store.config))
+            store.write_item(sku, store.items[sku].model_copy(update=changes))
         return JSONResponse([])
 
     async def order(request: Request):

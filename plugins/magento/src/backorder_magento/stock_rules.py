@@ -1,15 +1,22 @@
 """Magento's stock semantics as pure functions (no I/O), reproduced from Magento 2.4 sources.
 
-- :func:`effective` — ``Model\\Stock\\Item`` getters: per-item value or config by ``use_config_*``.
+Versions: MSI (``magento/inventory``) 1.2.7 = Magento 2.4.7 unless a rule says otherwise;
+the ``is_in_stock`` flips and the MSI "not enough" message follow Magento 2.4.8 (MSI 1.2.8).
+Each function names its source class; the plugin README lists them with their paths.
+
+- :func:`effective` — ``CatalogInventory\\Model\\Stock\\Item`` getters (per-item value or
+  config by ``use_config_*``), with MSI's ``AdaptMinQtyToBackordersPlugin`` on ``getMinQty``.
 - :func:`verify_stock` — ``StockStateProvider::verifyStock`` with MSI's
   ``AdaptVerifyStockToNegativeMinQtyPlugin`` (a negative ``min_qty`` is a backorder limit).
 - :func:`check_qty` — ``StockStateProvider::checkQty``.
 - :func:`check_quote_item_qty` — ``StockStateProvider::checkQuoteItemQty``: the cart checks in
   Magento's order with Magento's messages and error codes.
 - :func:`salable_qty`, :func:`backorder_qty`, :func:`is_salable_for_requested_qty` — MSI's
-  ``GetProductSalableQty``, ``GetBackorderQty`` and ``IsProductSalableForRequestedQty``.
-- :func:`save_stock_item`, :func:`set_in_stock_automatically` — the ``is_in_stock`` flips of
-  ``StockItemRepository::save`` and ``ResourceModel\\Stock::updateSetInStock``.
+  ``GetProductSalableQty``, ``GetBackorderQty`` and the
+  ``IsProductSalableForRequestedQtyConditionChain`` (codes and order of ``InventorySales``'s
+  ``di.xml``).
+- :func:`save_stock_item` — ``StockItemRepository::save`` → ``updateStockStatus`` (2.4.8).
+- :func:`set_in_stock_automatically` — ``ResourceModel\\Stock::updateSetInStock``.
 
 Quantities are floats as in Magento (``qty`` is DECIMAL(12,4)); ``reservations`` is MSI's
 signed sum of ``inventory_reservation`` rows for the SKU (0 for legacy stock).
@@ -37,9 +44,28 @@ MSG_DECIMAL = "You cannot use decimal quantity for this product."
 MSG_OUT_OF_STOCK = "This product is out of stock."
 MSG_NOT_AVAILABLE = "The requested qty is not available"
 MSG_BACKORDER_NOTIFY = (
-    "We don't have as many quantity as you requested, but we'll back order the remaining {0}."
+    "We don't have as many quantity as you requested, but we'll back order the remaining "
+    "{backordered}."
 )
-MSG_MSI_NOT_ENOUGH = "Not enough items for sale"
+"""MSI 1.2.7 (Magento 2.4.7) ``InventorySales\\Model\\IsProductSalableCondition\\
+BackOrderNotifyCustomerCondition``, code ``back_order-not-enough``; ``{backordered}`` is its %1."""
+
+# MSI's IsProductSalableForRequestedQty errors: (code, message), each from its condition class
+# in InventorySales/Model/IsProductSalableForRequestedQtyCondition/.
+MSI_NO_SOURCE_IN_STOCK = (  # IsAnySourceItemInStockCondition (required), MSI 1.2.7
+    "is_any_source_item_in_stock-no_source_items_in_stock",
+    "There are no source items with the in stock status",
+)
+MSI_BACKORDERS_DISABLED = ("back_order-disabled", "Backorders are disabled")  # BackOrderCondition
+MSI_MANAGE_STOCK_ENABLED = (  # ManageStockCondition
+    "manage_stock-enabled",
+    "Manage stock is enabled",
+)
+MSI_NOT_ENOUGH = (  # IsSalableWithReservationsCondition, Magento 2.4.8 (MSI 1.2.8, LYNX-530)
+    "is_salable_with_reservations-not_enough_qty",
+    "Not enough items for sale",
+)
+MSG_MSI_NOT_ENOUGH = MSI_NOT_ENOUGH[1]
 QUOTE_MSG_QTY = "Please correct the quantity for some products."
 QUOTE_MSG_STOCK = "Some of the products are out of stock."
 
@@ -70,6 +96,7 @@ def effective(item: StockItem, config: ItemOptions) -> Effective:
     def pick(field: str, flag: str):
         return getattr(config, field) if getattr(item, flag) else getattr(item, field)
 
+    backorders = int(pick("backorders", "use_config_backorders"))
     increments: float | None = None
     if pick("enable_qty_increments", "use_config_enable_qty_inc"):
         raw = pick("qty_increments", "use_config_qty_increments")
@@ -78,14 +105,27 @@ def effective(item: StockItem, config: ItemOptions) -> Effective:
             increments = None
     return Effective(
         manage_stock=bool(pick("manage_stock", "use_config_manage_stock")),
-        backorders=int(pick("backorders", "use_config_backorders")),
-        min_qty=float(pick("min_qty", "use_config_min_qty")),
+        backorders=backorders,
+        min_qty=adapt_min_qty(float(pick("min_qty", "use_config_min_qty")), backorders),
         min_sale_qty=float(pick("min_sale_qty", "use_config_min_sale_qty")),
         max_sale_qty=float(pick("max_sale_qty", "use_config_max_sale_qty")),
         notify_stock_qty=float(pick("notify_stock_qty", "use_config_notify_stock_qty")),
         qty_increments=increments,
         is_qty_decimal=item.is_qty_decimal,
     )
+
+
+def adapt_min_qty(min_qty: float, backorders: int) -> float:
+    """What ``getMinQty()`` answers once MSI's ``AdaptMinQtyToBackordersPlugin`` ran.
+
+    MSI 1.2.7 (Magento 2.4.7) ``InventoryCatalog\\Plugin\\CatalogInventory\\Api\\Data\\
+    StockItemInterface\\AdaptMinQtyToBackordersPlugin::afterGetMinQty``: with backorders on
+    only a negative value counts (the backorder limit; 0 or more reads 0 = unlimited); with
+    backorders off only a positive one (the out-of-stock threshold; a negative one reads 0).
+    """
+    if backorders:
+        return min_qty if min_qty < 0 else 0.0
+    return min_qty if min_qty > 0 else 0.0
 
 
 def backorder_limit(eff: Effective) -> float | None:
@@ -96,11 +136,20 @@ def backorder_limit(eff: Effective) -> float | None:
 
 
 def verify_stock(qty: float | None, eff: Effective) -> bool:
-    """May the item stay in stock at ``qty``? (``verifyStock`` + MSI's negative-min-qty plugin)."""
+    """May the item stay in stock at ``qty``?
+
+    ``CatalogInventory\\Model\\StockStateProvider::verifyStock`` (Magento 2.4.7): out when
+    backorders are off and ``qty <= min_qty``. With backorders on, MSI 1.2.7's
+    ``InventoryCatalog\\Plugin\\CatalogInventory\\Model\\Spi\\StockStateProvider\\
+    AdaptVerifyStockToNegativeMinQtyPlugin::afterVerifyStock``: out only when ``min_qty`` is
+    negative and ``qty < min_qty`` — strictly, so a limit used up to the unit (``qty ==
+    min_qty``) stays in stock (with nothing left to sell: salable qty 0).
+    """
     if qty is None:
         return not eff.manage_stock
-    limited = eff.backorders != BACKORDERS_NO and eff.min_qty < 0
-    return not ((eff.backorders == BACKORDERS_NO or limited) and qty <= eff.min_qty)
+    if eff.backorders == BACKORDERS_NO:
+        return qty > eff.min_qty
+    return not (eff.min_qty < 0 and qty < eff.min_qty)
 
 
 def verify_notification(qty: float | None, eff: Effective) -> bool:
@@ -181,7 +230,7 @@ def check_quote_item_qty(
     backordered = qty - available if available > 0 else qty
     message = None
     if eff.backorders == BACKORDERS_YES_NOTIFY:
-        message = MSG_BACKORDER_NOTIFY.format(fmt(backordered))
+        message = MSG_BACKORDER_NOTIFY.format(backordered=fmt(backordered))
     return QtyCheck(message=message, item_backorders=max(backordered, 0.0))
 
 
@@ -220,7 +269,7 @@ def backorder_notice(
     if not eff.manage_stock or eff.backorders != BACKORDERS_YES_NOTIFY:
         return None
     backordered = backorder_qty(item, config, requested, reservations)
-    return MSG_BACKORDER_NOTIFY.format(fmt(backordered)) if backordered > 0 else None
+    return MSG_BACKORDER_NOTIFY.format(backordered=fmt(backordered)) if backordered > 0 else None
 
 
 @dataclass(frozen=True)
@@ -232,59 +281,77 @@ class SalableResult:
 def is_salable_for_requested_qty(
     item: StockItem, config: ItemOptions, requested: float, reservations: float = 0
 ) -> SalableResult:
-    """MSI ``IsProductSalableForRequestedQty``: required qty checks, then sufficient conditions.
+    """MSI ``IsProductSalableForRequestedQtyConditionChain`` as ``InventorySales/etc/di.xml``
+    wires it for the REST endpoint (``IsProductSalableForRequestedQtyConditionChainOnAddToCart``,
+    MSI 1.2.7 = Magento 2.4.7, unchanged in 1.2.8).
 
-    Sufficient (first that passes wins): stock not managed; backorders on with
-    ``min_qty >= 0`` (unlimited); enough salable qty (``qty + reservations - min_qty``).
+    Required conditions, every one run and their errors joined: ``is_correct_qty`` (min
+    sale qty, max sale qty, qty increments, decimal qty: its first failure) and
+    ``is_any_source_item_in_stock`` (stock managed and no source in stock). Then the
+    sufficient ones by ``sort_order``, the first that passes wins, else all their errors in
+    order: ``back_order`` (10: backorders on with ``min_qty >= 0``), ``manage_stock`` (20:
+    stock not managed), ``is_salable_with_reservations`` (30: salable qty >= requested, to 4
+    decimals as ``bccomp``).
     """
     eff = effective(item, config)
-    if eff.min_sale_qty and requested < eff.min_sale_qty:
-        msg = MSG_MIN_SALE.format(fmt(eff.min_sale_qty))
-        return SalableResult(False, (("is_correct_qty-min_sale_qty", msg),))
-    if eff.max_sale_qty and requested > eff.max_sale_qty:
-        return SalableResult(False, (("is_correct_qty-max_sale_qty", MSG_MAX_SALE),))
-    if eff.qty_increments and exact_division(requested, eff.qty_increments) != 0:
-        msg = MSG_INCREMENTS.format(fmt(eff.qty_increments))
-        return SalableResult(False, (("is_correct_qty-qty_increment", msg),))
-    if not eff.is_qty_decimal and math.floor(requested) != requested:
-        return SalableResult(False, (("is_correct_qty-is_qty_decimal", MSG_DECIMAL),))
-    if not eff.manage_stock:
-        return SalableResult(True)
+    required = [*_correct_qty_errors(eff, requested)]
+    if eff.manage_stock and not item.is_in_stock:
+        required.append(MSI_NO_SOURCE_IN_STOCK)
+    if required:
+        return SalableResult(False, tuple(required))
     if eff.backorders != BACKORDERS_NO and eff.min_qty >= 0:
+        return SalableResult(True)
+    if not eff.manage_stock:
         return SalableResult(True)
     if round(salable_qty(item, config, reservations) - requested, 4) >= 0:
         return SalableResult(True)
-    return SalableResult(
-        False,
-        (
-            ("manage_stock-disabled", "Manage stock is disabled"),
-            ("back_order-disabled", "Backorders are disabled"),
-            ("is_salable_with_reservations-not_enough_qty", MSG_MSI_NOT_ENOUGH),
-        ),
-    )
+    return SalableResult(False, (MSI_BACKORDERS_DISABLED, MSI_MANAGE_STOCK_ENABLED, MSI_NOT_ENOUGH))
 
 
-def save_stock_item(
-    before: StockItem, changes: dict, config: ItemOptions, *, automatic: bool = False
-) -> StockItem:
+def _correct_qty_errors(eff: Effective, requested: float) -> list[tuple[str, str]]:
+    """MSI ``IsCorrectQtyCondition``: its first failing check, as (code, message)."""
+    if eff.min_sale_qty and requested < eff.min_sale_qty:
+        return [("is_correct_qty-min_sale_qty", MSG_MIN_SALE.format(fmt(eff.min_sale_qty)))]
+    if eff.max_sale_qty and requested > eff.max_sale_qty:
+        return [("is_correct_qty-max_sale_qty", MSG_MAX_SALE)]
+    if eff.qty_increments and exact_division(requested, eff.qty_increments) != 0:
+        msg = MSG_INCREMENTS.format(fmt(eff.qty_increments))
+        return [("is_correct_qty-qty_increment", msg)]
+    if not eff.is_qty_decimal and math.floor(requested) != requested:
+        return [("is_correct_qty-is_qty_decimal", MSG_DECIMAL)]
+    return []
+
+
+def save_stock_item(before: StockItem, changes: dict, config: ItemOptions) -> StockItem:
     """What ``StockItemRepository::save`` stores for ``before`` updated with ``changes``.
 
-    - managed stock that fails :func:`verify_stock` goes out of stock with
-      ``stock_status_changed_auto = 1``;
-    - otherwise the flag is reset to 0 unless the change itself is automatic
-      (``automatic=True``: an order, a cancel, the stock-status cron) — so a merchant's save
-      that keeps ``is_in_stock = 0`` makes that out-of-stock *manual* from then on;
-    - an automatic change of an item that went out automatically comes back in stock once
-      ``qty > min_qty`` (:func:`set_in_stock_automatically`).
+    Magento 2.4.8 ``CatalogInventory\\Model\\Stock\\StockItemRepository::updateStockStatus``
+    (with ``hasStockStatusChanged``), for managed stock:
+
+    - an item :func:`verify_stock` refuses goes out of stock with
+      ``stock_status_changed_auto = 1`` (if it was in stock);
+    - otherwise a save that changes ``is_in_stock`` itself (the merchant's choice) resets the
+      flag to 0, and an item out of stock with the flag still 1 comes back in stock — so
+      turning backorders on for an item that sold out puts it back in stock, while one a
+      merchant set out of stock stays out.
+
+    Unmanaged stock resets the flag to 0. (Magento 2.4.7 and older reset the flag on every
+    save instead, which left sold-out items out of stock when backorders were turned on.)
     """
     item = before.model_copy(update=changes)
     eff = effective(item, config)
-    if automatic:
-        item = set_in_stock_automatically(item, config)
-    if eff.manage_stock and not verify_stock(item.qty, eff):
-        return item.model_copy(update={"is_in_stock": False, "stock_status_changed_auto": 1})
-    auto = item.stock_status_changed_auto if automatic else 0
-    return item.model_copy(update={"stock_status_changed_auto": auto})
+    if not eff.manage_stock:
+        return item.model_copy(update={"stock_status_changed_auto": 0})
+    in_stock, auto = item.is_in_stock, item.stock_status_changed_auto
+    if not verify_stock(item.qty, eff):
+        if in_stock:
+            in_stock, auto = False, 1
+    else:
+        if before.item_id is None or item.is_in_stock != before.is_in_stock:
+            auto = 0
+        if not in_stock and auto:
+            in_stock = True
+    return item.model_copy(update={"is_in_stock": in_stock, "stock_status_changed_auto": auto})
 
 
 def set_in_stock_automatically(item: StockItem, config: ItemOptions) -> StockItem:
@@ -320,14 +387,18 @@ def set_out_of_stock_automatically(item: StockItem, config: ItemOptions) -> Stoc
 def is_stuck_out_of_stock(item: StockItem, config: ItemOptions) -> bool:
     """The seed's troubleshooting case: ``is_in_stock = 0`` although backorders allow selling.
 
-    Stock is managed, backorders are 1 or 2, and the backorder limit (if any) is not used
-    up — so Magento itself would keep the item in stock (:func:`verify_stock`), but nothing
-    flips a manual (or reset) out-of-stock back.
+    Stock is managed, backorders are 1 or 2, and something is left to sell (no limit, or
+    ``qty > min_qty``) — so Magento itself would keep the item in stock
+    (:func:`verify_stock`), but nothing flips it back: it was set out of stock by hand (a
+    save that changes ``is_in_stock`` resets ``stock_status_changed_auto``), saved by
+    Magento 2.4.7 or older (whose every save reset that flag), or backorders were turned on
+    in the global config, which saves no item.
     """
     eff = effective(item, config)
+    limit = backorder_limit(eff)
     return (
         not item.is_in_stock
         and eff.manage_stock
         and eff.backorders in BACKORDERS_ALLOWED
-        and verify_stock(item.qty, eff)
+        and (limit is None or float(item.qty or 0) > eff.min_qty)
     )
