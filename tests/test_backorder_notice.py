@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from backorder import rules
-from backorder.config import ConfigError, StoreConfig, parse_config
+from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.models import BackorderPolicy, ItemInput, ItemState, OrderIn, StoreSettings
 from backorder.simulate import parse_scenario, simulate
@@ -74,14 +72,3 @@ def test_without_an_override_the_platform_wording_is_used(tmp_path, plugin_manag
     assert result.lines[0].message == plugin_manager.platform("core").backorder_notice.format(
         name="Trail bike", backordered=2
     )
-
-
-def test_a_bad_token_in_the_override_is_refused_when_the_config_loads():
-    with pytest.raises(ConfigError) as error:
-        parse_config(
-            {"stores": {"shop": {"storefront": {"backorder_notice": "{count} will follow"}}}},
-            "shop.toml",
-        )
-    message = str(error.value)
-    assert "shop.toml" in message and "backorder_notice line 1: unknown token {count}" in message
-    assert "{backordered}" in message

@@ -115,15 +115,21 @@ def test_an_emptied_setting_shows_nothing():
     assert messages["shipping_description"] != ""
 
 
-def test_an_unknown_token_is_an_error_naming_the_field_and_line():
+@pytest.mark.parametrize(
+    ("field", "text", "where", "token", "known"),
+    [
+        ("cart_message", "Hello\nOnly {stok} left", "cart_message line 2", "{stok}", "{stock}"),
+        # the notify notice takes its own tokens, checked when the config loads too
+        ("backorder_notice", "{count} will follow", "backorder_notice line 1", "{count}",
+         "{backordered}"),
+    ],
+)  # fmt: skip
+def test_an_unknown_token_is_an_error_naming_the_field_and_line(field, text, where, token, known):
     with pytest.raises(ConfigError) as error:
-        parse_config(
-            {"stores": {"shop": {"storefront": {"cart_message": "Hello\nOnly {stok} left"}}}},
-            "shop.toml",
-        )
+        parse_config({"stores": {"shop": {"storefront": {field: text}}}}, "shop.toml")
     message = str(error.value)
-    assert "shop.toml" in message and "cart_message line 2" in message
-    assert "unknown token {stok}" in message and "{stock}" in message
+    assert "shop.toml" in message and where in message
+    assert f"unknown token {token}" in message and known in message
 
 
 def test_template_injection_in_a_message_is_refused():
