@@ -748,7 +748,7 @@ def race_run(work: Path, size: dict) -> dict:
     from backorder.config import StoreConfig
     from backorder.engine import StoreService
     from backorder.models import BackorderPolicy, ItemInput, StoreSettings
-    from backorder.storage import ledger
+    from backorder.storage import records
     from backorder.storage.db import Database
     from backorder.testing.race import race
 
@@ -779,7 +779,7 @@ def race_run(work: Path, size: dict) -> dict:
     with service.db.read() as conn:
         for sku in HOT_SKUS:
             item = service.item(sku)
-            books_agree &= ledger.ledger_balance(conn, store.name, sku) == item.on_hand
+            books_agree &= records.ledger_balance(conn, store.name, sku) == item.on_hand
             books_agree &= item.on_hand >= -HOT_THRESHOLD
     service.db.dispose()
     return {

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from backorder import rules
 from backorder.admin.queries import status_column, totals
 from backorder.models import BackorderPolicy, BackorderState, ItemState, Mode, StoreSettings
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.db import Database
 from backorder.storage.schema import items
 
@@ -64,7 +64,7 @@ def check(db: Database, states: list[ItemState], store_settings: StoreSettings) 
     store = f"s{uuid.uuid4().hex[:12]}"
     with db.transaction() as conn:
         for n, state in enumerate(states):
-            ledger.insert_item(conn, store, state.model_copy(update={"sku": f"sku{n}"}), AT)
+            records.insert_item(conn, store, state.model_copy(update={"sku": f"sku{n}"}), AT)
     try:
         with db.read() as conn:
             status = status_column(conn.dialect.name, store_settings)

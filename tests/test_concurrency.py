@@ -7,7 +7,7 @@ import pytest
 from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.models import BackorderPolicy, ItemInput, StoreSettings
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.db import Database
 from backorder.testing.race import race
 
@@ -32,7 +32,7 @@ def assert_no_oversell(result, service: StoreService) -> None:
         item = service.item(sku)
         assert item.on_hand == -THRESHOLD and item.salable == 0 and not item.purchasable
         with service.db.read() as conn:
-            assert ledger.ledger_balance(conn, service.name, sku) == item.on_hand
+            assert records.ledger_balance(conn, service.name, sku) == item.on_hand
 
 
 def test_no_oversell_across_processes_on_sqlite(tmp_path):

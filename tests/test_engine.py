@@ -9,7 +9,7 @@ from core_support import T0
 from backorder.engine import ItemEdit
 from backorder.errors import BackorderError, PlanLimitReached, UnknownItem
 from backorder.models import BackorderPolicy, EventType, ItemInput, LineRequest, OrderIn
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.schema import movements
 
 
@@ -38,7 +38,7 @@ def shop(store_service):
 
 def balance(service, sku):
     with service.db.transaction() as conn:
-        return ledger.ledger_balance(conn, service.name, sku)
+        return records.ledger_balance(conn, service.name, sku)
 
 
 class TestAssignment:
@@ -345,7 +345,7 @@ class TestBulkOperationsLeaveTheCollectorAsTheyFoundIt:
     def test_on_before_is_on_after_even_when_the_work_fails(self, shop, monkeypatch):
         import gc
 
-        from backorder.storage import bulk
+        from backorder.storage import fastpath
 
         assert gc.isenabled()
         shop.place_orders([OrderIn(order_id="B1", lines=[LineRequest(sku="CAP", qty=1)])])
@@ -356,7 +356,7 @@ class TestBulkOperationsLeaveTheCollectorAsTheyFoundIt:
             assert not gc.isenabled()  # paused while the receipt runs
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(bulk, "receive_due", broken)
+        monkeypatch.setattr(fastpath, "receive_due", broken)
         with pytest.raises(RuntimeError, match="disk full"):
             shop.tick(T0)
         assert gc.isenabled()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.models import BackorderPolicy, ItemInput, LineRequest, OrderIn, StoreSettings
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.schema import events, movements
 
 SKUS = ["A", "B", "C", "D"]
@@ -68,7 +68,7 @@ def books(service: StoreService):
             .where(events.c.store == service.name)
             .order_by(events.c.id)
         ).all()
-        balances = [ledger.ledger_balance(conn, service.name, sku) for sku in SKUS]
+        balances = [records.ledger_balance(conn, service.name, sku) for sku in SKUS]
     views = [v.model_dump() for v in service.items()]
     assert balances == [v["on_hand"] for v in views]
     return views, moves, evts

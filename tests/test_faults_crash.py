@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.models import BackorderPolicy, ItemInput, LineRequest, OrderIn, StoreSettings
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.db import Database
 from backorder.storage.schema import items, movements, order_lines, orders
 
@@ -104,7 +104,7 @@ def check_books(db: Database) -> int:
         ).scalars()
         assert {key.split(":")[1] for key in keys} <= known  # no stock moved for a lost order
         for sku, on_hand in conn.execute(sa.select(items.c.sku, items.c.on_hand)):
-            assert ledger.ledger_balance(conn, STORE.name, sku) == on_hand, sku
+            assert records.ledger_balance(conn, STORE.name, sku) == on_hand, sku
     return len(stored)
 
 
@@ -170,7 +170,7 @@ def check_store_books(db: Database, store: str) -> None:
             on_hand = conn.execute(
                 sa.select(items.c.on_hand).where(items.c.store == store, items.c.sku == sku)
             ).scalar_one()
-            assert ledger.ledger_balance(conn, store, sku) == on_hand
+            assert records.ledger_balance(conn, store, sku) == on_hand
         store_orders = conn.execute(
             sa.select(orders.c.id, orders.c.order_id, orders.c.accepted).where(
                 orders.c.store == store

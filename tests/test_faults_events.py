@@ -14,7 +14,7 @@ from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.models import BackorderPolicy, ItemInput, StockLevel, StoreSettings
 from backorder.platforms import core
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.schema import movements
 
 SKUS = ["A", "B", "C"]
@@ -40,7 +40,7 @@ def new_store(db, name_prefix: str, **connection) -> StoreService:
 def final(service: StoreService):
     views = [v.model_dump(exclude={"policy"}) for v in service.items()]
     with service.db.read() as conn:
-        balances = [ledger.ledger_balance(conn, service.name, sku) for sku in SKUS]
+        balances = [records.ledger_balance(conn, service.name, sku) for sku in SKUS]
         keys = sorted(
             conn.execute(
                 sa.select(movements.c.idempotency_key, movements.c.delta).where(

@@ -12,7 +12,7 @@ from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.imports import import_csv
 from backorder.models import BackorderPolicy, ItemInput, StoreSettings
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.db import Database
 from backorder.storage.schema import events, items, movements
 
@@ -82,7 +82,7 @@ def test_a_killed_import_changes_nothing_and_the_rerun_applies_it_once(tmp_path,
     assert [on_hand[f"S{n}"] for n in range(8)] == [-2, -1, 0, 1, 2, 3, 4, -2]
     with db.read() as conn:
         assert all(
-            ledger.ledger_balance(conn, STORE.name, v.sku) == v.on_hand for v in service.items()
+            records.ledger_balance(conn, STORE.name, v.sku) == v.on_hand for v in service.items()
         )
     again = snapshot(db)
     import_csv(service, path, mode="update")  # the same file again changes nothing

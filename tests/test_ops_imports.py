@@ -15,7 +15,7 @@ from backorder.hookspecs import hookimpl
 from backorder.models import EventType, ItemInput, StoreSettings
 from backorder.platform import BasePlatform
 from backorder.plugins import make_manager
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.schema import items, movements
 
 AT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -74,7 +74,7 @@ def test_assign_import_assigns_with_siblings_books_stock_and_fires_events(backor
     on_hand = {sku: svc.item(sku).on_hand for sku in ("TENT", "MUG-B", "MUG-R")}
     with backorder_db.transaction() as conn:  # the ledger still balances
         for sku, qty in on_hand.items():
-            assert ledger.ledger_balance(conn, "imp", sku) == qty
+            assert records.ledger_balance(conn, "imp", sku) == qty
         keys = conn.execute(sa.select(movements.c.idempotency_key)).scalars().all()
     assert f"import:{report.import_id}:TENT" in keys
     types = [e.type for e in svc.drain_events()]

@@ -24,7 +24,7 @@ from backorder import imports
 from backorder.config import StoreConfig
 from backorder.engine import ItemEdit, StoreService
 from backorder.models import BackorderPolicy, ItemInput, StoreSettings
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.db import Database
 from backorder.storage.schema import items, movements
 
@@ -85,7 +85,7 @@ def _edit(cells_: tuple[str, str, str, str], tz) -> dict:
 
 def _state(svc: StoreService) -> tuple[dict, dict, Counter]:
     with svc.db.transaction() as conn:
-        loaded = ledger.load_items(conn, svc.name)
+        loaded = records.load_items(conn, svc.name)
         balances = dict(
             conn.execute(
                 sa.select(movements.c.sku, sa.func.sum(movements.c.delta)).group_by(movements.c.sku)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from backorder.config import StoreConfig
 from backorder.engine import StoreService
 from backorder.models import BackorderPolicy, ItemInput, LineRequest, OrderIn, StoreSettings
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.db import Database
 
 SKUS = ["A", "B", "C"]
@@ -71,7 +71,7 @@ def apply(service: StoreService, ops, run: str, check=None) -> None:
 def snapshot(service: StoreService):
     items = [v.model_dump() for v in service.items()]
     with service.db.transaction() as conn:
-        balances = {sku: ledger.ledger_balance(conn, service.name, sku) for sku in SKUS}
+        balances = {sku: records.ledger_balance(conn, service.name, sku) for sku in SKUS}
     return items, balances
 
 

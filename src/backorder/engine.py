@@ -50,9 +50,9 @@ from backorder.notifications import Notifications
 from backorder.outbox import PushOutbox
 from backorder.platform import Platform
 from backorder.plugins import PluginManager
-from backorder.storage import event_log, ledger
-from backorder.storage.bulk import gc_paused
+from backorder.storage import event_log, records
 from backorder.storage.db import Database
+from backorder.storage.fastpath import gc_paused
 from backorder.unit_of_work import UnitOfWork
 
 log = logging.getLogger("backorder.engine")
@@ -184,7 +184,7 @@ class StoreService:
                     result = work(uow)
                     self.notifications.record(conn, uow.events)
                     uow.push_ids = self.outbox.queue(conn, uow, reason)
-            except (ledger.VersionConflict, sa.exc.IntegrityError):
+            except (records.VersionConflict, sa.exc.IntegrityError):
                 continue
             self._after_commit(uow)
             return result
@@ -232,12 +232,12 @@ class StoreService:
 
     def items(self, *, assigned: bool | None = None) -> list[ItemView]:
         with self.db.read() as conn:
-            loaded = ledger.load_items(conn, self.name, assigned=assigned)
+            loaded = records.load_items(conn, self.name, assigned=assigned)
         return [rules.view(entry.item, self.settings) for entry in loaded.values()]
 
     def order(self, order_id: str) -> OrderResult | None:
         with self.db.read() as conn:
-            return ledger.load_order(conn, self.name, order_id)
+            return records.load_order(conn, self.name, order_id)
 
     # ------------------------------------------------------------------ catalog
     def upsert_catalog(self, entries: Sequence[ItemInput], *, at: dt.datetime | None = None) -> int:
@@ -245,7 +245,7 @@ class StoreService:
         at = at or self.clock()
 
         def work(uow: UnitOfWork):
-            known = ledger.load_items(uow.conn, self.name, skus=[e.sku for e in entries])
+            known = records.load_items(uow.conn, self.name, skus=[e.sku for e in entries])
             fresh = [e for e in entries if e.sku not in known]
             for entry in fresh:
                 item = ItemState(
@@ -253,11 +253,11 @@ class StoreService:
                     overrides=entry.overrides(),
                 )
                 item = uow.settle(item)
-                ledger.insert_item(
+                records.insert_item(
                     uow.conn, self.name, item, at, category=entry.category, brand=entry.brand
                 )
                 if item.on_hand:
-                    ledger.record_movement(
+                    records.record_movement(
                         uow.conn,
                         self.name,
                         sku=item.sku,
@@ -289,7 +289,7 @@ class StoreService:
             found = uow.require(given)
             products = {e.item.product_id for e in found.values() if e.item.product_id}
             if products:
-                found |= ledger.load_items(uow.conn, self.name, product_ids=products)
+                found |= records.load_items(uow.conn, self.name, product_ids=products)
             self._check_plan(uow.conn, [e.item for e in found.values() if not e.item.assigned])
             template = {  # seed 001: a product's variants are assigned with the same settings
                 found[sku].item.product_id: entry
@@ -322,7 +322,7 @@ class StoreService:
         limit = self.settings.plan_limit
         if limit is None or not newcomers:
             return
-        assigned = ledger.load_items(conn, self.name, assigned=True).values()
+        assigned = records.load_items(conn, self.name, assigned=True).values()
         products = {e.item.product_id or e.item.sku for e in assigned}
         wanted = products | {item.product_id or item.sku for item in newcomers}
         if len(wanted) > limit:
@@ -372,7 +372,7 @@ class StoreService:
             found = uow.require(skus)
             products = {e.item.product_id for e in found.values() if e.item.product_id}
             if products:
-                found |= ledger.load_items(uow.conn, self.name, product_ids=products)
+                found |= records.load_items(uow.conn, self.name, product_ids=products)
             for sku, loaded in found.items():
                 if not loaded.item.assigned:
                     continue
@@ -466,8 +466,8 @@ class StoreService:
         latest = list({level.sku: level for level in levels}.values())  # one figure per SKU
 
         def work(uow: UnitOfWork):
-            found = ledger.load_items(uow.conn, self.name, skus=[level.sku for level in latest])
-            newest = ledger.latest_levels(
+            found = records.load_items(uow.conn, self.name, skus=[level.sku for level in latest])
+            newest = records.latest_levels(
                 uow.conn, self.name, [level.sku for level in latest if level.as_of is not None]
             )
             changed = 0
@@ -495,7 +495,7 @@ class StoreService:
         return self.transact(work, "stock", at=at)
 
     def _apply_count(
-        self, uow: UnitOfWork, loaded: ledger.Loaded, level: StockLevel, source: str
+        self, uow: UnitOfWork, loaded: records.Loaded, level: StockLevel, source: str
     ) -> int:
         seen = loaded.item.platform_level
         delta = level.on_hand - (loaded.item.on_hand if seen is None else seen)
@@ -583,7 +583,7 @@ class StoreService:
         """Decide every line and book the order atomically: all lines or none.
 
         Two orders racing for the last units can never both take them: each writes its
-        items only if no one changed them since it read (see :func:`ledger.write_item`).
+        items only if no one changed them since it read (see :func:`records.write_item`).
         The same order id placed twice returns the first decision unchanged, whether it
         was accepted or refused.
 
@@ -602,7 +602,7 @@ class StoreService:
         Rows written are those of one ``place_order`` per order, except that an item's
         ``version`` rises once per batch. The batch commits whole: a lost race retries it
         from the start, a crash leaves none of it. Decisions are made in memory and written
-        with a few set-based statements (storage.bulk), so this is the fast path for bulk
+        with a few set-based statements (storage.fastpath), so this is the fast path for bulk
         loads; the write lock is held for the whole batch, so keep batches to some thousands
         of orders while other writers are live.
         """
@@ -614,11 +614,11 @@ class StoreService:
     def _book_many(
         self, uow: UnitOfWork, orders: list[OrderIn], enforce: bool
     ) -> list[OrderResult]:
-        from backorder.storage import bulk
+        from backorder.storage import fastpath
 
         conn = uow.conn
-        stored = bulk.existing_orders(conn, self.name, [o.order_id for o in orders])
-        loaded = bulk.load_many(conn, self.name, {line.sku for o in orders for line in o.lines})
+        stored = fastpath.existing_orders(conn, self.name, [o.order_id for o in orders])
+        loaded = fastpath.load_many(conn, self.name, {line.sku for o in orders for line in o.lines})
         items = {sku: entry.item for sku, entry in loaded.items()}
         written_at: dict[str, dt.datetime] = {}
         first: dict[str, OrderResult] = {}
@@ -626,7 +626,7 @@ class StoreService:
         placed, moves = [], []
         for order in orders:
             if order.order_id in first or order.order_id in stored:
-                previous = first.get(order.order_id) or ledger.load_order(
+                previous = first.get(order.order_id) or records.load_order(
                     conn, self.name, order.order_id
                 )
                 results.append(previous.model_copy(update={"duplicate": True}))
@@ -644,10 +644,10 @@ class StoreService:
                 new = uow.settle(item, at)
                 if new != items[sku]:
                     items[sku], written_at[sku] = new, at
-        bulk.save_orders(conn, self.name, placed)
-        bulk.record_movements(conn, moves)
+        fastpath.save_orders(conn, self.name, placed)
+        fastpath.record_movements(conn, moves)
         writes = [(loaded[sku], items[sku], at) for sku, at in written_at.items()]
-        bulk.write_items(conn, [w for w in writes if w[1] != w[0].item])
+        fastpath.write_items(conn, [w for w in writes if w[1] != w[0].item])
         uow.changed.update({entry.item.sku: new for entry, new, _ in writes})
         return results
 
@@ -687,7 +687,7 @@ class StoreService:
     def _order_moves(
         self, uow: UnitOfWork, order: OrderIn, result: OrderResult, on_hand: dict[str, int], at
     ) -> list[tuple]:
-        """The ledger rows (``bulk.MOVEMENT_COLUMNS``) of an accepted order (``on_hand``:
+        """The ledger rows (``schema.MOVEMENT_COLUMNS``) of an accepted order (``on_hand``:
         before it), and its ``order_backordered`` events."""
         moves = []
         store, order_id = self.name, order.order_id
@@ -717,36 +717,36 @@ class StoreService:
         return moves
 
     def _book(self, uow: UnitOfWork, order: OrderIn, enforce: bool) -> OrderResult:
-        """One order inside the caller's transaction (cached statements: storage.bulk)."""
-        from backorder.storage import bulk
+        """One order inside the caller's transaction (cached statements: storage.fastpath)."""
+        from backorder.storage import fastpath
 
         conn = uow.conn
         at = order.placed_at or self.clock()
-        if bulk.order_exists(conn, self.name, order.order_id):
-            previous = ledger.load_order(conn, self.name, order.order_id)
+        if fastpath.order_exists(conn, self.name, order.order_id):
+            previous = records.load_order(conn, self.name, order.order_id)
             return previous.model_copy(update={"duplicate": True})
-        loaded = bulk.load_items(conn, self.name, {line.sku for line in order.lines})
+        loaded = fastpath.load_items(conn, self.name, {line.sku for line in order.lines})
         result, names, current = self._decide(
             order, {sku: entry.item for sku, entry in loaded.items()}, enforce
         )
         # A refused order is kept too (with no stock moved), so a replay of it is a no-op.
-        bulk.save_order(
+        fastpath.save_order(
             conn, self.name, result, placed_at=at, customer_email=order.customer_email,
             names=names,
         )
         if not result.accepted:
             return result
         start = {sku: entry.item.on_hand for sku, entry in loaded.items()}
-        bulk.record_movements(conn, self._order_moves(uow, order, result, start, at))
+        fastpath.record_movements(conn, self._order_moves(uow, order, result, start, at))
         for sku, item in current.items():
             new = uow.settle(item, at)
-            if bulk.write_item(conn, loaded[sku], new, at):
+            if fastpath.write_item(conn, loaded[sku], new, at):
                 uow.changed[sku] = new
         return result
 
     # --------------------------------------------------------------------- time
     bulk_tick: bool = True
-    """Receive due stock with set-based statements (:func:`storage.bulk.receive_due`);
+    """Receive due stock with set-based statements (:func:`storage.fastpath.receive_due`);
     False goes item by item through the rules (the reference the bulk path is tested against)."""
 
     def tick(self, now: dt.datetime | None = None) -> list[DomainEvent]:
@@ -761,9 +761,9 @@ class StoreService:
         def work(uow: UnitOfWork) -> list[DomainEvent]:
             if not self.bulk_tick:
                 return self._tick_items(uow, now)
-            from backorder.storage import bulk
+            from backorder.storage import fastpath
 
-            skus, events = bulk.receive_due(uow.conn, self.name, self.settings, now)
+            skus, events = fastpath.receive_due(uow.conn, self.name, self.settings, now)
             uow.stored += events
             uow.changed.update(dict.fromkeys(skus))  # only the SKUs matter to the outbox
             return list(events)
@@ -772,16 +772,16 @@ class StoreService:
 
     def _tick_items(self, uow: UnitOfWork, now: dt.datetime) -> list[DomainEvent]:
         conn = uow.conn
-        due = ledger.load_items(conn, self.name, assigned=True, due_before=now)
+        due = records.load_items(conn, self.name, assigned=True, due_before=now)
         for sku, loaded in due.items():
             date = loaded.item.back_in_stock_date
             if date is None or now < date:
                 continue
             received, (item, events) = rules.receive_incoming(loaded.item, self.settings, now)
             key = f"receipt:{sku}:{date.astimezone(dt.UTC).isoformat()}"
-            if ledger.movement_applied(conn, self.name, key):
+            if records.movement_applied(conn, self.name, key):
                 continue
-            ledger.record_movement(
+            records.record_movement(
                 conn,
                 self.name,
                 sku=sku,

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from backorder.errors import InvalidInput, NotFound, Refused
 from backorder.models import DomainEvent, EventType, ItemState
 from backorder.rules.allocation import Allocation, LineStatus, Receipt, allocate
-from backorder.storage import ledger
 from backorder.storage import receipts as store_receipts
+from backorder.storage import records
 from backorder.storage.schema import order_lines, orders, receipts
 from backorder.unit_of_work import UnitOfWork
 
@@ -147,8 +147,8 @@ class IncomingStock:
             .group_by(receipts.c.sku)
         )
         with self.service.db.read() as conn:
-            found = {sku: ledger._as_utc(at) for sku, at in conn.execute(query)}
-            simple = ledger.load_items(conn, name, assigned=True)
+            found = {sku: records.as_utc(at) for sku, at in conn.execute(query)}
+            simple = records.load_items(conn, name, assigned=True)
         for sku, loaded in simple.items():
             item = loaded.item
             if item.incoming_qty and item.back_in_stock_date:
@@ -183,7 +183,7 @@ class IncomingStock:
         A line never dated before (a new order) is dated quietly: its first date is part
         of the order confirmation, not a change.
         """
-        found = ledger.load_items(conn, self.service.name, skus=[sku])
+        found = records.load_items(conn, self.service.name, skus=[sku])
         if sku not in found:
             return []
         item = found[sku].item

@@ -58,7 +58,8 @@ from backorder.models import (
 )
 from backorder.models import Mode as PolicyMode
 from backorder.rules.switching import AUTOMATIC_REASONS
-from backorder.storage import import_sql, ledger
+from backorder.storage import records
+from backorder.storage.fastpath.csv_import import ImportStatements
 from backorder.storage.schema import import_runs, items
 from backorder.unit_of_work import UnitOfWork
 
@@ -754,7 +755,7 @@ def apply_import(
 class _Applier:
     """Checks and applies the rows of one import inside one transaction.
 
-    Works on plain tuples (the rows as read, the items as :data:`import_sql.LOAD_COLUMNS`);
+    Works on plain tuples (the rows as read, the items as :data:`csv_import.ITEM_COLUMNS`);
     an :class:`ItemState` is built only for an item whose change calls for a switch, and
     then :func:`backorder.rules.settle` decides, as for any other change.
     """
@@ -763,7 +764,7 @@ class _Applier:
         need = set(parsed.applied)
         if mode == "assign" or "product_id" in parsed.fields:
             need.add("product_id")
-        self.sql = sql = import_sql.Sql(conn, lock=not service.db.is_sqlite, need=need)
+        self.sql = sql = ImportStatements(conn, lock=not service.db.is_sqlite, need=need)
         self.service, self.parsed, self.mode, self.at = service, parsed, mode, at
         self.store = service.name
         self.settings = service.settings
@@ -802,7 +803,7 @@ class _Applier:
         self.key_prefix = f"import:{parsed.import_id}:"
         self.source = f"import {parsed.name} row "
         # What every row of a table has in common, written once per statement (see
-        # import_sql.Sql.insert): the rows carry only the columns below.
+        # ImportStatements.insert): the rows carry only the columns below.
         self.event_fixed = {"store": self.store, "at": self.at_raw}
         self.move_fixed = {"store": self.store, "kind": "import", "created_at": self.at_raw}
         self.new_fixed: dict[str, Any] = {
@@ -1336,7 +1337,7 @@ def export_csv(
     if chosen is None:
         raise NotFound(f"--dialect: no CSV dialect {dialect!r} (see backorder plugins)")
     with service.db.transaction() as conn:
-        loaded = ledger.load_items(conn, service.name, assigned=assigned)
+        loaded = records.load_items(conn, service.name, assigned=assigned)
         extra = {
             row.sku: (row.category, row.brand)
             for row in conn.execute(

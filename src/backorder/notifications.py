@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from backorder.models import DomainEvent, EventType
-from backorder.storage import event_log, raw
+from backorder.storage import event_log, fastpath
+from backorder.storage.fastpath import driver
+from backorder.storage.schema import EVENT_COLUMNS
 
 if TYPE_CHECKING:
     from backorder.engine import StoreService
@@ -54,14 +56,14 @@ class Notifications:
             return
         wanted = {t for t in {e.type for e in events} if self.wanted_by(t)}
         store = self.service.name
-        raw.record_events(conn, store, [e for e in events if e.type in wanted])
+        fastpath.record_events(conn, store, [e for e in events if e.type in wanted])
         quiet = [e for e in events if e.type not in wanted]
         if quiet:
             rows = [
                 (*row, event.at)
-                for row, event in zip(raw.event_rows(store, quiet), quiet, strict=True)
+                for row, event in zip(fastpath.event_rows(store, quiet), quiet, strict=True)
             ]
-            raw.insert(conn, "events", (*raw.EVENT_COLUMNS, "dispatched_at"), rows)
+            driver.insert(conn, "events", (*EVENT_COLUMNS, "dispatched_at"), rows)
 
     def dispatch(self, *, limit: int = BATCH) -> int:
         """Hand due pending events to their notifiers; returns how many are now done."""

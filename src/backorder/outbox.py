@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from backorder import rules, storefront
 from backorder.errors import PushIncomplete
 from backorder.models import ItemState, ItemView
-from backorder.storage import ledger, work_queue
+from backorder.storage import records, work_queue
 from backorder.storage.schema import events, push_outbox, webhook_deliveries
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class PushOutbox:
         """Current views of some SKUs, in the order given (unknown SKUs left out)."""
         svc = self.service
         with svc.db.read() as conn:
-            loaded = ledger.load_items(conn, svc.name, skus=list(skus))
+            loaded = records.load_items(conn, svc.name, skus=list(skus))
         return [rules.view(loaded[sku].item, svc.settings) for sku in skus if sku in loaded]
 
     def backlog(self) -> dict[str, int]:

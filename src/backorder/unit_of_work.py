@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from backorder import rules
 from backorder.errors import UnknownItem
 from backorder.models import DomainEvent, ItemState, StoreSettings
-from backorder.storage import ledger
-from backorder.storage.ledger import Loaded
+from backorder.storage import records
+from backorder.storage.records import Loaded
 
 __all__ = ["Loaded", "UnitOfWork"]
 
@@ -66,7 +66,7 @@ class UnitOfWork:
             lists every one.
         """
         wanted = list(dict.fromkeys(skus))
-        found = ledger.load_items(self.conn, self.store, skus=wanted)
+        found = records.load_items(self.conn, self.store, skus=wanted)
         missing = [sku for sku in wanted if sku not in found]
         if missing:
             raise UnknownItem(f"no such item in store {self.store!r}: {', '.join(missing)}")
@@ -74,7 +74,7 @@ class UnitOfWork:
 
     def applied(self, key: str) -> bool:
         """Whether a stock movement with this idempotency key is already in the ledger."""
-        return ledger.movement_applied(self.conn, self.store, key)
+        return records.movement_applied(self.conn, self.store, key)
 
     # ----------------------------------------------------------------- writing
     def move(
@@ -97,7 +97,7 @@ class UnitOfWork:
         :param as_of: when a platform's figure was true at the platform.
         """
         new = item.model_copy(update={"on_hand": item.on_hand + delta})
-        ledger.record_movement(
+        records.record_movement(
             self.conn,
             self.store,
             sku=item.sku,
@@ -121,7 +121,7 @@ class UnitOfWork:
     def write(self, loaded: Loaded, new: ItemState, at: dt.datetime | None = None) -> None:
         """Write the item if another transaction did not change it since it was read (else
         the work runs again); a changed item is queued for the platform."""
-        ledger.write_item(self.conn, loaded, new, at or self.at)
+        records.write_item(self.conn, loaded, new, at or self.at)
         if new != loaded.item:
             self.changed[new.sku] = new
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from backorder.errors import Conflict, InvalidInput, NotFound, Refused, WebhookRejected
 from backorder.models import Qty, Sku, StockLevel, UTCDateTime
-from backorder.storage import deliveries, ledger, work_queue
+from backorder.storage import deliveries, records, work_queue
 from backorder.storage.schema import webhook_deliveries
 
 if TYPE_CHECKING:
@@ -163,9 +163,9 @@ def _assigned_skus(service: StoreService, event: WebhookEvent) -> list[str]:
         return []
     with service.db.read() as conn:
         if event.product_id:
-            found = ledger.load_items(
+            found = records.load_items(
                 conn, service.name, product_ids=[event.product_id], assigned=True
             )
         else:
-            found = ledger.load_items(conn, service.name, skus=[event.sku or ""], assigned=True)
+            found = records.load_items(conn, service.name, skus=[event.sku or ""], assigned=True)
     return sorted(found)

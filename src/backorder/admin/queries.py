@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from backorder import rules
 from backorder.models import DomainEvent, ItemView, Status, StoreSettings
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storage.schema import events, items
 
 ALL_STATUSES = tuple(Status)
@@ -143,7 +143,7 @@ def item_page(
         .offset(offset)
         .limit(limit if count else limit + 1)
     ).all()
-    loaded = ledger.load_items(conn, store, skus=[row.sku for row in page]) if page else {}
+    loaded = records.load_items(conn, store, skus=[row.sku for row in page]) if page else {}
     rows = [
         ItemRow(rules.view(loaded[row.sku].item, settings), row.category, row.brand)
         for row in page

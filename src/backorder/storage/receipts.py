@@ -8,7 +8,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from backorder.rules.allocation import BackorderedLine, Receipt
-from backorder.storage.ledger import _as_utc
+from backorder.storage.records import as_utc
 from backorder.storage.schema import order_lines, orders, receipts
 
 
@@ -61,7 +61,7 @@ def expected(conn: sa.Connection, store: str, sku: str) -> list[Receipt]:
         receipts.c.store == store, receipts.c.sku == sku, receipts.c.status == "expected"
     )
     return [
-        Receipt(ref=r.ref, qty=r.qty, expected_at=_as_utc(r.expected_at))
+        Receipt(ref=r.ref, qty=r.qty, expected_at=as_utc(r.expected_at))
         for r in conn.execute(query)
     ]
 
@@ -104,10 +104,10 @@ def backordered_lines(conn: sa.Connection, store: str, sku: str) -> list[StoredL
             BackorderedLine(
                 order_id=row.order_id,
                 line_no=row.line_no,
-                placed_at=_as_utc(row.placed_at),
+                placed_at=as_utc(row.placed_at),
                 backordered=row.backordered,
             ),
-            _as_utc(row.eta),
+            as_utc(row.eta),
             row.eta_status,
             row.customer_email,
             row.name,

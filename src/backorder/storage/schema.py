@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData(
@@ -241,3 +243,30 @@ admin_users = sa.Table(
 """People who may open the web app, with the stores each may open (``["*"]``: all).
 A user without a password hash signs in only through a platform (BigCommerce's load
 callback) or a trusted proxy."""
+
+
+# ---- row layouts: the columns the fast paths bind, in table order (after every table and
+# appended column above; a column added since must be named here if a layout leaves it out)
+def columns_of(table: sa.Table, *, leaving_out: Iterable[str] = ()) -> tuple[str, ...]:
+    """A table's column names in the table's order, but those in ``leaving_out``."""
+    skipped = set(leaving_out)
+    return tuple(column.name for column in table.columns if column.name not in skipped)
+
+
+ITEM_STATE_COLUMNS = columns_of(
+    items, leaving_out=("id", "store", "version", "updated_at", "category", "brand")
+)
+"""The columns an item's :class:`~backorder.models.ItemState` is stored in (its fields, in
+their order)."""
+ITEM_COLUMNS = ("id", "version", *ITEM_STATE_COLUMNS)
+"""An item as the order paths read it: the row id and version a conditional write needs,
+then its state."""
+MOVEMENT_COLUMNS = columns_of(movements, leaving_out=("id", "as_of"))
+"""A ledger row as orders, the tick and imports write it (``as_of`` is for sync movements)."""
+EVENT_COLUMNS = columns_of(
+    events, leaving_out=("id", "dispatched_at", "available_at", "attempts", "claimed_by")
+)
+"""An outbox row as it is written (its dispatch columns, see ``event_log``, come later)."""
+ORDER_COLUMNS = columns_of(orders, leaving_out=("id",))
+LINE_COLUMNS = columns_of(order_lines, leaving_out=("id", "eta", "eta_status"))
+"""An order line as the order is placed (its promised date comes later, see ``eta``)."""

@@ -27,7 +27,7 @@ from backorder.admin.pages import Page, forbidden, store_page
 from backorder.engine import ItemEdit
 from backorder.errors import BackorderError, NotFound, UnknownItem
 from backorder.models import ItemInput
-from backorder.storage import ledger
+from backorder.storage import records
 from backorder.storefront import storefront_messages
 
 
@@ -216,7 +216,7 @@ async def item(page: Page) -> Response:
     def read():
         view = page.service.item(sku)
         with page.service.db.read() as conn:
-            loaded = ledger.load_items(conn, page.store, skus=[sku])[sku]
+            loaded = records.load_items(conn, page.store, skus=[sku])[sku]
         eta = page.service.incoming.next_eta(sku)
         messages = storefront_messages(
             view, page.service.store.storefront, timezone=page.service.settings.timezone,

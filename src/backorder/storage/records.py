@@ -1,7 +1,10 @@
-"""Reading and writing items, the append-only stock ledger, orders and the event outbox.
+"""The statements of record: items, the append-only stock ledger, orders and the event
+outbox, read and written one row (or one query) at a time through SQLAlchemy Core.
 
-Every function takes an open connection: the caller decides the transaction, so an
-order, its stock movements, its item updates and its events commit together or not at all.
+These are the reference forms; :mod:`backorder.storage.fastpath` writes the same rows
+set-based on the driver cursor where an operation's volume calls for it. Every function
+takes an open connection: the caller decides the transaction, so an order, its stock
+movements, its item updates and its events commit together or not at all.
 """
 
 from __future__ import annotations
@@ -13,9 +16,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from backorder.models import DomainEvent, ItemState, LineDecision, OrderResult
-from backorder.storage.schema import events, items, movements, order_lines, orders
-
-_STATE_COLUMNS = tuple(ItemState.model_fields)
+from backorder.storage.schema import (
+    ITEM_STATE_COLUMNS,
+    events,
+    items,
+    movements,
+    order_lines,
+    orders,
+)
 
 
 class VersionConflict(Exception):
@@ -31,7 +39,7 @@ class Loaded:
     item: ItemState
 
 
-def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     # SQLite hands back naive datetimes; every datetime in the ledger is UTC.
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
@@ -39,8 +47,8 @@ def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _row_to_loaded(row: sa.Row) -> Loaded:
-    data = {name: getattr(row, name) for name in _STATE_COLUMNS}
-    data["back_in_stock_date"] = _as_utc(data["back_in_stock_date"])
+    data = {name: getattr(row, name) for name in ITEM_STATE_COLUMNS}
+    data["back_in_stock_date"] = as_utc(data["back_in_stock_date"])
     return Loaded(row.id, row.version, ItemState.model_validate(data))
 
 
@@ -150,7 +158,7 @@ def latest_levels(conn: sa.Connection, store: str, skus: Sequence[str]) -> dict[
         )
         .group_by(movements.c.sku)
     )
-    return {sku: _as_utc(when) for sku, when in conn.execute(query)}
+    return {sku: as_utc(when) for sku, when in conn.execute(query)}
 
 
 def ledger_balance(conn: sa.Connection, store: str, sku: str) -> int:
@@ -192,7 +200,7 @@ def pending_events(
         (
             row.id,
             DomainEvent(
-                type=row.type, sku=row.sku, reason=row.reason, data=row.data, at=_as_utc(row.at)
+                type=row.type, sku=row.sku, reason=row.reason, data=row.data, at=as_utc(row.at)
             ),
         )
         for row in conn.execute(query)

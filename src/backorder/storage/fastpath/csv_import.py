@@ -1,45 +1,39 @@
-"""Set-based statements for CSV imports, on the transaction's own DBAPI connection.
+"""The CSV import's set-based statements, on the transaction's own DBAPI connection.
 
-An import reads and writes up to millions of rows, so it uses :mod:`backorder.storage.raw`
-(plain SQL with the driver's placeholders and the columns' own type processors, cursor
-listeners honoured): rows are stored exactly as SQLAlchemy would store them, and commit
-or roll back with the rest of the caller's transaction.
+An import reads and writes up to millions of rows, so it uses :mod:`.driver` (plain SQL
+with the driver's placeholders and the columns' own type processors, cursor listeners
+honoured): rows are stored exactly as SQLAlchemy would store them, and commit or roll
+back with the rest of the caller's transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from backorder.storage import raw
-from backorder.storage.ledger import VersionConflict
+from backorder.storage.fastpath import driver
+from backorder.storage.records import VersionConflict
+from backorder.storage.schema import ITEM_STATE_COLUMNS
 
 IN_CHUNK = 900
 """SKUs per ``IN (...)`` list: below SQLite's historical 999-parameter limit."""
 
-LOAD_COLUMNS = (
+ITEM_COLUMNS = (
     "id",
     "version",
-    "sku",
-    "product_id",
-    "variant_id",
-    "name",
-    "assigned",
-    "tracked",
-    "on_hand",
-    "incoming_qty",
-    "back_in_stock_date",
-    "state",
-    "disabled_reason",
-    "purchasing_disabled",
-    "overrides",
+    *(column for column in ITEM_STATE_COLUMNS if column != "platform_level"),
     "category",
     "brand",
 )
-"""What an import reads of each item, in this order (a plain tuple per item)."""
+"""What an import reads of each item (the platform's own count it never needs)."""
+
+ImportItem = namedtuple("ImportItem", ITEM_COLUMNS)
+"""An item as an import reads it: one field per column of :data:`ITEM_COLUMNS`, values as
+the driver returns them (SQLite: dates as text, booleans as 0/1)."""
 
 _STAND_INS = {
     "product_id": "NULL",
@@ -53,40 +47,40 @@ _STAND_INS = {
 }
 """Columns an import may not need: read as these constants when it does not (see ``need``)."""
 
-class Sql:
-    """The raw statements of one import on one connection."""
+class ImportStatements:
+    """The statements of one import on one connection (one cursor, closed by :meth:`close`)."""
 
     def __init__(
-        self, conn: sa.Connection, *, lock: bool = False, need: Sequence[str] = LOAD_COLUMNS
+        self, conn: sa.Connection, *, lock: bool = False, need: Sequence[str] = ITEM_COLUMNS
     ) -> None:
         self.conn = conn
         self.columns = ", ".join(
             c if c in need or c not in _STAND_INS else f"{_STAND_INS[c]} AS {c}"
-            for c in LOAD_COLUMNS
+            for c in ITEM_COLUMNS
         )
         self.dialect = conn.dialect
         self.sqlite = self.dialect.name == "sqlite"
-        self.mark = raw.mark(self.dialect)
+        self.mark = driver.mark(self.dialect)
         self.lock = lock and not self.sqlite
-        self.cursor = raw.cursor(conn)
-        self.bind_date: Callable[[Any], Any] = raw.processor(
+        self.cursor = driver.cursor(conn)
+        self.bind_date: Callable[[Any], Any] = driver.processor(
             self.dialect, "items", "back_in_stock_date"
         )
-        self.load_date: Callable[[Any], Any] = raw.processor(
+        self.load_date: Callable[[Any], Any] = driver.processor(
             self.dialect, "items", "back_in_stock_date", result=True
         )
-        self.bind_json: Callable[[Any], Any] = raw.processor(self.dialect, "items", "overrides")
+        self.bind_json: Callable[[Any], Any] = driver.processor(self.dialect, "items", "overrides")
         self._bool_literal = sa.Boolean().literal_processor(self.dialect)
 
     def _run(self, sql: str, params: Any, *, many: bool = False) -> None:
-        raw.run(self.conn, self.cursor, sql, params, many=many)
+        driver.run(self.conn, self.cursor, sql, params, many=many)
 
     def _marks(self, n: int) -> str:
         return ", ".join([self.mark] * n)
 
-    def load(self, store: str, skus: Sequence[str]) -> dict[str, tuple]:
-        """Items by SKU (columns :data:`LOAD_COLUMNS`), read in ``IN`` lists of 900."""
-        found: dict[str, tuple] = {}
+    def load(self, store: str, skus: Sequence[str]) -> dict[str, ImportItem]:
+        """Items by SKU, read in ``IN`` lists of 900."""
+        found: dict[str, ImportItem] = {}
         cols = self.columns
         for i in range(0, len(skus), IN_CHUNK):
             chunk = skus[i : i + IN_CHUNK]
@@ -97,13 +91,13 @@ class Sql:
             if self.lock:
                 sql += " FOR UPDATE"
             self._run(sql, (store, *chunk))
-            for row in self.cursor.fetchall():
-                found[row[2]] = row
+            for item in map(ImportItem._make, self.cursor.fetchall()):
+                found[item.sku] = item
         return found
 
-    def unassigned_of_products(self, store: str, product_ids: Sequence[str]) -> list[tuple]:
+    def unassigned_of_products(self, store: str, product_ids: Sequence[str]) -> list[ImportItem]:
         """Unassigned items of some products (the siblings an assign import takes along)."""
-        out: list[tuple] = []
+        out: list[ImportItem] = []
         cols = self.columns
         for i in range(0, len(product_ids), IN_CHUNK):
             chunk = product_ids[i : i + IN_CHUNK]
@@ -115,7 +109,7 @@ class Sql:
             if self.lock:
                 sql += " FOR UPDATE"
             self._run(sql, (store, *chunk, False))
-            out += self.cursor.fetchall()
+            out += map(ImportItem._make, self.cursor.fetchall())
         return out
 
     def any_unassigned_of_products(self, store: str, product_ids: Sequence[str]) -> bool:
