@@ -204,35 +204,34 @@ def test_assign_import_equals_assigning_item_by_item(store_settings_, products, 
 
 
 # ---------------------------------------------------------------- the fast cell reader
+SAMPLE_CELLS = [
+    "",
+    " ",
+    "0",
+    "-0",
+    "007",
+    "+5",
+    "1_0",
+    "1.0",
+    "12",
+    "-3",
+    " 4 ",
+    "x",
+    "unlimited",
+    " Unlimited ",
+    "UNLIMITED",
+    "٣",
+    "99999999999999999999",
+    "01/12/2026",
+    "31/02/2026",
+    "2026-12-01",
+    "2026-12-01T09:00+01:00",
+    "1/2/2026 10:30",
+    "\t7",
+    "a\u00a0",
+]
 texts = st.one_of(
-    st.sampled_from(
-        [
-            "",
-            " ",
-            "0",
-            "-0",
-            "007",
-            "+5",
-            "1_0",
-            "1.0",
-            "12",
-            "-3",
-            " 4 ",
-            "x",
-            "unlimited",
-            " Unlimited ",
-            "UNLIMITED",
-            "٣",
-            "99999999999999999999",
-            "01/12/2026",
-            "31/02/2026",
-            "2026-12-01",
-            "2026-12-01T09:00+01:00",
-            "1/2/2026 10:30",
-            "\t7",
-            "a\u00a0",
-        ]
-    ),
+    st.sampled_from(SAMPLE_CELLS),
     st.text(alphabet="0123456789-+ ./:Tu", max_size=12),
 )
 
@@ -256,11 +255,12 @@ def test_fast_reader_matches_the_pydantic_row_model(column, text):
     if not "".join(cells_).strip():
         assert got == []  # a blank line is skipped
         return
-    expected = imports._validate_cells(raw, tz, "f.csv", 2)
+    expected = imports.validate_cells(raw, tz, "f.csv", 2)
     if isinstance(expected, list):
         assert got == expected
     else:
-        assert got == [(2, *[getattr(expected, f) for f in fields])]
+        given = {f: getattr(expected, f) if f in fields else imports.UNSET for f in imports.FIELDS}
+        assert got == [imports.FileRow(2, **given)]
 
 
 def test_a_file_on_disk_is_streamed_and_refused_with_every_problem(tmp_path, store_service):
@@ -279,3 +279,28 @@ def test_a_file_on_disk_is_streamed_and_refused_with_every_problem(tmp_path, sto
     Path(path).write_bytes(b"SKU,Stock\nS0,4\nS1,\xff\n")
     with pytest.raises(imports.ImportFailed, match=r"not UTF-8 text \(byte 18\)"):
         imports.import_csv(svc, path, mode="update")
+
+
+@pytest.mark.parametrize("column", imports.SPEC, ids=lambda column: column.header)
+def test_each_columns_fast_reader_reads_what_the_row_model_reads(column):
+    """Both readers are made from one column specification: for every column, a cell the
+    fast reader takes gives the model's value, and one the model refuses the fast reader
+    hands over (``Slow``); lengths are tried at and past the column's limit."""
+    from backorder.imports.columns import Slow, cell_readers
+
+    tz = dt.timezone(dt.timedelta(hours=2))
+    read = cell_readers([column.field], tz)[0]
+    limit = column.max_length or 20
+    tried = [*SAMPLE_CELLS, "é" * limit, "é" * (limit + 1), f" {'a' * limit} ", "1" * 19]
+    fast = 0
+    for cell in tried:
+        cells = {"sku": "A-1", column.field: cell if cell.strip() else None}
+        expected = imports.validate_cells(cells, tz, "f.csv", 2)
+        try:
+            got = read(cell)
+        except Slow:
+            continue
+        fast += 1
+        assert not isinstance(expected, list), f"{cell!r}: the model refuses it: {expected}"
+        assert got == getattr(expected, column.field), cell
+    assert fast, "the fast reader takes no cell at all"

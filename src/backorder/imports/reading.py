@@ -1,0 +1,254 @@
+"""Reading an import file: the whole file is read and every row validated before anything
+is touched; every bad row and column is reported as ``file:row N: column X: message``."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import operator
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from backorder.dialects import CsvDialect
+from backorder.errors import InvalidInput
+from backorder.imports.columns import (
+    APPLICABLE,
+    COLUMNS,
+    FIELDS,
+    HEADER,
+    Slow,
+    cell_readers,
+    validate_cells,
+)
+from backorder.imports.dialect import BackorderCsv, input_to_cells
+
+Mode = Literal["assign", "update"]
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: stage is ``"reading"`` or ``"applying"``."""
+
+
+class ImportFailed(InvalidInput):
+    """The file was refused whole; ``errors`` lists every problem, nothing was changed."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"{errors[0]}{more}")
+
+
+class _Unset:
+    """A field the row does not give (a column the file lacks, or that a platform
+    dialect's row leaves out)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+FileRow = namedtuple("FileRow", ("line_no", *FIELDS))
+"""A validated row: its line number (the header is row 1), then one value per field of
+:data:`~backorder.imports.columns.Row` (:data:`UNSET` where the row gives none).
+A named tuple, not a model: a million-row file must fit in memory comfortably."""
+
+
+@dataclass
+class ParsedFile:
+    """A validated file.
+
+    ``fields`` are the fields its rows may give: the file's columns for the core dialect,
+    every field for a platform dialect (whose rows may each leave any out).
+    """
+
+    name: str
+    import_id: str
+    rows: list[FileRow]
+    fields: tuple[str, ...]
+    applied: set[str]
+
+
+def read_csv(
+    data: bytes | Path,
+    name: str,
+    *,
+    mode: Mode,
+    columns: Sequence[str] | None = None,
+    tz: dt.tzinfo = dt.UTC,
+    dialect: CsvDialect | None = None,
+    progress: Progress | None = None,
+) -> ParsedFile:
+    """Read and validate a whole file; raise :class:`ImportFailed` listing every problem.
+
+    ``data`` is the file's bytes or its path (streamed: only the validated rows are kept).
+    """
+    try:
+        with _open_text(data) as text:
+            return _read(text, data, name, mode, columns, tz, dialect, progress)
+    except UnicodeDecodeError:
+        raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+        try:
+            raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ImportFailed([f"{name}: not UTF-8 text (byte {exc.start})"]) from None
+        raise
+
+
+def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFile:
+    custom = dialect is not None and not isinstance(dialect, BackorderCsv)
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if not header:
+        raise ImportFailed([f"{name}: the file is empty; it needs a header row"])
+    header = [h.strip() for h in header]
+    errors = _check_header(header, name, dialect if custom else None)
+    wanted = _applied(columns, mode, errors, name)
+    if errors:
+        raise ImportFailed(errors)
+    header_fields = [COLUMNS.get(h, h) for h in header]
+    total = _count_lines(source) if progress else 1
+    readers = cell_readers(header_fields, tz) if not custom else []
+    width = len(header)
+    # A fast row is (line number, its cells as read, UNSET); this picks FileRow's fields.
+    arrange = operator.itemgetter(
+        0, *(1 + header_fields.index(f) if f in header_fields else width + 1 for f in FIELDS)
+    )
+    new_row = tuple.__new__  # FileRow's own constructor costs more than reading the cells
+    rows: list[FileRow] = []
+    present: set[str] = set()
+    seen: dict[str, int] = {}
+    for count, cells in enumerate(reader, start=1):
+        line_no = reader.line_num
+        if progress and count % 10_000 == 0:
+            progress("reading", line_no, total)
+        if len(cells) != width:
+            if not "".join(cells).strip():
+                continue  # blank line
+            errors.append(f"{name}:row {line_no}: {len(cells)} cells where the header has {width}")
+            continue
+        row: FileRow | None = None
+        if not custom:
+            try:
+                row = new_row(
+                    FileRow, arrange((line_no, *map(operator.call, readers, cells), UNSET))
+                )
+            except Slow:
+                row = None
+            if row is None:
+                if not "".join(cells).strip():
+                    continue  # blank line
+                raw = {
+                    f: (c if c.strip() else None) for f, c in zip(header_fields, cells, strict=True)
+                }
+                parsed = validate_cells(raw, tz, name, line_no)
+                if isinstance(parsed, list):
+                    errors += parsed
+                    continue
+                row = FileRow(
+                    line_no, *[getattr(parsed, f) if f in raw else UNSET for f in FIELDS]
+                )
+        else:
+            if not "".join(cells).strip():
+                continue
+            try:
+                entry = dialect.read_row(dict(zip(header, cells, strict=True)))
+            except (ValueError, ValidationError) as exc:
+                errors.append(f"{name}:row {line_no}: {exc}")
+                continue
+            parsed = validate_cells(input_to_cells(entry), tz, name, line_no)
+            if isinstance(parsed, list):
+                errors += parsed
+                continue
+            given = parsed.model_fields_set
+            present |= given
+            row = FileRow(line_no, *[getattr(parsed, f) if f in given else UNSET for f in FIELDS])
+        sku = row.sku
+        first = seen.setdefault(sku, line_no)
+        if first != line_no:
+            errors.append(f"{name}:row {line_no}: column SKU: {sku} is also on row {first}")
+            continue
+        rows.append(row)
+    del seen
+    if not custom:
+        present = set(header_fields)
+    applied = {f for f in wanted if f in present} if columns is None else set(wanted)
+    if columns is not None and not custom:
+        errors += [
+            f"{name}:row 1: column {HEADER[f]}: missing, but asked to import it"
+            for f in sorted(applied - present)
+        ]
+    if errors:
+        raise ImportFailed(errors)
+    if progress:
+        progress("reading", total, total)
+    import_id = _digest(source, f"{mode}|{','.join(sorted(applied))}|".encode())
+    fields = FIELDS if custom else tuple(header_fields)
+    return ParsedFile(name, import_id, rows, fields, applied)
+
+
+def _check_header(header: list[str], name: str, dialect: CsvDialect | None) -> list[str]:
+    known = list(dialect.columns) if dialect is not None else list(COLUMNS)
+    errors = [
+        f"{name}:row 1: column {h or '(blank)'}: unknown column (expected: {', '.join(known)})"
+        for h in header
+        if h not in known
+    ]
+    errors += [
+        f"{name}:row 1: column {h}: appears twice"
+        for h in dict.fromkeys(header)
+        if header.count(h) > 1
+    ]
+    if dialect is None and "SKU" not in header:
+        errors.append(f"{name}:row 1: column SKU: missing (every row needs its SKU)")
+    return errors
+
+
+def _applied(columns: Sequence[str] | None, mode: Mode, errors: list[str], name: str) -> list[str]:
+    if columns is None:
+        return list(APPLICABLE.values())
+    out = []
+    for column in columns:
+        key = column.strip().lower()
+        by_header = {h.lower(): f for h, f in COLUMNS.items() if f in APPLICABLE.values()}
+        if key in APPLICABLE:
+            out.append(APPLICABLE[key])
+        elif key in by_header:
+            out.append(by_header[key])
+        else:
+            errors.append(
+                f"{name}: --columns: {column!r} is not a column an import can apply "
+                f"(choose from {', '.join(APPLICABLE)})"
+            )
+    return out
+
+
+def _open_text(source: bytes | Path) -> io.TextIOBase:
+    raw: io.BufferedIOBase = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+def _digest(source: bytes | Path, prefix: bytes) -> str:
+    digest = hashlib.sha256(prefix)
+    if isinstance(source, bytes):
+        digest.update(source)
+    else:
+        with open(source, "rb") as raw:
+            while block := raw.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()[:24]
+
+
+def _count_lines(source: bytes | Path) -> int:
+    if isinstance(source, bytes):
+        return source.count(b"\n") or 1
+    lines = 0
+    with open(source, "rb") as raw:
+        while block := raw.read(1 << 20):
+            lines += block.count(b"\n")
+    return lines or 1
