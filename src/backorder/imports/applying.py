@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, PlainSerializer
 from backorder.engine import StoreService
 from backorder.imports.columns import APPLICABLE
 from backorder.imports.dialect import BackorderCsv, dialects
-from backorder.imports.planning import EVENT_COLUMNS, MOVE_COLUMNS, Planner
+from backorder.imports.planning import PLANNED_EVENT_COLUMNS, PLANNED_MOVEMENT_COLUMNS, Planner
 from backorder.imports.reading import (
     UNSET,
     FileRow,
@@ -295,5 +295,5 @@ class _Applier:
                 )
         sql.insert("items", self.planner.new_columns, writes.inserts, self.new_fixed)
         sql.update_items(self.planner.columns, writes.updates)
-        sql.insert("movements", MOVE_COLUMNS, writes.moves, self.move_fixed)
-        sql.insert("events", EVENT_COLUMNS, writes.events, self.event_fixed)
+        sql.insert("movements", PLANNED_MOVEMENT_COLUMNS, writes.moves, self.move_fixed)
+        sql.insert("events", PLANNED_EVENT_COLUMNS, writes.events, self.event_fixed)

@@ -23,6 +23,7 @@ from backorder.models import BackorderState, DisableReason, ItemState, StoreSett
 from backorder.models import Mode as PolicyMode
 from backorder.rules.switching import AUTOMATIC_REASONS
 from backorder.storage.fastpath.csv_import import ImportItem
+from backorder.storage.schema import EVENT_COLUMNS, MOVEMENT_COLUMNS
 
 _AUTOMATIC_VALUES = {reason.value for reason in AUTOMATIC_REASONS}
 _NO_OVERRIDES = "{}"
@@ -158,8 +159,12 @@ NEW_COLUMNS = (
 """What the insert of a new item binds; the rest is the same for every new item."""
 NEW_BARE_COLUMNS = ("sku", "product_id", "name", "on_hand", "state", "disabled_reason")
 """The same, for a file giving no more than Product ID, SKU, Name and Stock."""
-MOVE_COLUMNS = ("sku", "delta", "on_hand_after", "source", "idempotency_key")
-EVENT_COLUMNS = ("type", "sku", "reason", "data")
+PLANNED_MOVEMENT_COLUMNS = tuple(
+    c for c in MOVEMENT_COLUMNS if c not in ("store", "kind", "created_at")
+)
+"""A ledger row as planned: the schema's but for what every row of an import shares."""
+PLANNED_EVENT_COLUMNS = tuple(c for c in EVENT_COLUMNS if c not in ("store", "at"))
+"""An outbox row as planned, likewise."""
 
 
 @dataclass
@@ -171,9 +176,9 @@ class Writes:
     updates: list[tuple] = field(default_factory=list)
     """Changed items: ``(*values of Planner.columns, updated_at, id, version)``."""
     moves: list[tuple] = field(default_factory=list)
-    """Ledger rows (:data:`MOVE_COLUMNS`)."""
+    """Ledger rows (:data:`PLANNED_MOVEMENT_COLUMNS`)."""
     events: list[tuple] = field(default_factory=list)
-    """Outbox rows (:data:`EVENT_COLUMNS`)."""
+    """Outbox rows (:data:`PLANNED_EVENT_COLUMNS`)."""
 
 
 class Planner:

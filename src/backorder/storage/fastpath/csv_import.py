@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,6 +47,7 @@ _STAND_INS = {
 }
 """Columns an import may not need: read as these constants when it does not (see ``need``)."""
 
+
 class ImportStatements:
     """The statements of one import on one connection (one cursor, closed by :meth:`close`)."""
 
@@ -78,39 +79,30 @@ class ImportStatements:
     def _marks(self, n: int) -> str:
         return ", ".join([self.mark] * n)
 
-    def load(self, store: str, skus: Sequence[str]) -> dict[str, ImportItem]:
-        """Items by SKU, read in ``IN`` lists of 900."""
-        found: dict[str, ImportItem] = {}
-        cols = self.columns
-        for i in range(0, len(skus), IN_CHUNK):
-            chunk = skus[i : i + IN_CHUNK]
+    def _items_in(
+        self, store: str, column: str, values: Sequence[str], also: str = "", params: tuple = ()
+    ) -> Iterator[ImportItem]:
+        """Items whose ``column`` is one of ``values`` (asked in ``IN`` lists of 900),
+        narrowed by the SQL ``also`` and its ``params``; locked on PostgreSQL."""
+        for i in range(0, len(values), IN_CHUNK):
+            chunk = values[i : i + IN_CHUNK]
             sql = (
-                f"SELECT {cols} FROM items WHERE store = {self.mark} "
-                f"AND sku IN ({self._marks(len(chunk))})"
+                f"SELECT {self.columns} FROM items WHERE store = {self.mark} "
+                f"AND {column} IN ({self._marks(len(chunk))}){also}"
             )
             if self.lock:
                 sql += " FOR UPDATE"
-            self._run(sql, (store, *chunk))
-            for item in map(ImportItem._make, self.cursor.fetchall()):
-                found[item.sku] = item
-        return found
+            self._run(sql, (store, *chunk, *params))
+            yield from map(ImportItem._make, self.cursor.fetchall())
+
+    def load(self, store: str, skus: Sequence[str]) -> dict[str, ImportItem]:
+        """Items by SKU."""
+        return {item.sku: item for item in self._items_in(store, "sku", skus)}
 
     def unassigned_of_products(self, store: str, product_ids: Sequence[str]) -> list[ImportItem]:
         """Unassigned items of some products (the siblings an assign import takes along)."""
-        out: list[ImportItem] = []
-        cols = self.columns
-        for i in range(0, len(product_ids), IN_CHUNK):
-            chunk = product_ids[i : i + IN_CHUNK]
-            sql = (
-                f"SELECT {cols} FROM items WHERE store = {self.mark} "
-                f"AND product_id IN ({self._marks(len(chunk))}) AND assigned = {self.mark} "
-                "ORDER BY id"
-            )
-            if self.lock:
-                sql += " FOR UPDATE"
-            self._run(sql, (store, *chunk, False))
-            out += map(ImportItem._make, self.cursor.fetchall())
-        return out
+        also = f" AND assigned = {self.mark} ORDER BY id"
+        return list(self._items_in(store, "product_id", product_ids, also, (False,)))
 
     def any_unassigned_of_products(self, store: str, product_ids: Sequence[str]) -> bool:
         """Whether some unassigned item of these products exists (cheap when none does)."""
