@@ -44,11 +44,11 @@ from backorder.imports.dialect import BackorderCsv, dialects, row_to_input, temp
 from backorder.imports.export import changes_csv, export_csv
 from backorder.imports.reading import (
     UNSET,
-    FileRow,
     ImportFailed,
     Mode,
     ParsedFile,
     Progress,
+    Slots,
     read_csv,
 )
 
@@ -61,13 +61,13 @@ __all__ = [
     "UNLIMITED",
     "UNSET",
     "BackorderCsv",
-    "FileRow",
     "ImportFailed",
     "ImportReport",
     "Mode",
     "ParsedFile",
     "Progress",
     "Row",
+    "Slots",
     "apply_import",
     "changes_csv",
     "dialects",

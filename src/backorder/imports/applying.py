@@ -18,7 +18,6 @@ from backorder.imports.dialect import BackorderCsv, dialects
 from backorder.imports.planning import PLANNED_EVENT_COLUMNS, PLANNED_MOVEMENT_COLUMNS, Planner
 from backorder.imports.reading import (
     UNSET,
-    FileRow,
     ImportFailed,
     Mode,
     ParsedFile,
@@ -226,20 +225,22 @@ class _Applier:
             progress("applying", total, total)
 
     def _round(
-        self, chunk: list[FileRow], start: int, wanted: set[str] | None, progress: Progress | None
+        self, chunk: list[tuple], start: int, wanted: set[str] | None, progress: Progress | None
     ) -> list[str]:
         """Check and plan one round of rows; return the products they name (assign mode)."""
         mode, name, total = self.mode, self.parsed.name, len(self.parsed.rows)
         planner, errors = self.planner, self.errors
+        i_sku, i_pid = planner.slots.sku, planner.slots.product_id
         creating = self.service.store.platform == "core"
         creates = creating and mode == "assign"  # a SKU the store lacks is a new item
-        current: dict[str, ImportItem] = self.sql.load(self.store, [r.sku for r in chunk])
+        current: dict[str, ImportItem] = self.sql.load(self.store, [r[i_sku] for r in chunk])
         products: list[str] = []
-        new: list[FileRow] = []  # rows of new items, planned in file order with the others
+        new: list[tuple] = []  # rows of new items, planned in file order with the others
         for count, row in enumerate(chunk, start=start + 1):
             if progress and count % 10_000 == 0:
                 progress("applying", count, total)
-            sku, pid = row.sku, row.product_id
+            sku = row[i_sku]
+            pid = row[i_pid] if i_pid else None
             if pid is UNSET:
                 pid = None
             item = current.get(sku)
@@ -262,22 +263,23 @@ class _Applier:
                 self._plan_new(new)
                 new = []
             if not errors:
-                planner.plan(row, row.line_no, item, sibling=False)
+                planner.plan(row, row[0], item, sibling=False)
         self._plan_new(new)
         return list(dict.fromkeys(products))
 
-    def _plan_new(self, rows: list[FileRow]) -> None:
+    def _plan_new(self, rows: list[tuple]) -> None:
         if not self.errors:  # (a refused file writes nothing)
             self.planner.plan_new(rows)
 
-    def _templates(self) -> dict[str, FileRow]:
+    def _templates(self) -> dict[str, tuple]:
         """Each product of the file -> its first row: what its siblings are assigned with."""
         product_of = self.product_of
-        templates: dict[str, FileRow] = {}
+        i_sku, i_pid = self.planner.slots.sku, self.planner.slots.product_id
+        templates: dict[str, tuple] = {}
         for row in self.parsed.rows:
-            pid = row.product_id
+            pid = row[i_pid] if i_pid else None
             if pid is UNSET or not pid:
-                pid = product_of.get(row.sku)
+                pid = product_of.get(row[i_sku])
             if pid:
                 templates.setdefault(pid, row)
         return templates

@@ -1,7 +1,7 @@
 """Planning an import: what each row changes, decided in memory.
 
-Works on named tuples (the rows as read, :class:`~backorder.imports.reading.FileRow`; the
-items as stored, :class:`~backorder.storage.fastpath.csv_import.ImportItem`); an
+Works on the rows as read (plain tuples, their fields at :attr:`Planner.slots`) and the
+items as stored (:class:`~backorder.storage.fastpath.csv_import.ImportItem`); an
 :class:`ItemState` is built only for an item whose change calls for a switch, and then
 :func:`backorder.rules.settle` decides, as for any other change. The rows to write pile
 up in :class:`Writes` until the applier writes them (:mod:`backorder.imports.applying`).
@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from backorder import rules
 from backorder.imports.columns import UNLIMITED
-from backorder.imports.reading import UNSET, FileRow, Mode, ParsedFile
+from backorder.imports.reading import UNSET, Mode, ParsedFile, Slots
 from backorder.models import BackorderState, DisableReason, ItemState, StoreSettings
 from backorder.models import Mode as PolicyMode
 from backorder.rules.switching import AUTOMATIC_REASONS
@@ -31,13 +31,16 @@ _NO_OVERRIDES = "{}"
 NO_THRESHOLD = object()
 """No threshold override at all (the item follows the store default)."""
 
-_new = tuple.__new__
-"""Builds a named tuple from a tuple: a third of the cost of the class's own constructor,
-which adds up over the three built per row of a million-row file."""
+OVERWRITTEN = ("on_hand", "threshold", "incoming_qty", "back_in_stock_date", "category", "brand")
+"""The fields an import writes only when it applies them (see ``--columns``)."""
 
 
 class Reported(NamedTuple):
-    """The values of an item an import reports, before or after (values as stored)."""
+    """The values of an item an import reports, before or after (values as stored).
+
+    Kept as plain tuples in this order and named when read: a million-row import keeps
+    two per row, and the garbage collector stops walking a plain tuple of plain values,
+    never a named one."""
 
     assigned: bool
     on_hand: int
@@ -53,6 +56,8 @@ class Reported(NamedTuple):
 
 
 class Change(NamedTuple):
+    """One entry of a :class:`ChangeList` (a plain tuple in this order, likewise)."""
+
     sku: str
     row: int | None
     """The file's row; ``None`` for a sibling an assign took along."""
@@ -71,7 +76,8 @@ class ChangeList(Sequence):
     ``{"sku", "row", field: [before, after], ...}`` (datetimes as ISO 8601 strings)."""
 
     def __init__(self, utc: Callable[[Any], dt.datetime | None]) -> None:
-        self.raw: list[Change] = []
+        self.raw: list[tuple] = []
+        """:class:`Change` tuples."""
         self.append = self.raw.append
         self._utc = utc
 
@@ -83,8 +89,9 @@ class ChangeList(Sequence):
             return [self._spell(c) for c in self.raw[index]]
         return self._spell(self.raw[index])
 
-    def _spell(self, change: Change) -> dict[str, Any]:
-        old, new = change.before, change.after
+    def _spell(self, entry: tuple) -> dict[str, Any]:
+        change = Change._make(entry)
+        old, new = Reported._make(change.before), Reported._make(change.after)
         out: dict[str, Any] = {"sku": change.sku, "row": change.row}
         for name, before, after in zip(_SPELT, old[:8], new[:8], strict=True):
             if before == after:
@@ -206,13 +213,12 @@ class Planner:
         self.at_raw = bind_date(at)
         self.empty_json = bind_json({})
         applied = parsed.applied
+        self.slots: Slots = parsed.slots._replace(
+            **{f: 0 for f in OVERWRITTEN if f not in applied}
+        )
+        """Where the rows give each field, 0 for a field they lack or the import does not
+        apply (the identity fields and the name are read in any case)."""
         self.name_applied = "name" in applied
-        self.on_hand_applied = "on_hand" in applied
-        self.threshold_applied = "threshold" in applied
-        self.incoming_applied = "incoming_qty" in applied
-        self.date_applied = "back_in_stock_date" in applied
-        self.category_applied = "category" in applied
-        self.brand_applied = "brand" in applied
         columns = ["state", "disabled_reason"]
         columns += ["assigned"] if mode == "assign" else []
         columns += [
@@ -228,8 +234,16 @@ class Planner:
         self._pick = operator.itemgetter(*(UPDATABLE.index(c) for c in self.columns))
         self.key_prefix = f"import:{parsed.import_id}:"
         self.source = f"import {parsed.name} row "
-        self.new_bare = "variant_id" not in parsed.fields and not (
-            applied & {"threshold", "incoming_qty", "back_in_stock_date", "category", "brand"}
+        slots = self.slots
+        self.new_bare = not any(
+            (
+                slots.variant_id,
+                slots.threshold,
+                slots.incoming_qty,
+                slots.back_in_stock_date,
+                slots.category,
+                slots.brand,
+            )
         )
         """A new item is made of Product ID, SKU, Name and Stock only (the common file)."""
         self.new_columns = NEW_BARE_COLUMNS if self.new_bare else NEW_COLUMNS
@@ -270,10 +284,10 @@ class Planner:
 
     # ------------------------------------------------------------------ checks
     def refusal(
-        self, row: FileRow, pid: str | None, item: ImportItem | None, creating: bool, name: str
+        self, row: tuple, pid: str | None, item: ImportItem | None, creating: bool, name: str
     ) -> str | None:
         """Why a row cannot apply to the store's item (``None``: it can)."""
-        line_no, sku, mode = row.line_no, row.sku, self.mode
+        line_no, sku, mode = row[0], row[self.slots.sku], self.mode
         where = f"{name}:row {line_no}: column SKU: {sku}"
         if item is None:
             if mode == "update":
@@ -330,31 +344,32 @@ class Planner:
             raw = self._dates[value] = self.bind_date(value)
         return raw
 
-    def plan(self, row: FileRow, line_no: int | None, item: ImportItem, sibling: bool) -> None:
+    def plan(self, row: tuple, line_no: int | None, item: ImportItem, sibling: bool) -> None:
         """Decide one item of the store: its new columns, its movement, its events, what
         changed. (A new item is decided by :meth:`plan_new`.)"""
+        at = self.slots
         sku, state, reason = item.sku, item.state, item.disabled_reason
         assigned = bool(item.assigned)
         new_assigned = True if self.mode == "assign" else assigned
-        action = row.threshold if self.threshold_applied else UNSET
+        action = row[at.threshold] if at.threshold else UNSET
         policy = self._policy(item.overrides, action)
         new_incoming = item.incoming_qty
-        if self.incoming_applied and (value := row.incoming_qty) is not UNSET:
+        if at.incoming_qty and (value := row[at.incoming_qty]) is not UNSET:
             new_incoming = value or 0
         new_date = item.back_in_stock_date
-        if self.date_applied and (value := row.back_in_stock_date) is not UNSET:
+        if at.back_in_stock_date and (value := row[at.back_in_stock_date]) is not UNSET:
             new_date = self._date(value)
         new_name, new_category, new_brand, delta = item.name, item.category, item.brand, 0
         if not sibling:
-            if self.name_applied:
-                value = row.name
+            if at.name and self.name_applied:
+                value = row[at.name]
                 if value is not None and value is not UNSET:
                     new_name = value
-            if self.category_applied and (value := row.category) is not UNSET:
+            if at.category and (value := row[at.category]) is not UNSET:
                 new_category = value
-            if self.brand_applied and (value := row.brand) is not UNSET:
+            if at.brand and (value := row[at.brand]) is not UNSET:
                 new_brand = value
-            if self.on_hand_applied and (value := row.on_hand) is not UNSET and value is not None:
+            if at.on_hand and (value := row[at.on_hand]) is not UNSET and value is not None:
                 delta = value - item.on_hand
         new_on_hand = item.on_hand + delta
 
@@ -400,19 +415,19 @@ class Planner:
             self.stock_moved += delta
 
         date_raw = item.back_in_stock_date
-        old = _new(Reported, (
+        old = (  # Reported
             assigned, item.on_hand, item.incoming_qty, date_raw, state, reason, item.name,
             policy.threshold_before, item.category, item.brand,
-        ))
-        new = _new(Reported, (
+        )
+        new = (  # Reported
             new_assigned, new_on_hand, new_incoming, new_date, new_state, new_reason, new_name,
             policy.threshold_after, new_category, new_brand,
-        ))
+        )
         changed = old != new
         if changed and new_date != date_raw and self.utc(new_date) == self.utc(date_raw):
             # the same instant stored another way: not a change
             new_date = date_raw
-            new = new._replace(back_in_stock_date=date_raw)
+            new = (*new[:3], date_raw, *new[4:])  # (Reported.back_in_stock_date)
             changed = old != new
         if changed:
             values = (  # the columns of UPDATABLE
@@ -422,11 +437,11 @@ class Planner:
             self.writes.updates.append((*self._pick(values), self.at_raw, item.id, item.version))
             if self.pushed is not None:
                 self.pushed[sku] = None
-            self.changes.append(_new(Change, (sku, line_no, old, new, False)))
+            self.changes.append((sku, line_no, old, new, False))  # Change
             self.newly_assigned += new_assigned != assigned
             self.rows_changed += line_no is not None
 
-    def plan_new(self, rows: list[FileRow]) -> None:
+    def plan_new(self, rows: list[tuple]) -> None:
         """:meth:`plan` for rows of SKUs the store does not have (an assign on a core store).
 
         Each item is made from its row alone: assigned, tracked, idle before, no stock
@@ -440,18 +455,22 @@ class Planner:
         writes, changes = self.writes, self.changes
         events, moves, inserts = writes.events, writes.moves, writes.inserts
         counts, pushed, assigned = self.event_counts, self.pushed, self.empty_json
-        source, key_prefix, on_hand_applied = self.source, self.key_prefix, self.on_hand_applied
+        source, key_prefix = self.source, self.key_prefix
+        at = self.slots
+        i_sku, i_pid, i_name, i_oh = at.sku, at.product_id, at.name, at.on_hand
         vid, action, incoming, date, category, brand = None, UNSET, 0, None, None, None
         policy = policy_of(_NO_OVERRIDES, action)
         counts["assigned"] = counts.get("assigned", 0) + len(rows)
         moved = 0
         for row in rows:
-            line_no, sku, pid, name = row.line_no, row.sku, row.product_id, row.name
+            line_no, sku = row[0], row[i_sku]
+            pid = row[i_pid] if i_pid else None
             if pid is UNSET:
                 pid = None
+            name = row[i_name] if i_name else None
             if name is UNSET or not name:
                 name = ""
-            on_hand = row.on_hand if on_hand_applied else None
+            on_hand = row[i_oh] if i_oh else None
             if on_hand is UNSET or on_hand is None:
                 on_hand = 0
             if not bare:  # (else these are the same for every row, as set above)
@@ -476,31 +495,30 @@ class Planner:
                 inserts.append((*values, policy.stored, category, brand))
             if pushed is not None:
                 pushed[sku] = None
-            before = _new(Reported, (
-                False, 0, 0, None, "idle", None, name, policy.threshold_before, None, None
-            ))
-            after = _new(Reported, (
+            before = (False, 0, 0, None, "idle", None, name, policy.threshold_before, None, None)
+            after = (
                 True, on_hand, incoming, date, state, reason, name, policy.threshold_after,
                 category, brand,
-            ))
-            changes.append(_new(Change, (sku, line_no, before, after, True)))
+            )
+            changes.append((sku, line_no, before, after, True))  # Change of Reported
         self.created += len(rows)
         self.newly_assigned += len(rows)
         self.rows_changed += len(rows)
         self.stock_moved += moved
 
-    def _new_extras(self, row: FileRow) -> tuple:
+    def _new_extras(self, row: tuple) -> tuple:
         """A new item's ``(variant id, threshold action, incoming, date, category, brand)``."""
-        vid = row.variant_id
-        action = row.threshold if self.threshold_applied else UNSET
+        at = self.slots
+        vid = row[at.variant_id] if at.variant_id else None
+        action = row[at.threshold] if at.threshold else UNSET
         incoming, date, category, brand = 0, None, None, None
-        if self.incoming_applied and (value := row.incoming_qty) is not UNSET:
+        if at.incoming_qty and (value := row[at.incoming_qty]) is not UNSET:
             incoming = value or 0
-        if self.date_applied and (value := row.back_in_stock_date) is not UNSET:
+        if at.back_in_stock_date and (value := row[at.back_in_stock_date]) is not UNSET:
             date = self._date(value)
-        if self.category_applied and (value := row.category) is not UNSET:
+        if at.category and (value := row[at.category]) is not UNSET:
             category = value
-        if self.brand_applied and (value := row.brand) is not UNSET:
+        if at.brand and (value := row[at.brand]) is not UNSET:
             brand = value
         return (None if vid is UNSET else vid), action, incoming, date, category, brand
 

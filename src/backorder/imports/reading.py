@@ -53,25 +53,31 @@ class _Unset:
 
 UNSET: Any = _Unset()
 
-FileRow = namedtuple("FileRow", ("line_no", *FIELDS))
-"""A validated row: its line number (the header is row 1), then one value per field of
-:data:`~backorder.imports.columns.Row` (:data:`UNSET` where the row gives none).
-A named tuple, not a model: a million-row file must fit in memory comfortably."""
+Slots = namedtuple("Slots", FIELDS)
+"""Where each field of :data:`~backorder.imports.columns.Row` sits in the rows of one
+parsed file; 0 where the file does not give it (position 0 holds the line number)."""
 
 
 @dataclass
 class ParsedFile:
-    """A validated file.
+    """A validated file: each row is ``(line number, *values of fields)``.
 
-    ``fields`` are the fields its rows may give: the file's columns for the core dialect,
-    every field for a platform dialect (whose rows may each leave any out).
+    ``fields`` are the file's columns for the core dialect (every row gives them all),
+    :data:`~backorder.imports.columns.FIELDS` for a platform dialect (a field a row leaves
+    out is :data:`UNSET`); :attr:`slots` names their positions. Plain tuples, not models
+    nor named tuples: a million-row file must fit in memory comfortably, and the garbage
+    collector stops walking a plain tuple of plain values, never a named one.
     """
 
     name: str
     import_id: str
-    rows: list[FileRow]
+    rows: list[tuple]
     fields: tuple[str, ...]
     applied: set[str]
+
+    @property
+    def slots(self) -> Slots:
+        return Slots(*(self.fields.index(f) + 1 if f in self.fields else 0 for f in FIELDS))
 
 
 def read_csv(
@@ -112,15 +118,12 @@ def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFil
     if errors:
         raise ImportFailed(errors)
     header_fields = [COLUMNS.get(h, h) for h in header]
+    fields = FIELDS if custom else tuple(header_fields)
     total = _count_lines(source) if progress else 1
     readers = cell_readers(header_fields, tz) if not custom else []
     width = len(header)
-    # A fast row is (line number, its cells as read, UNSET); this picks FileRow's fields.
-    arrange = operator.itemgetter(
-        0, *(1 + header_fields.index(f) if f in header_fields else width + 1 for f in FIELDS)
-    )
-    new_row = tuple.__new__  # FileRow's own constructor costs more than reading the cells
-    rows: list[FileRow] = []
+    sku_at = 1 + fields.index("sku")
+    rows: list[tuple] = []
     present: set[str] = set()
     seen: dict[str, int] = {}
     for count, cells in enumerate(reader, start=1):
@@ -132,12 +135,10 @@ def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFil
                 continue  # blank line
             errors.append(f"{name}:row {line_no}: {len(cells)} cells where the header has {width}")
             continue
-        row: FileRow | None = None
+        row: tuple | None = None
         if not custom:
             try:
-                row = new_row(
-                    FileRow, arrange((line_no, *map(operator.call, readers, cells), UNSET))
-                )
+                row = (line_no, *map(operator.call, readers, cells))
             except Slow:
                 row = None
             if row is None:
@@ -150,9 +151,7 @@ def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFil
                 if isinstance(parsed, list):
                     errors += parsed
                     continue
-                row = FileRow(
-                    line_no, *[getattr(parsed, f) if f in raw else UNSET for f in FIELDS]
-                )
+                row = (line_no, *[getattr(parsed, f) for f in fields])
         else:
             if not "".join(cells).strip():
                 continue
@@ -167,8 +166,8 @@ def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFil
                 continue
             given = parsed.model_fields_set
             present |= given
-            row = FileRow(line_no, *[getattr(parsed, f) if f in given else UNSET for f in FIELDS])
-        sku = row.sku
+            row = (line_no, *[getattr(parsed, f) if f in given else UNSET for f in fields])
+        sku = row[sku_at]
         first = seen.setdefault(sku, line_no)
         if first != line_no:
             errors.append(f"{name}:row {line_no}: column SKU: {sku} is also on row {first}")
@@ -188,7 +187,6 @@ def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFil
     if progress:
         progress("reading", total, total)
     import_id = _digest(source, f"{mode}|{','.join(sorted(applied))}|".encode())
-    fields = FIELDS if custom else tuple(header_fields)
     return ParsedFile(name, import_id, rows, fields, applied)
 
 
