@@ -70,7 +70,7 @@ def status_column(dialect: str, settings: StoreSettings) -> sa.ColumnElement[str
     return sa.case(
         (sa.or_(c.purchasing_disabled == sa.true(), sa.not_(sells)), Status.UNAVAILABLE.value),
         (sa.and_(c.tracked == sa.true(), c.state == "enabled"), Status.BACKORDER.value),
-        (sa.and_(c.tracked == sa.true(), low > 0, c.on_hand <= low), Status.LOW_STOCK.value),
+        (sa.and_(c.tracked == sa.true(), low > 0, c.on_hand < low), Status.LOW_STOCK.value),
         else_=Status.IN_STOCK.value,
     )
 

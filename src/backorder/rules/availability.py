@@ -80,7 +80,7 @@ def purchasable(item: ItemState, policy: BackorderPolicy) -> bool:
 def below_low_stock(on_hand: int, level: int) -> bool:
     """Low stock: the stock "drops below" the low-stock level (seed 001 §4.2.1), strictly;
     a level of 0 never applies (stock below 0 is on backorder or sold out, not low)."""
-    return on_hand < level
+    return level > 0 and on_hand < level
 
 
 def status(item: ItemState, policy: BackorderPolicy) -> Status:
