@@ -629,6 +629,7 @@ class StoreService:
                 previous = first.get(order.order_id) or records.load_order(
                     conn, self.name, order.order_id
                 )
+                assert previous is not None, "an order id found in this transaction loads"
                 results.append(previous.model_copy(update={"duplicate": True}))
                 continue
             at = order.placed_at or self.clock()
@@ -724,6 +725,7 @@ class StoreService:
         at = order.placed_at or self.clock()
         if fastpath.order_exists(conn, self.name, order.order_id):
             previous = records.load_order(conn, self.name, order.order_id)
+            assert previous is not None, "an order id found in this transaction loads"
             return previous.model_copy(update={"duplicate": True})
         loaded = fastpath.load_items(conn, self.name, {line.sku for line in order.lines})
         result, names, current = self._decide(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -176,7 +176,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def write_csv(records: list[ReportRecord], out: io.TextIOBase) -> None:
+def write_csv(records: list[ReportRecord], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for record in records:

@@ -205,7 +205,7 @@ class _Applier:
             if products and not siblings_possible:
                 siblings_possible = self.sql.any_unassigned_of_products(self.store, products)
             self._flush()
-        if wanted is not None and len(wanted | assigned_before) > limit:
+        if wanted is not None and limit is not None and len(wanted | assigned_before) > limit:
             self.errors.append(
                 f"{name}: plan limit: store {self.store!r} may assign {limit} products; "
                 f"{len(assigned_before)} are assigned and this file would make "
@@ -217,8 +217,8 @@ class _Applier:
         templates = self._templates() if self.mode == "assign" and siblings_possible else {}
         if templates:
             siblings = self.sql.unassigned_of_products(self.store, sorted(templates))
-            for item in siblings:
-                self.planner.plan(templates[item.product_id], None, item, sibling=True)
+            for item in siblings:  # each has one of the products asked for
+                self.planner.plan(templates[str(item.product_id)], None, item, sibling=True)
             total += len(siblings)
             self._flush()
         if progress:
@@ -255,10 +255,12 @@ class _Applier:
             if problem:
                 errors.append(problem)
                 continue
+            assert item is not None, "refusal() refuses a missing item unless creating"
             if mode == "assign" and (pid or item.product_id):
-                products.append(pid or item.product_id)
+                product = pid or str(item.product_id)
+                products.append(product)
                 if not pid:
-                    self.product_of[sku] = item.product_id
+                    self.product_of[sku] = product
             if new:
                 self._plan_new(new)
                 new = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, Literal, NamedTuple
@@ -127,7 +128,7 @@ _NATURAL = re.compile(r"0|[1-9][0-9]{0,17}").fullmatch
 
 
 def _text_reader(column: CsvColumn, tz: dt.tzinfo) -> CellReader:
-    limit, required = column.max_length, column.required
+    limit, required = column.max_length or sys.maxsize, column.required
 
     def read(cell: str) -> Any:
         if cell and cell.strip() is cell and len(cell) <= limit:
@@ -231,7 +232,7 @@ def _fields_of(cell: Cell) -> list[str]:
     return [column.field for column in SPEC if column.cell is cell]
 
 
-Row: type[BaseModel] = create_model(
+Row: type[BaseModel] = create_model(  # type: ignore[call-overload]  # fields built from SPEC
     "Row",
     __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),
     __doc__="One CSV row; a blank cell is ``None``.",

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from backorder.dialects import CsvDialect
 from backorder.imports.columns import COLUMNS, UNLIMITED, Row, validate_cells
 from backorder.models import ItemInput, ItemView
@@ -46,15 +48,17 @@ def dialects(pm: PluginManager | None) -> dict[str, CsvDialect]:
     return found
 
 
-def row_to_input(row: Row) -> ItemInput:
-    data = row.model_dump(exclude_unset=True, exclude={"threshold"})
-    data = {k: v for k, v in data.items() if v is not None}
-    entry = ItemInput(**data)
-    if "threshold" in row.model_fields_set:
-        if row.threshold is None:
+def row_to_input(row: BaseModel) -> ItemInput:
+    """An import row (a :data:`~backorder.imports.columns.Row`) as the item edit it asks for."""
+    data = row.model_dump(exclude_unset=True)
+    threshold_given = "threshold" in data
+    threshold = data.pop("threshold", None)
+    entry = ItemInput(**{k: v for k, v in data.items() if v is not None})
+    if threshold_given:
+        if threshold is None:
             entry.use_default.append("threshold")
         else:
-            entry.threshold = None if row.threshold == UNLIMITED else row.threshold
+            entry.threshold = None if threshold == UNLIMITED else threshold
     return entry
 
 

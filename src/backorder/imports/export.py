@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import io
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from backorder.storage.schema import items
 
 def export_csv(
     service: StoreService,
-    out: io.TextIOBase,
+    out: TextIO,
     *,
     dialect: str | None = None,
     assigned: bool | None = True,
@@ -61,7 +61,7 @@ def export_csv(
     return count
 
 
-def changes_csv(report: ImportReport, out: io.TextIOBase) -> None:
+def changes_csv(report: ImportReport, out: TextIO) -> None:
     """The report of what changed, one line per item and field."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["SKU", "Row", "Field", "Before", "After"])

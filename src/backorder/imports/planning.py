@@ -84,7 +84,7 @@ class ChangeList(Sequence):
     def __len__(self) -> int:
         return len(self.raw)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return [self._spell(c) for c in self.raw[index]]
         return self._spell(self.raw[index])

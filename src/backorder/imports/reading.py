@@ -8,11 +8,10 @@ import datetime as dt
 import hashlib
 import io
 import operator
-from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
 
@@ -53,9 +52,22 @@ class _Unset:
 
 UNSET: Any = _Unset()
 
-Slots = namedtuple("Slots", FIELDS)
-"""Where each field of :data:`~backorder.imports.columns.Row` sits in the rows of one
-parsed file; 0 where the file does not give it (position 0 holds the line number)."""
+class Slots(NamedTuple):
+    """Where each field of :data:`~backorder.imports.columns.Row` sits in the rows of one
+    parsed file; 0 where the file does not give it (position 0 holds the line number).
+    Its fields are :data:`~backorder.imports.columns.FIELDS`, spelled out for the type
+    checker (``tests/test_import_columns.py`` holds them equal)."""
+
+    sku: int
+    product_id: int
+    variant_id: int
+    name: int
+    category: int
+    brand: int
+    on_hand: int
+    threshold: int
+    incoming_qty: int
+    back_in_stock_date: int
 
 
 @dataclass
@@ -226,9 +238,10 @@ def _applied(columns: Sequence[str] | None, mode: Mode, errors: list[str], name:
     return out
 
 
-def _open_text(source: bytes | Path) -> io.TextIOBase:
-    raw: io.BufferedIOBase = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+def _open_text(source: bytes | Path) -> io.TextIOWrapper:
+    if isinstance(source, bytes):
+        return io.TextIOWrapper(io.BytesIO(source), encoding="utf-8-sig", newline="")
+    return open(source, encoding="utf-8-sig", newline="")
 
 
 def _digest(source: bytes | Path, prefix: bytes) -> str:

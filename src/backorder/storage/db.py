@@ -92,7 +92,7 @@ class Database:
         A forked child never uses its parent's (SQLite forbids carrying a connection
         across ``fork``): the connection is kept per process id."""
         pid, conn = getattr(self._writers, "kept", (None, None))
-        if pid != os.getpid() or conn.closed or conn.invalidated:
+        if conn is None or pid != os.getpid() or conn.closed or conn.invalidated:
             conn = self.engine.connect()
             self._writers.kept = (os.getpid(), conn)
             self._kept.add(conn)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import sqlalchemy as sa
 
@@ -39,6 +40,10 @@ class Loaded:
     item: ItemState
 
 
+@overload
+def as_utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     # SQLite hands back naive datetimes; every datetime in the ledger is UTC.
     if value is not None and value.tzinfo is None:

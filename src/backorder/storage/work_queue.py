@@ -43,7 +43,7 @@ def claim(
     query = query.order_by(table.c.id).limit(limit)
     if conn.dialect.name != "sqlite":
         query = query.with_for_update(skip_locked=True)
-    rows = conn.execute(query).all()
+    rows = list(conn.execute(query).all())
     if rows:
         conn.execute(
             table.update()

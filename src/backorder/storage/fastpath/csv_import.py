@@ -9,9 +9,8 @@ back with the rest of the caller's transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections import namedtuple
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -31,9 +30,28 @@ ITEM_COLUMNS = (
 )
 """What an import reads of each item (the platform's own count it never needs)."""
 
-ImportItem = namedtuple("ImportItem", ITEM_COLUMNS)
-"""An item as an import reads it: one field per column of :data:`ITEM_COLUMNS`, values as
-the driver returns them (SQLite: dates as text, booleans as 0/1)."""
+class ImportItem(NamedTuple):
+    """An item as an import reads it: one field per column of :data:`ITEM_COLUMNS` (spelled
+    out for the type checker; ``tests/test_import_columns.py`` holds them equal), values as
+    the driver returns them (SQLite: dates as text, booleans as 0/1)."""
+
+    id: int
+    version: int
+    sku: str
+    product_id: str | None
+    variant_id: str | None
+    name: str
+    assigned: Any
+    tracked: Any
+    on_hand: int
+    incoming_qty: int
+    back_in_stock_date: Any
+    state: str
+    disabled_reason: str | None
+    purchasing_disabled: Any
+    overrides: Any
+    category: str | None
+    brand: str | None
 
 _STAND_INS = {
     "product_id": "NULL",
@@ -52,7 +70,7 @@ class ImportStatements:
     """The statements of one import on one connection (one cursor, closed by :meth:`close`)."""
 
     def __init__(
-        self, conn: sa.Connection, *, lock: bool = False, need: Sequence[str] = ITEM_COLUMNS
+        self, conn: sa.Connection, *, lock: bool = False, need: Collection[str] = ITEM_COLUMNS
     ) -> None:
         self.conn = conn
         self.columns = ", ".join(

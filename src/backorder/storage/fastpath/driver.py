@@ -31,9 +31,10 @@ def _same(value: Any) -> Any:
 @lru_cache(maxsize=4096)
 def processors(dialect: sa.Dialect, table: str, columns: tuple[str, ...], *, result=False):
     """The bind (or result) processor of each column, ``None`` where a value passes as is."""
-    out = []
+    out: list[Callable[[Any], Any] | None] = []
     for name in columns:
         col_type = metadata.tables[table].c[name].type.dialect_impl(dialect)
+        proc: Callable[[Any], Any] | None
         if result:
             proc = col_type.result_processor(dialect, None)
         elif isinstance(col_type, sa.Boolean) and dialect.name == "sqlite":
@@ -91,7 +92,9 @@ def mark(dialect: sa.Dialect) -> str:
 
 def cursor(conn: sa.Connection) -> Any:
     """A DBAPI cursor on the connection's current transaction."""
-    return conn.connection.dbapi_connection.cursor()
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None, "the connection is checked out, so its DBAPI connection is open"
+    return dbapi.cursor()
 
 
 def run(conn: sa.Connection, cur: Any, sql: str, params: Any, *, many: bool = False) -> Any:

@@ -254,7 +254,7 @@ def existing_orders(conn: sa.Connection, store: str, order_ids: Sequence[str]) -
 
 def load_many(conn: sa.Connection, store: str, skus: Iterable[str]) -> dict[str, Loaded]:
     """:func:`load_items` for any number of SKUs (in chunks), still keyed in SKU order."""
-    wanted, out = sorted(set(skus)), {}
+    wanted, out = sorted(set(skus)), dict[str, Loaded]()
     for i in range(0, len(wanted), CHUNK):
         out |= load_items(conn, store, wanted[i : i + CHUNK])
     return out
