@@ -173,7 +173,7 @@ def test_reinstalling_keeps_the_store_its_data_and_its_settings(deployment):
 
 
 @pytest.mark.parametrize("forgery, reason", [
-    ({"secret": "not-the-client-secret"}, "InvalidSignatureError"),
+    ({"secret": "not-the-client-secret-of-this-app-at-all"}, "InvalidSignatureError"),
     ({"issued": time.time() - 2 * 86400}, "expired"),
     ({"issued": time.time() + 3600}, "ImmatureSignatureError"),
     ({"audience": "another-app"}, "InvalidAudienceError"),
