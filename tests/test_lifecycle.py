@@ -185,3 +185,24 @@ class TestShipAndReturn:
             life.cancel("A", {"BIKE": 2})
         result = life.cancel("A")
         assert [(x.cancelled, x.shipped, x.status) for x in result.lines] == [(1, 1, "shipped")]
+
+
+def test_order_change_events_have_a_message(life):
+    from backorder.notify.message import build
+
+    order(life, "A", 3)
+    life.drain_events()
+    life.cancel("A", {"BIKE": 1})
+    life.ship("A", {"BIKE": 2})
+    life.return_items("A", {"BIKE": 1}, restock=True)
+    messages = [
+        build("shop", e) for e in life.drain_events()
+        if e.type in (EventType.ORDER_CANCELLED, EventType.ORDER_SHIPPED, EventType.ORDER_RETURNED)
+    ]
+    assert [m.subject for m in messages] == [
+        "[shop] Order A: 1 unit(s) cancelled",
+        "[shop] Order A: 2 unit(s) shipped",
+        "[shop] Order A: 1 unit(s) returned",
+    ]
+    assert "Lines: 2 x BIKE (line 1)" in messages[1].body
+    assert "Restock: True" in messages[2].body
