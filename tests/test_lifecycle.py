@@ -110,7 +110,7 @@ class TestCancel:
         assert not [e for e in life.drain_events() if e.type is EventType.ORDER_CANCELLED]
 
     @pytest.mark.parametrize(("lines", "error", "words"), [
-        ({"BIKE": 5}, Refused, "cannot cancel 5; 4 of 4"),
+        ({"BIKE": 5}, Refused, "cannot cancel 5: 4 of the 4 ordered"),
         ({"NOPE": 1}, InvalidInput, "no line for SKU NOPE"),
         ({"BIKE": 0}, InvalidInput, "got 0"),
         ({"BIKE": -2}, InvalidInput, "got -2"),
@@ -147,7 +147,7 @@ class TestShipAndReturn:
     def test_ships_in_stock_units_and_refuses_unreleased_ones(self, life):
         order(life, "A", 4)  # 2 in stock, 2 backordered
         before = snapshot(life)
-        with pytest.raises(Refused, match="order A BIKE: cannot ship 3; 2 of 4"):
+        with pytest.raises(Refused, match="order A BIKE: cannot ship 3: 2 of the 4 ordered"):
             life.ship("A", {"BIKE": 3})
         assert snapshot(life) == before
         result = life.ship("A")
@@ -158,7 +158,7 @@ class TestShipAndReturn:
         order(life, "A", 3, day=1)  # 2 + 1 backordered
         order(life, "B", 1, day=2)  # 1 backordered
         life.adjust_stock("BIKE", 1, key="count-1")  # one unit arrives: A's
-        with pytest.raises(Refused, match="order B BIKE: cannot ship 1; 0 of 1"):
+        with pytest.raises(Refused, match="order B BIKE: cannot ship 1: 0 of the 1 ordered"):
             life.ship("B", {"BIKE": 1})  # B waits: the unit is A's
         assert [x.changed for x in life.ship("B").lines] == [0]  # all that can ship: none
         assert [x.shipped for x in life.ship("A").lines] == [3]
@@ -169,7 +169,7 @@ class TestShipAndReturn:
     def test_a_restocked_return_goes_back_on_hand_once(self, life):
         order(life, "A", 2)
         life.ship("A")
-        with pytest.raises(Refused, match="cannot return 3; 2 of 2"):
+        with pytest.raises(Refused, match="cannot return 3: 2 of the 2 ordered"):
             life.return_items("A", {"BIKE": 3}, restock=True)
         life.return_items("A", {"BIKE": 1}, restock=True, key="rma-1")
         life.return_items("A", {"BIKE": 1}, restock=True, key="rma-1")
@@ -181,7 +181,7 @@ class TestShipAndReturn:
     def test_shipped_units_cannot_be_cancelled(self, life):
         order(life, "A", 2)
         life.ship("A", {"BIKE": 1})
-        with pytest.raises(Refused, match="cannot cancel 2; 1 of 2"):
+        with pytest.raises(Refused, match="cannot cancel 2: 1 of the 2 ordered"):
             life.cancel("A", {"BIKE": 2})
         result = life.cancel("A")
         assert [(x.cancelled, x.shipped, x.status) for x in result.lines] == [(1, 1, "shipped")]

@@ -1,6 +1,7 @@
 """``backorder cancel|ship|return`` as a merchant runs them: what is left, clear refusals."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -63,10 +64,10 @@ def test_cancel_ship_and_return_from_the_command_line(cli):
     (("cancel", "W1", "BOOT-42=0"), "order W1 BOOT-42: quantity must be a whole number from 1"),
     (("cancel", "W1", "BOOT-42=-3"), "got -3"),
     (("cancel", "W1", "BOOT-42=99999999999"), "from 1 to 1000000"),
-    (("cancel", "W1", "BOOT-42=4"), "order W1 BOOT-42: cannot cancel 4; 3 of 3 ordered"),
+    (("cancel", "W1", "BOOT-42=4"), "order W1 BOOT-42: cannot cancel 4: 3 of the 3 ordered"),
     (("cancel", "W1", "BOOT-42"), "write lines as SKU=QTY"),
-    (("ship", "W1", "BOOT-42=2"), "order W1 BOOT-42: cannot ship 2; 1 of 3 ordered"),
-    (("return", "W1", "BOOT-42=1", "--restock"), "cannot return 1; 0 of 3"),
+    (("ship", "W1", "BOOT-42=2"), "order W1 BOOT-42: cannot ship 2: 1 of the 3 ordered"),
+    (("return", "W1", "BOOT-42=1", "--restock"), "cannot return 1: 0 of the 3 ordered"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_changes(cli, tmp_path, args, words):
     before = on_hand(cli)
@@ -77,3 +78,42 @@ def test_bad_input_is_one_line_exit_2_and_nothing_changes(cli, tmp_path, args, w
     assert on_hand(cli) == before
     whole = json.loads(cli("cancel", "W1", "--json").output)["lines"][0]
     assert (whole["changed"], whole["shipped"]) == (3, 0)  # every unit was still there
+
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+
+
+def test_simulate_cancel_ship_return_example():
+    out = CliRunner().invoke(main, ["simulate", str(EXAMPLES / "lifecycle.yaml")])
+    assert out.exit_code == 0, out.output
+    _order, refused, cancel, again, _stock, ship, early, back = json.loads(out.output)["results"]
+    assert not refused["accepted"]  # the threshold was used up
+    assert next((e["type"], e.get("reason")) for e in cancel["events"]) == (
+        "backorder_enabled", "threshold_freed"
+    )
+    assert again["accepted"] and again["lines"][0]["backordered"] == 1
+    assert ship["lines"][0]["changed"] == 2  # 1 in stock + 1 released by the delivery
+    assert early["errors"] == ["order 1003 LAMP: cannot ship 1: 0 of the 1 ordered can be shipped"]
+    released = [e for e in back["events"] if e["type"] == "eta_changed"]
+    assert [(e["order_id"], e["status"]) for e in released] == [("1003", "released")]
+
+
+@pytest.mark.parametrize(("event", "words"), [
+    ({"type": "cancel"}, "events[1].order_id: give the order's id"),
+    ({"type": "ship", "order_id": "1", "lines": "A=1"}, "events[1].lines: a list"),
+    ({"type": "cancel", "order_id": "1", "lines": [{"sku": "A"}]}, "events[1].lines[0]"),
+    ({"type": "return", "order_id": "1", "lines": [{"sku": "A", "qty": 1}]}, "restock"),
+])
+def test_simulate_names_a_bad_lifecycle_event(event, words):
+    from backorder.plugins import get_manager
+    from backorder.simulate import ScenarioError, parse_scenario, simulate
+
+    scenario = parse_scenario({
+        "items": [{"sku": "A", "on_hand": 1}],
+        "events": [
+            {"at": "2026-11-02T09:00:00Z", "type": "order", "order_id": "1", "sku": "A"},
+            {"at": "2026-11-02T10:00:00Z", **event},
+        ],
+    })
+    with pytest.raises(ScenarioError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        simulate(scenario, get_manager())

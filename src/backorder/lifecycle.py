@@ -150,7 +150,7 @@ class OrderLifecycle:
             )
         for sku, entry in loaded.items():
             item = items[sku]
-            if kind == "cancel":
+            if kind == "cancel" or (kind == "return" and restock):
                 item, events = life.threshold_freed(item, svc.settings, uow.at)
                 uow.emit(*events)
             uow.write(entry, uow.settle(item))

@@ -111,9 +111,10 @@ def _spread(
         own = [line for line in lines if line.sku == sku]
         can = sum(room[line.line_no] for line in own)
         if qty > can:
+            done = {"cancel": "cancelled", "ship": "shipped", "return": "returned"}[verb]
             raise Refused(
-                f"order {order_id} {sku}: cannot {verb} {qty}; "
-                f"{can} of {sum(line.ordered for line in own)} ordered can be"
+                f"order {order_id} {sku}: cannot {verb} {qty}: {can} of the "
+                f"{sum(line.ordered for line in own)} ordered can be {done}"
             )
         for line in own:
             take = min(qty, room[line.line_no])
@@ -176,7 +177,8 @@ def threshold_freed(item: ItemState, settings: StoreSettings, at: dt.datetime) -
     ItemState, list[DomainEvent]
 ]:
     """Switch backorder back on for an item that was switched off because its threshold
-    was used up, once stock given back (a cancel) leaves room under the threshold again.
+    was used up, once stock given back by an order (a cancel, a restocked return) leaves
+    room under the threshold again.
 
     An item whose stock rose above the switch condition is left to :func:`settle` (it
     re-arms and sells from stock); a manual disable is never undone here.
