@@ -206,3 +206,46 @@ def test_order_change_events_have_a_message(life):
     ]
     assert "Lines: 2 x BIKE (line 1)" in messages[1].body
     assert "Restock: True" in messages[2].body
+
+
+class TestWhatUsersSee:
+    def test_report_status_filters_open_shipped_and_cancelled_lines(self, life):
+        from backorder.report import backorder_report
+
+        order(life, "A", 3, day=1)  # 2 in stock + 1 backordered
+        order(life, "B", 1, day=2)
+        order(life, "C", 1, day=3)
+        life.cancel("B")
+        life.adjust_stock("BIKE", 2, key="delivery")  # releases A's and C's units
+        life.ship("C")
+        life.ship("A", {"BIKE": 1})
+
+        def rows(status):
+            return {r.order_id: (r.cancelled, r.shipped, r.waiting, r.status)
+                    for r in backorder_report(life, status=status)}
+
+        assert rows("open") == {"A": (0, 1, 1, "open")}
+        assert rows("shipped") == {"C": (0, 1, 0, "shipped")}
+        assert rows("cancelled") == {"B": (1, 0, 0, "cancelled")}
+        assert set(rows("all")) == {"A", "B", "C"}
+
+    def test_pick_list_picks_released_units_and_the_slip_ships_them(self, life):
+        from backorder.documents.data import iter_orders
+        from backorder.documents.render import build_context
+
+        order(life, "A", 4, day=1)  # 2 in stock + 2 backordered
+        order(life, "B", 1, day=2)
+        life.adjust_stock("BIKE", 1, key="delivery")  # one of A's units has come
+        life.cancel("A", {"BIKE": 1})  # ... and A cancels its other backordered unit
+        with life.db.read() as conn:
+            docs = list(iter_orders(conn, life.name, ["A", "B"]))
+        pick = build_context("pick-list", docs, life.store)
+        a, b = (o["lines"][0] for o in pick["orders"])
+        assert (a["requested"], a["cancelled"], a["to_ship"], a["waiting"]) == (4, 1, 3, 0)
+        assert a["expected"] == "ready to ship" and a["message"] == ""
+        assert (b["to_ship"], b["waiting"]) == (0, 1)
+        life.ship("A")
+        with life.db.read() as conn:
+            docs = list(iter_orders(conn, life.name, ["A"]))
+        slip = build_context("packing-slip", docs, life.store)["orders"][0]
+        assert (slip["shipped"], slip["to_ship"], slip["waiting"]) == (3, 0, 0)

@@ -117,3 +117,20 @@ def test_simulate_names_a_bad_lifecycle_event(event, words):
     })
     with pytest.raises(ScenarioError, match=words.replace("[", r"\[").replace("]", r"\]")):
         simulate(scenario, get_manager())
+
+
+def test_fulfil_queue_and_report_show_what_became_of_each_line(cli):
+    cli("cancel", "W1", "BOOT-42=1")
+    cli("ship", "W1")
+    queue = cli("fulfil-queue", "BOOT-42").output
+    assert "1. order W1 line 1" in queue
+    assert "ordered 3, cancelled 1, shipped 1; 1 backordered, 0 released, 1 waiting" in queue
+    assert json.loads(cli("fulfil-queue", "BOOT-42", "--json").output)["lines"][0]["cancelled"] == 1
+    report = cli("report").output.splitlines()
+    assert "Cancelled qty" in report[0] and "Waiting qty" in report[0]
+    assert report[1].split()[2:7] == ["3", "2", "1", "1", "1"]  # purchased ... waiting
+    cli("cancel", "W1")
+    assert cli("report").output.splitlines()[-1] == "0 backordered line(s)"
+    assert "W1" in cli("report", "--status", "shipped").output  # 1 shipped, the rest cancelled
+    assert "W1" not in cli("report", "--status", "cancelled").output
+    assert cli("report", "--status", "bogus").exit_code == 2

@@ -111,6 +111,11 @@ class OrderLifecycle:
 
         return svc.transact(work, f"order_{kind}")
 
+    def line_counts(self, sku: str) -> dict[tuple[str, int], life.LineCounts]:
+        """Every accepted line of ``sku`` with its totals, by (order id, line number)."""
+        with self.service.db.read() as conn:
+            return order_changes.lines_of(conn, self.service.name, sku)
+
     # --------------------------------------------------------------- internals
     def _apply(
         self, uow: UnitOfWork, kind: Kind, order_id: str, wanted: dict[str, int] | None,

@@ -80,3 +80,21 @@ def record(
         store=store, idempotency_key=key, order_id=order_id, kind=kind, result=result,
         created_at=at,
     ))
+
+
+def lines_of(conn: sa.Connection, store: str, sku: str) -> dict[tuple[str, int], LineCounts]:
+    """Every accepted line of a SKU with its totals, by (order id, line number)."""
+    query = (
+        sa.select(order_lines, orders.c.order_id)
+        .join(orders, orders.c.id == order_lines.c.order_pk)
+        .where(orders.c.store == store, order_lines.c.sku == sku,
+               order_lines.c.accepted.is_(True))
+    )
+    return {
+        (row.order_id, row.line_no): LineCounts(
+            line_no=row.line_no, sku=row.sku, in_stock=row.in_stock,
+            backordered=row.backordered, cancelled=row.cancelled, shipped=row.shipped,
+            returned=row.returned,
+        )
+        for row in conn.execute(query)
+    }
