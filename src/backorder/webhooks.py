@@ -78,6 +78,9 @@ class WebhookEvent(BaseModel):
     """An ``order_change``'s units per SKU; None: the whole order (all it has left)."""
     restock: bool = False
     """A refund's units go back on hand (Magento's ``back_to_stock``)."""
+    totals: bool = False
+    """A ``ship`` whose ``lines`` are the platform's units shipped so far per SKU (as
+    BigCommerce's ``quantity_shipped``): what we have not shipped of them ships now."""
 
 
 # ----------------------------------------------------------------------------- intake
@@ -178,7 +181,12 @@ def _order_change(service: StoreService, event: WebhookEvent) -> str:
     if event.change == "cancel":
         change = service.cancel(order_id, event.lines, key=key)
     elif event.change == "ship":
-        change = service.ship(order_id, event.lines, key=key)
+        lines = event.lines
+        if event.totals:
+            lines = _beyond_shipped(service, order_id, event.lines or {})
+            if not lines:
+                return f"order {order_id} ship: nothing beyond what is shipped already"
+        change = service.ship(order_id, lines, key=key)
     else:
         returned, cancelled = _split_refund(service, order_id, event.lines, f"{key}:return")
         said = []
@@ -194,6 +202,23 @@ def _order_change(service: StoreService, event: WebhookEvent) -> str:
     units = sum(line.changed for line in change.lines)
     again = " (already applied)" if change.duplicate else ""
     return f"order {order_id} {event.change}: {units} unit(s){again}"
+
+
+def _beyond_shipped(
+    service: StoreService, order_id: str, totals: dict[str, int]
+) -> dict[str, int]:
+    """Per SKU, the platform's shipped total less what we have shipped."""
+    from backorder.storage import order_changes
+
+    with service.db.read() as conn:
+        stored = order_changes.load(conn, service.name, order_id)
+    if stored is None:
+        raise NotFound(f"no order {order_id!r} in store {service.name!r}")
+    ours: dict[str, int] = {}
+    for _, counts in stored.lines.values():
+        ours[counts.sku] = ours.get(counts.sku, 0) + counts.shipped
+    more = {sku: total - ours.get(sku, 0) for sku, total in totals.items()}
+    return {sku: units for sku, units in more.items() if units > 0}
 
 
 def _split_refund(

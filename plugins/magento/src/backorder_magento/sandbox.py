@@ -227,7 +227,8 @@ class SandboxStore:
                 item["qty_refunded"] = item.get("qty_refunded", 0) + qty
                 if back_to_stock:
                     stock = self.items[item["sku"]]
-                    self.items[item["sku"]] = stock.model_copy(update={"qty": (stock.qty or 0) + qty})
+                    back = (stock.qty or 0) + qty
+                    self.items[item["sku"]] = stock.model_copy(update={"qty": back})
         return {"delivery_id": delivery_id, "event": "sales_order_creditmemo_save_after",
                 "order_id": str(entity_id),
                 "items": [{"sku": sku, "qty": qty, "back_to_stock": back_to_stock}
