@@ -89,3 +89,27 @@ def test_bad_lifecycle_pushes_name_the_field(magento_store, push, words):
     body = json.dumps({"delivery_id": "x", **push}).encode()
     with pytest.raises(WebhookRejected, match=words.replace(".", r"\.")):
         parse_push(magento_store, HEADERS, body)
+
+
+def test_magento_order_command_reads_canceled_shipped_refunded(plugin_manager, magento_live,
+                                                                 tmp_path):
+    from click.testing import CliRunner
+
+    from backorder.commands import main
+
+    base_url, sandbox = magento_live
+    _, order = sandbox.place_order([{"sku": "MB-01", "qty": 4}])
+    entity = str(order["entity_id"])
+    sandbox.ship_order(entity, {"MB-01": 1}, delivery_id="s")
+    sandbox.refund_order(entity, {"MB-01": 1}, True, delivery_id="r")
+    sandbox.cancel_order(entity, delivery_id="c")
+    config = tmp_path / "backorder.toml"
+    config.write_text(
+        f'database = "sqlite:///{tmp_path}/m.db"\n[stores.mage]\nplatform = "magento"\n'
+        f'[stores.mage.connection]\nbase_url = "{base_url}"\ntoken = "sandbox-token"\n',
+        encoding="utf-8",
+    )
+    plugin_manager.add_commands(main)
+    out = CliRunner().invoke(main, ["--config", str(config), "magento-order", entity])
+    assert out.exit_code == 0, out.output
+    assert "MB-01: ordered 4, canceled 3, shipped 1, refunded 1" in out.output
