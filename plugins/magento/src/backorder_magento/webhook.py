@@ -9,8 +9,8 @@ POSTs JSON to backorder::
     {"delivery_id": "uuid", "event": "sales_order_place_after", "order_id": "42"}
 
 Order lifecycle pushes (the module observes the events Magento dispatches:
-``order_cancel_after`` from ``Magento\Sales\Model\Order::cancel()``, and the model events
-``sales_order_shipment_save_after`` / ``sales_order_creditmemo_save_after``)::
+``order_cancel_after`` from ``Order::cancel()`` (magento2 ``Sales/Model/Order.php``), and
+the model events ``sales_order_shipment_save_after`` / ``sales_order_creditmemo_save_after``)::
 
     {"delivery_id": "uuid", "event": "order_cancel_after", "order_id": "42"}
     {"delivery_id": "uuid", "event": "sales_order_shipment_save_after", "order_id": "42",
