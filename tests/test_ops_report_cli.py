@@ -82,9 +82,9 @@ def test_search_and_filters(backorder_db):
     report.write_csv(report.backorder_report(svc, search="tent"), out)
     assert out.getvalue().splitlines() == [
         "Product name,SKU,Purchased qty,Backordered qty,Order ID,Order email,Order date,"
-        "Expected,Category,Brand",
+        "Expected,Category,Brand,Cancelled qty,Shipped qty,Waiting qty,Status",
         "Two-person tent,TENT-2P,3,2,1001,c1001@example.com,2026-11-04T03:00+07:00,"
-        "no date yet,Camping,",
+        "no date yet,Camping,,0,0,2,open",
     ]
 
 

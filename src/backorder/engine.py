@@ -27,6 +27,7 @@ from backorder.config import StoreConfig
 from backorder.documents.templating import MessageTemplate
 from backorder.errors import InvalidInput, PlanLimitReached, Refused, RetriesExhausted
 from backorder.eta import IncomingStock
+from backorder.lifecycle import OrderChange, OrderLifecycle
 from backorder.models import (
     POLICY_FIELDS,
     BackorderState,
@@ -119,6 +120,8 @@ class StoreService:
         """Expected receipts, first-come-first-served release and per-line ETAs."""
         self.notifications = Notifications(self)
         """Domain events handed to each notifier once, after commit."""
+        self.lifecycle = OrderLifecycle(self)
+        """Cancels, shipments and returns of placed orders."""
         self._drained = 0
 
     @property
@@ -745,6 +748,36 @@ class StoreService:
             if fastpath.write_item(conn, loaded[sku], new, at):
                 uow.changed[sku] = new
         return result
+
+    # ---------------------------------------------------------- order lifecycle
+    def cancel(
+        self, order_id: str, lines: dict[str, int] | None = None, *, key: str | None = None
+    ) -> OrderChange:
+        """Cancel units of an order (``{sku: qty}``; None: every unit not yet shipped).
+
+        Backordered units go first, then in-stock units; every cancelled unit goes back on
+        hand, a threshold used up may switch back on (``threshold_freed``) and later lines
+        move forward in the incoming-stock queue. One transaction; a ``key`` already
+        applied returns the first answer. See :mod:`backorder.lifecycle`.
+
+        :raises backorder.errors.NotFound: no such order.
+        :raises backorder.errors.InvalidInput: a SKU the order lacks, a quantity below 1.
+        :raises backorder.errors.Refused: more units than a SKU has left unshipped.
+        """
+        return self.lifecycle.change("cancel", order_id, lines, key=key)
+
+    def ship(
+        self, order_id: str, lines: dict[str, int] | None = None, *, key: str | None = None
+    ) -> OrderChange:
+        """Ship units in stock or released (None: all that can ship now); more than can
+        ship is refused whole (:class:`~backorder.errors.Refused`)."""
+        return self.lifecycle.change("ship", order_id, lines, key=key)
+
+    def return_items(
+        self, order_id: str, lines: dict[str, int], *, restock: bool, key: str | None = None
+    ) -> OrderChange:
+        """Take back shipped units; ``restock`` puts them back on hand."""
+        return self.lifecycle.change("return", order_id, lines, key=key, restock=restock)
 
     # --------------------------------------------------------------------- time
     bulk_tick: bool = True

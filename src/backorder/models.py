@@ -132,6 +132,8 @@ class DisableReason(StrEnum):
     THRESHOLD_USED_UP = "threshold_used_up"
     BACK_IN_STOCK_DATE = "back_in_stock_date"
     STOCK_RECOVERED = "stock_recovered"
+    THRESHOLD_FREED = "threshold_freed"
+    """Not a disable: why backorder was switched on again (a cancel freed threshold)."""
 
 
 class Status(StrEnum):
@@ -149,6 +151,9 @@ class EventType(StrEnum):
     THRESHOLD_EXHAUSTED = "threshold_exhausted"
     ORDER_BACKORDERED = "order_backordered"
     ETA_CHANGED = "eta_changed"
+    ORDER_CANCELLED = "order_cancelled"
+    ORDER_SHIPPED = "order_shipped"
+    ORDER_RETURNED = "order_returned"
 
 
 class BackorderPolicy(Strict):

@@ -1,5 +1,10 @@
 """The backorder report (seed 001 §5): one record per backordered order line.
 
+Each record says what became of the line (issue 14): units cancelled, shipped and still
+waiting (backordered units not yet shipped), and its status: ``open`` (units left to
+ship), ``shipped`` (none left, some shipped) or ``cancelled``. The report lists open
+lines unless asked for another status (``all``: every one).
+
 Order dates are shown, and date filters read, in the store's time zone
 (``StoreSettings.timezone``); a date range includes both of its days.
 """
@@ -15,7 +20,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from backorder.engine import StoreService
+from backorder.errors import InvalidInput
 from backorder.eta import promise_text
+from backorder.rules.lifecycle import LineCounts, left, line_status
 from backorder.storage.schema import items, order_lines, orders
 
 CSV_COLUMNS = (
@@ -29,7 +36,17 @@ CSV_COLUMNS = (
     "Expected",
     "Category",
     "Brand",
+    "Cancelled qty",
+    "Shipped qty",
+    "Waiting qty",
+    "Status",
 )
+TABLE_COLUMNS = (
+    "Product name", "SKU", "Purchased qty", "Backordered qty", "Cancelled qty", "Shipped qty",
+    "Waiting qty", "Order ID", "Order email", "Order date", "Expected",
+)
+"""What the terminal table shows (the CSV has every column)."""
+STATUSES = ("open", "shipped", "cancelled", "all")
 
 
 class ReportRecord(BaseModel):
@@ -45,6 +62,11 @@ class ReportRecord(BaseModel):
     """The backordered units' promised date (store time zone), "ready to ship" or "no date yet"."""
     category: str | None = None
     brand: str | None = None
+    cancelled: int = 0
+    shipped: int = 0
+    waiting: int = 0
+    """Backordered units not yet shipped (waiting for stock, or released and not shipped)."""
+    status: str = "open"
 
     def cells(self) -> list[str]:
         return [
@@ -58,6 +80,10 @@ class ReportRecord(BaseModel):
             self.expected,
             self.category or "",
             self.brand or "",
+            str(self.cancelled),
+            str(self.shipped),
+            str(self.waiting),
+            self.status,
         ]
 
 
@@ -69,6 +95,7 @@ def _query(
     date_to: dt.date | None,
     category: str | None,
     brand: str | None,
+    status: str = "open",
 ) -> sa.Select:
     """The report's rows as one query (no order): every filter runs in the database."""
     tz = ZoneInfo(service.settings.timezone)
@@ -85,6 +112,9 @@ def _query(
             order.c.placed_at,
             line.c.eta,
             line.c.eta_status,
+            line.c.in_stock,
+            line.c.cancelled,
+            line.c.shipped,
             item.c.category,
             item.c.brand,
         )
@@ -101,6 +131,15 @@ def _query(
             sa.or_(sa.func.lower(name).like(pattern), sa.func.lower(line.c.sku).like(pattern))
         )
     query = _in_dates(query, tz, date_from, date_to)
+    unshipped = line.c.in_stock + line.c.backordered - line.c.cancelled - line.c.shipped
+    if status not in STATUSES:
+        raise InvalidInput(f"report status: {status!r} is not one of {', '.join(STATUSES)}")
+    if status == "open":
+        query = query.where(unshipped > 0)
+    elif status == "shipped":
+        query = query.where(unshipped == 0, line.c.shipped > 0)
+    elif status == "cancelled":
+        query = query.where(unshipped == 0, line.c.shipped == 0)
     if category:
         query = query.where(sa.func.lower(item.c.category) == category.lower())
     if brand:
@@ -119,19 +158,21 @@ def backorder_report(
     limit: int | None = None,
     offset: int = 0,
     refresh: bool = True,
+    status: str = "open",
 ) -> list[ReportRecord]:
     """Backordered lines of accepted orders, newest first, filtered as asked.
 
     ``search`` matches product name or SKU (case-insensitive, anywhere in the text);
     ``category`` and ``brand`` match exactly, ignoring case. ``limit`` and ``offset``
-    page through the records in the database. ``refresh`` first recomputes today's
+    page through the records in the database. ``status``: ``open`` (default),
+    ``shipped``, ``cancelled`` or ``all``. ``refresh`` first recomputes today's
     promised dates (the worker does so on every tick; a page of the web app skips it).
     """
     tz = ZoneInfo(service.settings.timezone)
     line, order = order_lines, orders
     query = _query(
         service, search=search, date_from=date_from, date_to=date_to, category=category,
-        brand=brand,
+        brand=brand, status=status,
     ).order_by(order.c.placed_at.desc(), order.c.order_id, line.c.line_no)
     if limit is not None:
         query = query.limit(limit).offset(offset)
@@ -151,9 +192,18 @@ def backorder_report(
             expected=promise_text(row.eta, row.eta_status, tz),
             category=row.category,
             brand=row.brand,
+            cancelled=row.cancelled,
+            shipped=row.shipped,
+            waiting=left(counts).backordered,
+            status=line_status(counts),
         )
-        for row in rows
+        for row, counts in ((row, _counts(row)) for row in rows)
     ]
+
+
+def _counts(row: sa.Row) -> LineCounts:
+    return LineCounts(line_no=0, sku=row.sku, in_stock=row.in_stock,
+                      backordered=row.backordered, cancelled=row.cancelled, shipped=row.shipped)
 
 
 def _in_dates(
@@ -185,10 +235,10 @@ def write_csv(records: list[ReportRecord], out: TextIO) -> None:
 
 def table(records: list[ReportRecord]) -> list[str]:
     """The report as aligned text lines for the terminal."""
-    shown = 8  # up to "Expected"; category and brand are in the CSV
-    rows = [CSV_COLUMNS[:shown]] + [tuple(r.cells()[:shown]) for r in records]
+    at = [CSV_COLUMNS.index(name) for name in TABLE_COLUMNS]
+    rows = [TABLE_COLUMNS] + [tuple(r.cells()[i] for i in at) for r in records]
     rows = [tuple(cell[:40] for cell in row) for row in rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(shown)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_COLUMNS))]
     return [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
     ]

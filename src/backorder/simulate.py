@@ -12,6 +12,8 @@ Scenario (YAML or JSON)::
       - {at: ..., type: tick}
       - {at: ..., type: assign|unassign|enable|disable, skus: [A]}   # or sku: A
       - {at: ..., type: edit, sku: A, threshold: 5}
+      - {at: ..., type: cancel|ship, order_id: X, lines: [{sku: A, qty: 1}]}  # lines optional
+      - {at: ..., type: return, order_id: X, lines: [...], restock: true}
 
 Output: ``{"results": [...one per event...], "items": {sku: {...}}}``.
 """
@@ -37,7 +39,8 @@ from backorder.storage.db import Database
 from backorder.storefront import StorefrontSettings
 
 EventKind = Literal[
-    "order", "stock", "tick", "assign", "unassign", "enable", "disable", "edit", "receipt"
+    "order", "stock", "tick", "assign", "unassign", "enable", "disable", "edit", "receipt",
+    "cancel", "ship", "return",
 ]
 
 
@@ -226,6 +229,41 @@ class Simulator:
                 raise ScenarioError(f"{self.source}: {where}.action: expect, arrive or cancel")
         return {}
 
+    def _order_change(self, service, kind, extra, where) -> dict[str, Any]:
+        """``{type: cancel|ship|return, order_id, lines?: [{sku, qty}], key?, restock?}``."""
+        order_id = extra.get("order_id")
+        if not isinstance(order_id, str | int) or isinstance(order_id, bool) or order_id == "":
+            raise ScenarioError(f"{self.source}: {where}.order_id: give the order's id")
+        raw = extra.get("lines")
+        lines: dict[str, int] | None = None
+        if raw is not None:
+            if not isinstance(raw, list):
+                raise ScenarioError(f"{self.source}: {where}.lines: a list of {{sku, qty}}")
+            lines = {}
+            for i, line in enumerate(raw):
+                if (not isinstance(line, dict) or not isinstance(line.get("sku"), str)
+                        or isinstance(line.get("qty"), bool)
+                        or not isinstance(line.get("qty"), int)):
+                    raise ScenarioError(
+                        f"{self.source}: {where}.lines[{i}]: give sku (text) and qty (a number)"
+                    )
+                lines[line["sku"]] = lines.get(line["sku"], 0) + line["qty"]
+        key = extra.get("key")
+        key = None if key is None else str(key)
+        if kind == "return":
+            if not isinstance(extra.get("restock"), bool):
+                raise ScenarioError(f"{self.source}: {where}.restock: true or false")
+            change = service.return_items(
+                str(order_id), lines or {}, restock=extra["restock"], key=key
+            )
+        else:
+            change = getattr(service, kind)(str(order_id), lines, key=key)
+        return {
+            "order_id": change.order_id,
+            "duplicate": change.duplicate,
+            "lines": [line.model_dump() for line in change.lines],
+        }
+
     def _dispatch(self, service, kind, at, extra, where) -> dict[str, Any]:
         skus = extra.get("skus") or ([extra["sku"]] if "sku" in extra else [])
         if not isinstance(skus, list) or not all(isinstance(s, str) and s for s in skus):
@@ -261,6 +299,8 @@ class Simulator:
                     for line in placed.lines
                 ],
             }
+        if kind in ("cancel", "ship", "return"):
+            return self._order_change(service, kind, extra, where)
         if kind == "tick":
             service.tick(at)
             service.incoming.refresh(at=at)

@@ -11,6 +11,11 @@ idempotency key:
 - ``order``: the order is fetched from the platform (``Platform.fetch_order``) and placed;
 - ``product`` with ``tracking_enabled``: the platform tracks the product again, so its
   assigned items are unassigned (seed 001 FAQ);
+- ``order_change``: the platform cancelled, shipped or refunded units of an order
+  (``change``: ``cancel`` / ``ship`` / ``refund``; ``lines`` per SKU, none: the whole
+  order): applied with ``StoreService.cancel`` / ``ship`` / ``return_items`` under the
+  delivery id as the key. A refund returns units already shipped (restocked when the
+  platform says so) and cancels the rest (refunded before they shipped);
 - ``ignored``: recorded, nothing to do.
 """
 
@@ -55,7 +60,7 @@ class WebhookEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["stock", "order", "product", "ignored"]
+    kind: Literal["stock", "order", "product", "order_change", "ignored"]
     delivery_id: str
     sku: Sku | None = None
     on_hand: Qty | None = None
@@ -67,6 +72,15 @@ class WebhookEvent(BaseModel):
     as_of: UTCDateTime | None = None
     """When ``on_hand`` was true at the platform: a late delivery of an older figure is
     skipped (see :class:`backorder.models.StockLevel`)."""
+    change: Literal["cancel", "ship", "refund"] | None = None
+    """An ``order_change``: what the platform did to the order."""
+    lines: dict[str, int] | None = None
+    """An ``order_change``'s units per SKU; None: the whole order (all it has left)."""
+    restock: bool = False
+    """A refund's units go back on hand (Magento's ``back_to_stock``)."""
+    totals: bool = False
+    """A ``ship`` whose ``lines`` are the platform's units shipped so far per SKU (as
+    BigCommerce's ``quantity_shipped``): what we have not shipped of them ships now."""
 
 
 # ----------------------------------------------------------------------------- intake
@@ -150,12 +164,103 @@ def apply_event(service: StoreService, event: WebhookEvent) -> str:
         result = service.place_order(order, enforce=False)
         verdict = "accepted" if result.accepted else "refused: " + "; ".join(result.errors)
         return f"order {result.order_id} {'already placed' if result.duplicate else verdict}"
+    if event.kind == "order_change":
+        return _order_change(service, event)
     if event.kind == "product" and event.tracking_enabled:
         skus = _assigned_skus(service, event)
         if skus:
             service.unassign(skus, "keep")
         return f"tracking enabled on the platform: unassigned {', '.join(skus) or 'nothing'}"
     return "ignored"
+
+
+def _order_change(service: StoreService, event: WebhookEvent) -> str:
+    if not event.order_id or event.change is None:
+        return "ignored: an order change needs order_id and change"
+    order_id, key = event.order_id, event.delivery_id
+    if event.change == "cancel":
+        change = service.cancel(order_id, event.lines, key=key)
+    elif event.change == "ship":
+        lines = event.lines
+        if event.totals:
+            lines = _beyond_shipped(service, order_id, event.lines or {})
+            if not lines:
+                return f"order {order_id} ship: nothing beyond what is shipped already"
+        change = service.ship(order_id, lines, key=key)
+    else:
+        returned, cancelled = _split_refund(service, order_id, event.lines, f"{key}:return")
+        said = []
+        if returned:
+            change = service.return_items(
+                order_id, returned, restock=event.restock, key=f"{key}:return"
+            )
+            said.append(f"returned {sum(returned.values())}")
+        if cancelled:
+            service.cancel(order_id, cancelled, key=f"{key}:cancel")
+            said.append(f"cancelled {sum(cancelled.values())}")
+        return f"order {order_id} refund: {', '.join(said) or 'nothing left to refund'}"
+    units = sum(line.changed for line in change.lines)
+    again = " (already applied)" if change.duplicate else ""
+    return f"order {order_id} {event.change}: {units} unit(s){again}"
+
+
+def _beyond_shipped(
+    service: StoreService, order_id: str, totals: dict[str, int]
+) -> dict[str, int]:
+    """Per SKU, the platform's shipped total less what we have shipped."""
+    from backorder.storage import order_changes
+
+    with service.db.read() as conn:
+        stored = order_changes.load(conn, service.name, order_id)
+    if stored is None:
+        raise NotFound(f"no order {order_id!r} in store {service.name!r}")
+    ours: dict[str, int] = {}
+    for _, counts in stored.lines.values():
+        ours[counts.sku] = ours.get(counts.sku, 0) + counts.shipped
+    more = {sku: total - ours.get(sku, 0) for sku, total in totals.items()}
+    return {sku: units for sku, units in more.items() if units > 0}
+
+
+def _split_refund(
+    service: StoreService, order_id: str, lines: dict[str, int] | None, return_key: str
+) -> tuple[dict[str, int], dict[str, int]]:
+    """A refund's units as (returns of shipped units, cancels of units never shipped).
+
+    A retried delivery whose return was booked already splits as it did the first time
+    (from the return's stored answer), so its cancel takes the same units."""
+    from backorder.rules.lifecycle import left
+    from backorder.storage import order_changes
+
+    with service.db.read() as conn:
+        stored = order_changes.load(conn, service.name, order_id)
+        first = order_changes.applied(conn, service.name, return_key)
+    if stored is None:
+        raise NotFound(f"no order {order_id!r} in store {service.name!r}")
+    shipped: dict[str, int] = {}
+    unshipped: dict[str, int] = {}
+    for _, counts in stored.lines.values():
+        shipped[counts.sku] = shipped.get(counts.sku, 0) + counts.shipped - counts.returned
+        unshipped[counts.sku] = unshipped.get(counts.sku, 0) + left(counts).unshipped
+    if first is not None:  # this delivery's return is booked: split as it was then
+        booked: dict[str, int] = {}
+        for line in first["lines"]:
+            booked[line["sku"]] = booked.get(line["sku"], 0) + line["changed"]
+        booked = {sku: units for sku, units in booked.items() if units}
+        if lines is None:
+            return booked, {sku: units for sku, units in unshipped.items() if units}
+        rest = {sku: qty - booked.get(sku, 0) for sku, qty in lines.items()}
+        return booked, {sku: units for sku, units in rest.items() if units > 0}
+    wanted = lines if lines is not None else {
+        sku: shipped[sku] + unshipped[sku] for sku in shipped
+    }
+    returned, cancelled = {}, {}
+    for sku, qty in wanted.items():
+        back = min(qty, shipped.get(sku, 0))
+        if back:
+            returned[sku] = back
+        if qty - back:
+            cancelled[sku] = qty - back
+    return returned, cancelled
 
 
 def _assigned_skus(service: StoreService, event: WebhookEvent) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from backorder_bigcommerce.sandbox import Sandbox
+from backorder_bigcommerce.webhooks import SCOPES
 
 from backorder.config import parse_config
 from backorder.secretbox import ENV_KEY, new_key
@@ -49,7 +50,7 @@ def test_install_and_load_inside_the_control_panels_iframe(two_sites, page, scre
     frame = page.frame_locator("#app")
     frame.get_by_role("heading", name="Dashboard").wait_for()
     assert "bc-sandbox" in frame.locator(".store-name").inner_text()
-    assert len(sandbox.state.hooks) == 4  # registered over HTTP on install
+    assert len(sandbox.state.hooks) == len(SCOPES)  # registered over HTTP on install
     frame.get_by_role("navigation", name="Sections").get_by_role(
         "link", name="Assign products").click()
     frame.get_by_role("code").filter(has_text="MUG-BLUE").wait_for()  # the first sync ran

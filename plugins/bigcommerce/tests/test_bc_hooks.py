@@ -107,7 +107,7 @@ def test_cli_lists_the_hooks_and_repairs_them_with_ensure(
     listed = CliRunner().invoke(main, cli)
     assert listed.exit_code == 1, listed.output
     assert "store/order/created: no hook, missing" in listed.output
-    assert "4 hook(s) need repair: run with --ensure" in listed.output
+    assert f"{len(SCOPES)} hook(s) need repair: run with --ensure" in listed.output
     ensured = CliRunner().invoke(main, [*cli, "--ensure"])
     assert ensured.exit_code == 0, ensured.output
     assert "store/order/created: created (hook" in ensured.output

@@ -11,9 +11,18 @@ from backorder.commands.params import parse_date
 from backorder.rules.allocation import Allocation
 
 
-def _show(allocation: Allocation, sku: str, as_json: bool) -> None:
+def _show(
+    allocation: Allocation, sku: str, as_json: bool, counts: dict | None = None
+) -> None:
+    """``counts``: (order id, line no) -> the line's totals, for ``fulfil-queue``."""
     if as_json:
-        click.echo(json.dumps(allocation.model_dump(mode="json"), indent=2))
+        data = allocation.model_dump(mode="json")
+        for line in data["lines"]:
+            found = (counts or {}).get((line["order_id"], line["line_no"]))
+            if found is not None:
+                line |= {"ordered": found.ordered, "cancelled": found.cancelled,
+                         "shipped": found.shipped}
+        click.echo(json.dumps(data, indent=2))
         return
     if not allocation.lines:
         click.echo(f"{sku}: no backordered order lines")
@@ -22,10 +31,15 @@ def _show(allocation: Allocation, sku: str, as_json: bool) -> None:
             "released": "ready to ship",
             "no_date": "waiting, no receipt covers it yet",
         }.get(line.status.value) or f"waiting, expected {line.eta and line.eta.date()}"
+        found = (counts or {}).get((line.order_id, line.line_no))
+        done = (
+            f"ordered {found.ordered}, cancelled {found.cancelled}, shipped {found.shipped}; "
+            if found is not None else ""
+        )
         click.echo(
             f"{rank:>3}. order {line.order_id} line {line.line_no} "
-            f"(placed {line.placed_at.date().isoformat()}): {line.backordered} backordered, "
-            f"{line.released} released: {when}"
+            f"(placed {line.placed_at.date().isoformat()}): {done}{line.backordered} "
+            f"backordered, {line.released} released, {line.waiting} waiting: {when}"
         )
     promised = ", ".join(f"{ref} {qty}" for ref, qty in allocation.promised.items())
     if promised:
@@ -40,7 +54,9 @@ def _show(allocation: Allocation, sku: str, as_json: bool) -> None:
 @pass_ctx
 def fulfil_queue(obj: Context, sku, as_json):
     """The order in which SKU's backordered lines ship (oldest first), and what still waits."""
-    _show(obj.service.incoming.allocation(sku), sku, as_json)
+    service = obj.service
+    allocation = service.incoming.allocation(sku)
+    _show(allocation, sku, as_json, service.lifecycle.line_counts(sku))
 
 
 @main.command()

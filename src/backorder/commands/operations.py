@@ -135,10 +135,14 @@ def export(obj: Context, file, dialect, everything):
 @click.option("--to", "date_to", help="Orders on or before this day.")
 @click.option("--category")
 @click.option("--brand")
+@click.option("--status", type=click.Choice(["open", "shipped", "cancelled", "all"]),
+              default="open", show_default=True,
+              help="Lines with units left to ship, shipped, cancelled, or all.")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def report(obj: Context, search, date_from, date_to, category, brand, csv_file, as_json):
+def report(obj: Context, search, date_from, date_to, category, brand, status, csv_file,
+           as_json):
     """Backordered order lines, one per line, with order dates in the store's time zone."""
     from backorder import report as reporting
 
@@ -149,6 +153,7 @@ def report(obj: Context, search, date_from, date_to, category, brand, csv_file, 
         date_to=parse_day(date_to),
         category=category,
         brand=brand,
+        status=status,
     )
     if csv_file == "-":
         reporting.write_csv(records, sys.stdout)

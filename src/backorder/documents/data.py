@@ -3,18 +3,24 @@
 Each line carries its stored decision (requested, in stock, backordered: the snapshot
 taken when the order was placed) and the item's stock *now* (``items.on_hand``, shown
 never below 0: on hand goes negative as backorders pile up, but a picker cannot find
-−3 units on a shelf). A future per-line ETA is one more field on :class:`DocLine`.
+−3 units on a shelf), the line's promised date, and what became of it (issue 14):
+units cancelled and shipped, units that can ship now (in-stock units left, plus
+backordered units whose stock has come, first come first served) and units still
+waiting for stock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 
 from backorder.errors import InvalidInput
+from backorder.rules.allocation import allocate
+from backorder.rules.lifecycle import LineCounts, left
+from backorder.storage.receipts import backordered_lines
 from backorder.storage.schema import items, order_lines, orders
 
 CHUNK = 500
@@ -35,6 +41,15 @@ class DocLine(BaseModel):
     stock_now: int  # max(on_hand, 0)
     eta: dt.datetime | None = None  # the promised date of the backordered units
     eta_status: str | None = None  # waiting | released | no_date; None: never dated
+    cancelled: int = 0
+    shipped: int = 0
+    returned: int = 0
+    to_ship: int = 0
+    """Units that can ship now: in-stock units left and released backordered units."""
+    waiting: int = 0
+    """Backordered units still waiting for stock."""
+    backordered_left: int = 0
+    """Backordered units not shipped nor cancelled (waiting, or released)."""
 
 
 class DocOrder(BaseModel):
@@ -45,7 +60,8 @@ class DocOrder(BaseModel):
 
     @property
     def backordered(self) -> int:
-        return sum(line.backordered for line in self.lines)
+        """Units still waiting for stock."""
+        return sum(line.waiting for line in self.lines)
 
 
 def all_order_ids(conn: sa.Connection, store: str) -> list[str]:
@@ -73,6 +89,9 @@ def _query(store: str, order_ids: Sequence[str]) -> sa.Select:
             order_lines.c.backordered,
             order_lines.c.eta,
             order_lines.c.eta_status,
+            order_lines.c.cancelled,
+            order_lines.c.shipped,
+            order_lines.c.returned,
             items.c.name.label("item_name"),
             items.c.on_hand,
         )
@@ -126,11 +145,42 @@ def iter_orders(
                     if row.eta is not None and row.eta.tzinfo is None
                     else row.eta,
                     eta_status=row.eta_status,
+                    cancelled=row.cancelled,
+                    shipped=row.shipped,
+                    returned=row.returned,
                 )
             )
+        _what_ships(conn, store, found.values())
         missing = [order_id for order_id in chunk if order_id not in found]
         if missing:
             raise DocumentError(f"no such order in store {store!r}: {', '.join(missing)}")
         yield from (found[order_id] for order_id in chunk)
         if progress is not None:
             progress(len(chunk))
+
+
+def _what_ships(conn: sa.Connection, store: str, docs: Iterable[DocOrder]) -> None:
+    """Fill each line's ``to_ship`` and ``waiting``: released units come from the SKU's
+    first-come-first-served allocation (on hand now and every line still backordered)."""
+    docs = list(docs)
+    rest = {}
+    for order in docs:
+        for line in order.lines:
+            rest[(order.order_id, line.line_no)] = left(LineCounts(
+                line_no=line.line_no, sku=line.sku, in_stock=line.in_stock,
+                backordered=line.backordered, cancelled=line.cancelled, shipped=line.shipped,
+            ))
+    released: dict[tuple[str, int], int] = {}
+    on_hand = {line.sku: line.on_hand for order in docs for line in order.lines}
+    for sku in sorted({line.sku for o in docs for line in o.lines
+                       if rest[(o.order_id, line.line_no)].backordered}):
+        stored = [s.line for s in backordered_lines(conn, store, sku)]
+        for eta in allocate(on_hand[sku] or 0, stored, []).lines:
+            released[(eta.order_id, eta.line_no)] = eta.released
+    for order in docs:
+        for line in order.lines:
+            now = rest[(order.order_id, line.line_no)]
+            free = min(released.get((order.order_id, line.line_no), 0), now.backordered)
+            line.to_ship = now.in_stock + free
+            line.waiting = now.backordered - free
+            line.backordered_left = now.backordered

@@ -45,8 +45,8 @@ def _environment(store: StoreConfig):
 
 
 def _expected(line, store: StoreConfig) -> str:
-    """When the backordered units come: their promised date, or why there is none."""
-    if not line.backordered:
+    """When the backordered units left come: their promised date, or why there is none."""
+    if not line.backordered_left:
         return ""
     zone = ZoneInfo(store.settings.timezone)
     return promise_text(line.eta, line.eta_status, zone, store.storefront.date_format)
@@ -57,12 +57,12 @@ def _line(line, pick: MessageTemplate, store: StoreConfig) -> dict[str, Any]:
     data["message"] = ""
     data["note"] = ""
     data["expected"] = _expected(line, store)
-    if line.backordered:
+    if line.waiting:
         data["message"] = pick.render(
             cataloginventoryItemQty=line.stock_now,
-            orderItemQtyBackordered=line.backordered,
+            orderItemQtyBackordered=line.waiting,
             orderItemQtyOrdered=line.requested,
-            orderItemQtyInStock=line.in_stock,
+            orderItemQtyInStock=line.to_ship,
             orderItemSku=line.sku,
             orderItemName=line.name,
         )
@@ -70,8 +70,8 @@ def _line(line, pick: MessageTemplate, store: StoreConfig) -> dict[str, Any]:
             "order_note",
             {
                 "qty": line.requested,
-                "in_stock": line.in_stock,
-                "backordered": line.backordered,
+                "in_stock": line.to_ship,
+                "backordered": line.waiting,
                 "stock": line.stock_now,
                 "name": line.name,
                 "sku": line.sku,
@@ -99,7 +99,8 @@ def build_context(
         lines = [_line(line, pick, store) for line in order.lines]
         totals = {
             key: sum(line[key] for line in lines)
-            for key in ("requested", "in_stock", "backordered")
+            for key in ("requested", "in_stock", "backordered", "cancelled", "shipped",
+                        "to_ship", "waiting")
         }
         rows.append(
             {
@@ -108,8 +109,11 @@ def build_context(
                 "customer_email": order.customer_email or "",
                 "lines": lines,
                 **totals,
-                "message": slip.render(order_id=order.order_id, **totals)
-                if totals["backordered"]
+                "message": slip.render(
+                    order_id=order.order_id, requested=totals["requested"],
+                    in_stock=totals["to_ship"], backordered=totals["waiting"],
+                )
+                if totals["waiting"]
                 else "",
             }
         )
@@ -120,7 +124,7 @@ def build_context(
         "generated_at": (now or dt.datetime.now(dt.UTC)).astimezone(tz),
         "date_format": settings.date_format,
         "orders": rows,
-        "backordered": sum(row["backordered"] for row in rows),
+        "backordered": sum(row["waiting"] for row in rows),
     }
 
 

@@ -19,6 +19,9 @@ _TITLES = {
     EventType.THRESHOLD_EXHAUSTED: "Backorder threshold used up for {sku}",
     EventType.ORDER_BACKORDERED: "Order {order_id}: {backordered} of {sku} backordered",
     EventType.ETA_CHANGED: "Order {order_id}: new date for {sku} ({status})",
+    EventType.ORDER_CANCELLED: "Order {order_id}: {units} unit(s) cancelled",
+    EventType.ORDER_SHIPPED: "Order {order_id}: {units} unit(s) shipped",
+    EventType.ORDER_RETURNED: "Order {order_id}: {units} unit(s) returned",
 }
 
 UNASSIGN_COLUMNS = ("SKU", "Stock", "Incoming Stock", "Back in stock date", "Action")
@@ -70,13 +73,26 @@ def build(store: str, event: DomainEvent) -> Message:
     ]
     if event.reason:
         lines.append(f"Reason: {event.reason.value.replace('_', ' ')}")
-    lines += [f"{key.replace('_', ' ').capitalize()}: {value}" for key, value in event.data.items()]
+    lines += [
+        f"{key.replace('_', ' ').capitalize()}: {_value(key, value)}"
+        for key, value in event.data.items()
+    ]
     attachments = {}
     if event.type is EventType.UNASSIGNED:
         lines.append("")
         lines.append("The item's stock data is attached as CSV.")
         attachments[f"unassigned-{_safe(event.sku or 'item')}.csv"] = unassign_csv(event)
     return Message(f"[{store}] {title}", "\n".join(lines) + "\n", attachments)
+
+
+def _value(key: str, value: object) -> object:
+    """An order change's lines as "2 x BIKE (line 1), ..."; anything else as it is."""
+    if key == "lines" and isinstance(value, list):
+        return ", ".join(
+            f"{line.get('qty')} x {line.get('sku')} (line {line.get('line_no')})"
+            for line in value if isinstance(line, dict)
+        )
+    return value
 
 
 def unassign_csv(event: DomainEvent) -> bytes:

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from backorder.rules.allocation import BackorderedLine, Receipt
+from backorder.rules.lifecycle import LineCounts, left
 from backorder.storage.records import as_utc
 from backorder.storage.schema import order_lines, orders, receipts
 
@@ -76,12 +77,16 @@ class StoredLine(NamedTuple):
 
 
 def backordered_lines(conn: sa.Connection, store: str, sku: str) -> list[StoredLine]:
-    """Accepted order lines of a SKU with backordered units, with their stored promise."""
+    """Accepted order lines of a SKU with backordered units left (not cancelled, not
+    shipped), with their stored promise: cancelled and shipped units leave the allocation."""
     query = (
         sa.select(
             order_lines.c.id,
             order_lines.c.line_no,
+            order_lines.c.in_stock,
             order_lines.c.backordered,
+            order_lines.c.cancelled,
+            order_lines.c.shipped,
             order_lines.c.eta,
             order_lines.c.eta_status,
             order_lines.c.name,
@@ -105,7 +110,7 @@ def backordered_lines(conn: sa.Connection, store: str, sku: str) -> list[StoredL
                 order_id=row.order_id,
                 line_no=row.line_no,
                 placed_at=as_utc(row.placed_at),
-                backordered=row.backordered,
+                backordered=_waiting(row),
             ),
             as_utc(row.eta),
             row.eta_status,
@@ -113,7 +118,15 @@ def backordered_lines(conn: sa.Connection, store: str, sku: str) -> list[StoredL
             row.name,
         )
         for row in conn.execute(query)
+        if _waiting(row)
     ]
+
+
+def _waiting(row: sa.Row) -> int:
+    return left(LineCounts(
+        line_no=row.line_no, sku="", in_stock=row.in_stock, backordered=row.backordered,
+        cancelled=row.cancelled, shipped=row.shipped,
+    )).backordered
 
 
 def store_eta(conn: sa.Connection, line_pk: int, eta: dt.datetime | None, status: str) -> None:

@@ -245,6 +245,27 @@ A user without a password hash signs in only through a platform (BigCommerce's l
 callback) or a trusted proxy."""
 
 
+# ---- order lifecycle (migration 0008_lifecycle): each line's running totals, and each
+# cancel / shipment / return once per idempotency key with its first answer
+order_lines.append_column(sa.Column("cancelled", sa.Integer, nullable=False, server_default="0"))
+order_lines.append_column(sa.Column("shipped", sa.Integer, nullable=False, server_default="0"))
+order_lines.append_column(sa.Column("returned", sa.Integer, nullable=False, server_default="0"))
+
+order_changes = sa.Table(
+    "order_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(64), nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("store", "idempotency_key"),
+)
+"""Cancels, shipments and returns applied: a replay of a key returns the first answer."""
+
+
 # ---- row layouts: the columns the fast paths bind, in table order (after every table and
 # appended column above; a column added since must be named here if a layout leaves it out)
 def columns_of(table: sa.Table, *, leaving_out: Iterable[str] = ()) -> tuple[str, ...]:
@@ -268,5 +289,7 @@ EVENT_COLUMNS = columns_of(
 )
 """An outbox row as it is written (its dispatch columns, see ``event_log``, come later)."""
 ORDER_COLUMNS = columns_of(orders, leaving_out=("id",))
-LINE_COLUMNS = columns_of(order_lines, leaving_out=("id", "eta", "eta_status"))
+LINE_COLUMNS = columns_of(
+    order_lines, leaving_out=("id", "eta", "eta_status", "cancelled", "shipped", "returned")
+)
 """An order line as the order is placed (its promised date comes later, see ``eta``)."""

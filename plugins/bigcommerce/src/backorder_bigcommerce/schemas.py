@@ -258,6 +258,8 @@ class OrderProducts(Response):
     sku: str = ""
     quantity: int
     quantity_backordered: int | None = None
+    quantity_shipped: int = 0
+    """``orderProducts.quantity_shipped`` (orders.v2.oas2.yml): units shipped so far."""
 
 
 class OrderResp(Response):

@@ -30,7 +30,17 @@ SCOPES = (
     "store/sku/inventory/updated",
     "store/order/created",
     "store/product/updated",
+    "store/order/statusUpdated",
+    "store/shipment/created",
 )
+
+CANCELLED_STATUSES = {5: "Cancelled", 6: "Declined"}
+"""Order statuses (orders.v2.oas2.yml, "Order Status Descriptions") that cancel what the
+order has left."""
+REFUNDED_STATUS = 4
+"""Refunded: the whole order; shipped units come back as returns, not restocked."""
+SHIPPED_STATUSES = {2: "Shipped", 3: "Partially Shipped", 10: "Completed"}
+"""Statuses after which the lines' ``quantity_shipped`` are read and followed."""
 
 
 def authenticate(store: StoreConfig, headers: Mapping[str, str]) -> None:
@@ -61,6 +71,8 @@ def parse(store: StoreConfig, headers: Mapping[str, str], body: bytes) -> list[W
         return [WebhookEvent(kind="order", delivery_id=key, order_id=str(rid))]
     client = client_for(store)
     conn = connection(store)
+    if scope in ("store/order/statusUpdated", "store/shipment/created"):
+        return [_order_change(key, client, conn, scope, data, rid)]
     if scope == "store/product/inventory/updated":
         return _stock_events(key, client, conn, catalog_items(client.product(rid)))
     if scope == "store/sku/inventory/updated":
@@ -76,6 +88,48 @@ def parse(store: StoreConfig, headers: Mapping[str, str], body: bytes) -> list[W
     if scope == "store/product/updated":
         return [_product_event(key, client, conn, rid)]
     return [WebhookEvent(kind="ignored", delivery_id=key)]
+
+
+def _order_change(
+    key: str, client: BigCommerceClient, conn: Connection, scope: str, data: dict, rid: int
+) -> WebhookEvent:
+    """An order's status or a shipment (issue 14), app mode only.
+
+    App mode: we own the stock (BigCommerce's tracking is off), so a Cancelled or Declined
+    order gives its units back to our ledger, Refunded returns or cancels all it has, and a
+    shipment (or Shipped / Partially Shipped / Completed) ships what BigCommerce's lines say
+    is shipped (``quantity_shipped``) beyond what we shipped. Native mode: BigCommerce keeps
+    the count and restocks a cancelled order itself; its inventory webhooks bring the new
+    count, so the change is only acknowledged (booking it too would count it twice).
+    """
+    if conn.mode == "native":
+        return WebhookEvent(kind="ignored", delivery_id=key)
+    if scope == "store/shipment/created":
+        order_id = data.get("orderId")
+        if not isinstance(order_id, int) or isinstance(order_id, bool):
+            raise WebhookRejected("body field data.orderId: an integer is required")
+        return _shipped(key, client, order_id)
+    status = data.get("status") or {}
+    new = status.get("new_status_id") if isinstance(status, dict) else None
+    if not isinstance(new, int) or isinstance(new, bool):
+        raise WebhookRejected("body field data.status.new_status_id: an integer is required")
+    if new in CANCELLED_STATUSES:
+        return WebhookEvent(kind="order_change", delivery_id=key, order_id=str(rid),
+                            change="cancel")
+    if new == REFUNDED_STATUS:
+        return WebhookEvent(kind="order_change", delivery_id=key, order_id=str(rid),
+                            change="refund")
+    if new in SHIPPED_STATUSES:
+        return _shipped(key, client, rid)
+    return WebhookEvent(kind="ignored", delivery_id=key, order_id=str(rid))
+
+
+def _shipped(key: str, client: BigCommerceClient, order_id: int) -> WebhookEvent:
+    totals: dict[str, int] = {}
+    for line in client.order_products(order_id):
+        totals[line.sku] = totals.get(line.sku, 0) + line.quantity_shipped
+    return WebhookEvent(kind="order_change", delivery_id=key, order_id=str(order_id),
+                        change="ship", lines=totals, totals=True)
 
 
 def _product_event(key: str, client: BigCommerceClient, conn: Connection, rid: int) -> WebhookEvent:

@@ -51,7 +51,7 @@ NATIVE_FIELDS = {
     "updatedAt",
 }
 # Reasons where our ledger, not the platform, changed the stock: only then is stockLevel pushed.
-PUSH_LEVEL_REASONS = {"assign", "edit", "tick", "unassign:track"}
+PUSH_LEVEL_REASONS = {"assign", "edit", "tick", "unassign:track", "order_cancel", "order_return"}
 HIDDEN = "hidden"
 """A product's ``visibility`` when the storefront must not sell it."""
 

@@ -103,6 +103,7 @@ class Order(Resource):
     createdAt: str | None = None
     updatedAt: str | None = None
     status: str | None = None
+    shipmentStatus: str | None = None
 
 
 class Webhook(Resource):

@@ -304,6 +304,7 @@ class SandboxShop:
             "id": order_id,
             "number": f"ORD{order_id}",
             "status": "processing_awaiting_payment",
+            "shipmentStatus": "not_shipped",
             "email": email,
             "createdAt": self.now(),
             "updatedAt": self.now(),
@@ -314,6 +315,28 @@ class SandboxShop:
         self._emit("orders", "created", "order", order)
         for line in lines:
             self._emit("variants", "updated", "variant", self.variants[int(line["variant"])])
+        return order
+
+    def cancel_order(self, order_id: int) -> dict[str, Any]:
+        """The merchant cancels the order: ``status`` becomes ``cancelled`` and the
+        ``orders`` hook fires. The sandbox restocks nothing itself (whether Lightspeed does
+        is unconfirmed, see the README): the app's stock push brings the level back."""
+        order = self.orders[order_id]
+        order.update(status="cancelled", updatedAt=self.now())
+        self._emit("orders", "updated", "order", order)
+        return order
+
+    def ship_order(self, order_id: int, lines: dict[str, int]) -> dict[str, Any]:
+        """A shipment: each named SKU's ``quantityShipped`` rises, ``shipmentStatus`` becomes
+        ``shipped`` or ``partially_shipped`` and the ``orders`` hook fires."""
+        order = self.orders[order_id]
+        products = self.order_products[order_id]
+        for line in products:
+            line["quantityShipped"] += lines.get(line["sku"], 0)
+        done = all(p["quantityShipped"] >= p["quantityOrdered"] for p in products)
+        order.update(shipmentStatus="shipped" if done else "partially_shipped",
+                     updatedAt=self.now())  # fmt: skip
+        self._emit("orders", "updated", "order", order)
         return order
 
     # -------------------------------------------------------------- rate limits
@@ -510,6 +533,13 @@ def create_app(shop: SandboxShop | None = None) -> Starlette:
                 except KeyError as exc:
                     return _error(404, f"Not found: {exc.args[0]}")
                 return JSONResponse({"order": order}, 201)
+            if action in ("cancel", "ship"):
+                ident = body.get("order")
+                if ident not in shop.orders:
+                    return _error(404, f"Not found: order {ident}")
+                if action == "cancel":
+                    return JSONResponse({"order": shop.cancel_order(ident)})
+                return JSONResponse({"order": shop.ship_order(ident, body.get("lines") or {})})
             if action == "faults":
                 shop.faults.append({"method": "*", "times": 1, **body})
                 return JSONResponse({"faults": shop.faults})

@@ -57,7 +57,7 @@ def parse(store: StoreConfig, headers: Mapping[str, str], body: bytes) -> list[W
     if "variant" in data:
         return [_variant_event(data["variant"], body)]
     if "order" in data:
-        return [_order_event(data["order"], body)]
+        return _order_events(store, data["order"], body)
     group = next(iter(data))
     record = data[group] if isinstance(data[group], dict) else {}
     return [WebhookEvent(kind="ignored", delivery_id=_key(group, record, body))]
@@ -88,13 +88,37 @@ def _variant_event(record: object, body: bytes) -> WebhookEvent:
     )
 
 
-def _order_event(record: object, body: bytes) -> WebhookEvent:
+CANCELLED = "cancelled"
+"""The order ``status`` of a cancelled order."""
+SHIPPED = ("shipped", "partially_shipped")
+"""``shipmentStatus`` values after which the lines' ``quantityShipped`` are followed."""
+
+
+def _order_events(store: StoreConfig, record: object, body: bytes) -> list[WebhookEvent]:
+    """An ``orders`` delivery: the order is recorded (a no-op once it is); a ``cancelled``
+    status cancels all it has left; a shipment status ships what the lines'
+    ``quantityShipped`` say beyond what we shipped (issue 14)."""
     if not isinstance(record, dict):
         raise WebhookRejected("body field order: expected an object")
     try:
         order = Order.model_validate(record)
     except ValueError as exc:
         raise WebhookRejected(f"body field order: {exc}") from None
-    return WebhookEvent(
-        kind="order", delivery_id=_key("orders", record, body), order_id=str(order.id)
-    )
+    key = _key("orders", record, body)
+    events = [WebhookEvent(kind="order", delivery_id=key, order_id=str(order.id))]
+    if order.status == CANCELLED:
+        events.append(WebhookEvent(kind="order_change", delivery_id=f"{key}:cancel",
+                                   order_id=str(order.id), change="cancel"))
+    elif order.shipmentStatus in SHIPPED:
+        from backorder_lightspeed_ecom.client import LightspeedClient
+        from backorder_lightspeed_ecom.sync import line_sku
+
+        totals: dict[str, int] = {}
+        with LightspeedClient.for_store(store) as client:
+            for line in client.order_products(order.id):
+                sku = line_sku(line, {})
+                totals[sku] = totals.get(sku, 0) + line.quantityShipped
+        events.append(WebhookEvent(kind="order_change", delivery_id=f"{key}:ship",
+                                   order_id=str(order.id), change="ship", lines=totals,
+                                   totals=True))
+    return events

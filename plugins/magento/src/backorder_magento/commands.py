@@ -1,4 +1,5 @@
-"""CLI commands: ``backorder sandbox magento`` and ``backorder magento-repair-stock-status``."""
+"""CLI commands: ``backorder sandbox magento``, ``backorder magento-repair-stock-status`` and
+``backorder magento-order``."""
 
 from __future__ import annotations
 
@@ -64,3 +65,48 @@ def repair_stock_status(ctx, apply: bool, csv_out: str | None, csv_in: str | Non
     if csv_out:
         write_csv(repairs, csv_out)
         click.echo(f"wrote {csv_out}")
+
+
+@click.command("magento-order")
+@click.argument("order_id")
+@click.pass_context
+def magento_order(ctx, order_id: str) -> None:
+    """Show a Magento order's items: qty ordered, canceled, shipped and refunded (Magento's
+    own figures, ``GET /V1/orders/{id}``), beside what the core has booked for each line."""
+    from backorder.config import load_config
+    from backorder_magento.connection import client_for
+
+    obj = ctx.find_root().obj
+    store = load_config(getattr(obj, "config_path", None)).store(getattr(obj, "store_name", None))
+    if store.platform != PLATFORM:
+        raise click.UsageError(
+            f"store {store.name!r} is on platform {store.platform!r}, not magento"
+        )
+    with client_for(store) as client:
+        order = client.order(order_id)
+    ours = {}
+    try:
+        service = obj.service
+        with service.db.read() as conn:
+            from backorder.storage import order_changes
+
+            stored = order_changes.load(conn, service.name, str(order.get("entity_id", order_id)))
+        if stored is not None:
+            for _, counts in stored.lines.values():
+                ours[counts.sku] = counts
+    except Exception:  # no database configured: Magento's figures alone
+        ours = {}
+    click.echo(f"order {order.get('increment_id') or order_id} (entity {order.get('entity_id')})")
+    for item in order.get("items", []):
+        if item.get("parent_item_id"):
+            continue
+        figures = ", ".join(
+            f"{name} {float(item.get(f'qty_{name}') or 0):g}"
+            for name in ("ordered", "canceled", "shipped", "refunded")
+        )
+        line = f"  {item['sku']}: {figures}"
+        mine = ours.get(item["sku"])
+        if mine is not None:
+            line += (f"; booked here: cancelled {mine.cancelled}, shipped {mine.shipped}, "
+                     f"returned {mine.returned}")
+        click.echo(line)

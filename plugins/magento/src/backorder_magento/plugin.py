@@ -121,9 +121,9 @@ class MagentoPlatform(BasePlatform):
         return [MagentoProductCsv()]
 
     def commands(self) -> Sequence[click.Command]:
-        from backorder_magento.commands import repair_stock_status
+        from backorder_magento.commands import magento_order, repair_stock_status
 
-        return [repair_stock_status]
+        return [repair_stock_status, magento_order]
 
     def sandbox(self) -> click.Command | None:
         from backorder_magento.commands import sandbox_magento

@@ -178,6 +178,62 @@ class SandboxStore:
         self.orders[str(entity_id)] = order
         return 200, order
 
+    # ----------------------------------------------------------- order lifecycle
+    def _order_items(self, entity_id: str) -> list[dict[str, Any]]:
+        order = self.orders.get(str(entity_id))
+        if order is None:
+            raise KeyError(f"no order {entity_id}")
+        return order["items"]
+
+    @staticmethod
+    def _open(item: dict[str, Any]) -> float:
+        return item["qty_ordered"] - item.get("qty_canceled", 0) - item.get("qty_shipped", 0)
+
+    def cancel_order(self, entity_id: str, delivery_id: str) -> dict[str, Any]:
+        """``Order::cancel()``: every item's open qty is canceled and its reservation
+        compensated (MSI); returns the integration module's ``order_cancel_after`` push."""
+        for item in self._order_items(entity_id):
+            open_qty = self._open(item)
+            item["qty_canceled"] = item.get("qty_canceled", 0) + open_qty
+            self.reservations[item["sku"]] = self.reservations.get(item["sku"], 0) + open_qty
+        self.orders[str(entity_id)]["state"] = "canceled"
+        return {"delivery_id": delivery_id, "event": "order_cancel_after",
+                "order_id": str(entity_id)}  # fmt: skip
+
+    def ship_order(
+        self, entity_id: str, lines: dict[str, float], delivery_id: str
+    ) -> dict[str, Any]:
+        """A shipment: ``qty_shipped`` rises, the source qty is deducted and the reservation
+        compensated (MSI's source deduction); returns the shipment save push."""
+        for item in self._order_items(entity_id):
+            qty = lines.get(item["sku"], 0)
+            if qty:
+                item["qty_shipped"] = item.get("qty_shipped", 0) + qty
+                stock = self.items[item["sku"]]
+                self.items[item["sku"]] = stock.model_copy(update={"qty": (stock.qty or 0) - qty})
+                self.reservations[item["sku"]] = self.reservations.get(item["sku"], 0) + qty
+        return {"delivery_id": delivery_id, "event": "sales_order_shipment_save_after",
+                "order_id": str(entity_id),
+                "items": [{"sku": sku, "qty": qty} for sku, qty in lines.items()]}  # fmt: skip
+
+    def refund_order(
+        self, entity_id: str, lines: dict[str, float], back_to_stock: bool, delivery_id: str
+    ) -> dict[str, Any]:
+        """A credit memo: ``qty_refunded`` rises; with ``back_to_stock`` the units go back
+        to the source; returns the credit memo save push."""
+        for item in self._order_items(entity_id):
+            qty = lines.get(item["sku"], 0)
+            if qty:
+                item["qty_refunded"] = item.get("qty_refunded", 0) + qty
+                if back_to_stock:
+                    stock = self.items[item["sku"]]
+                    back = (stock.qty or 0) + qty
+                    self.items[item["sku"]] = stock.model_copy(update={"qty": back})
+        return {"delivery_id": delivery_id, "event": "sales_order_creditmemo_save_after",
+                "order_id": str(entity_id),
+                "items": [{"sku": sku, "qty": qty, "back_to_stock": back_to_stock}
+                          for sku, qty in lines.items()]}  # fmt: skip
+
 
 def _error(status: int, message: str, parameters: Any = None) -> JSONResponse:
     return JSONResponse({"message": message, "parameters": parameters or []}, status_code=status)

@@ -8,6 +8,20 @@ POSTs JSON to backorder::
      "sku": "MB-01", "qty": 5}
     {"delivery_id": "uuid", "event": "sales_order_place_after", "order_id": "42"}
 
+Order lifecycle pushes (the module observes the events Magento dispatches:
+``order_cancel_after`` from ``Order::cancel()`` (magento2 ``Sales/Model/Order.php``), and
+the model events ``sales_order_shipment_save_after`` / ``sales_order_creditmemo_save_after``)::
+
+    {"delivery_id": "uuid", "event": "order_cancel_after", "order_id": "42"}
+    {"delivery_id": "uuid", "event": "sales_order_shipment_save_after", "order_id": "42",
+     "items": [{"sku": "MB-01", "qty": 1}]}
+    {"delivery_id": "uuid", "event": "sales_order_creditmemo_save_after", "order_id": "42",
+     "items": [{"sku": "MB-01", "qty": 1, "back_to_stock": true}]}
+
+An order cancel cancels every unit not yet shipped (Magento cancels what is neither
+shipped nor invoiced). A credit memo's units return shipped units (restocked when its
+items say ``back_to_stock``, Magento's "Return to Stock" box) and cancel the rest.
+
 authenticated by either ``Authorization: Bearer <webhook_token>`` or
 ``X-Backorder-Signature: sha256=<hex HMAC-SHA256 of the raw body with webhook_secret>``
 (connection keys ``webhook_token`` / ``webhook_secret``, or their ``*_env`` variants).
@@ -30,6 +44,19 @@ from backorder.webhooks import WebhookEvent, WebhookRejected
 SIGNATURE_HEADER = "x-backorder-signature"
 STOCK_EVENT = "cataloginventory_stock_item_save_after"
 ORDER_EVENT = "sales_order_place_after"
+CANCEL_EVENT = "order_cancel_after"
+SHIPMENT_EVENT = "sales_order_shipment_save_after"
+CREDITMEMO_EVENT = "sales_order_creditmemo_save_after"
+
+
+class PushItem(BaseModel):
+    """A shipment or credit-memo item: its SKU, qty and (credit memo) back_to_stock."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sku: str = Field(min_length=1)
+    qty: float = Field(gt=0)
+    back_to_stock: bool = False
 
 
 class Push(BaseModel):
@@ -40,6 +67,7 @@ class Push(BaseModel):
     sku: str | None = None
     qty: float | None = None
     order_id: str | int | None = None
+    items: list[PushItem] | None = None
     updated_at: UTCDateTime | None = None
     """When the stock item was saved (Magento's UTC ``Y-m-d H:i:s``): a late push of an
     older figure is skipped."""
@@ -98,4 +126,33 @@ def parse_push(store: Any, headers: Mapping[str, str], body: bytes) -> list[Webh
         return [
             WebhookEvent(kind="order", delivery_id=push.delivery_id, order_id=str(push.order_id))
         ]
+    if push.event in (CANCEL_EVENT, SHIPMENT_EVENT, CREDITMEMO_EVENT):
+        return _order_change(push)
     return [WebhookEvent(kind="ignored", delivery_id=push.delivery_id)]
+
+
+def _order_change(push: Push) -> list[WebhookEvent]:
+    """One event per kind of unit: a credit memo with items back to stock and items not
+    is two changes (the second delivery id gets ``#2`` when stored)."""
+    if push.order_id in (None, ""):
+        raise WebhookRejected(f"body field order_id: required for {push.event}")
+    if push.event != CANCEL_EVENT and not push.items:
+        raise WebhookRejected(f"body field items: {push.event} lists its items [{{sku, qty}}]")
+    change = {CANCEL_EVENT: "cancel", SHIPMENT_EVENT: "ship"}.get(push.event, "refund")
+    if not push.items:
+        return [WebhookEvent(kind="order_change", delivery_id=push.delivery_id,
+                             order_id=str(push.order_id), change=change)]  # type: ignore[arg-type]
+    groups: dict[bool, dict[str, int]] = {}
+    for n, item in enumerate(push.items):
+        if not math.isclose(item.qty, round(item.qty)):
+            raise WebhookRejected(f"body field items.{n}.qty: {item.qty} is not a whole number")
+        restock = item.back_to_stock and change == "refund"
+        lines = groups.setdefault(restock, {})
+        lines[item.sku] = lines.get(item.sku, 0) + round(item.qty)
+    return [
+        WebhookEvent(
+            kind="order_change", delivery_id=push.delivery_id, order_id=str(push.order_id),
+            change=change, lines=lines, restock=restock,  # type: ignore[arg-type]
+        )
+        for restock, lines in groups.items()
+    ]

@@ -63,6 +63,9 @@ EVENT_LABELS = {
     EventType.THRESHOLD_EXHAUSTED: "Threshold used up",
     EventType.ORDER_BACKORDERED: "Order with backordered items",
     EventType.ETA_CHANGED: "Promised date changed",
+    EventType.ORDER_CANCELLED: "Order cancelled (some or all units)",
+    EventType.ORDER_SHIPPED: "Order shipped (some or all units)",
+    EventType.ORDER_RETURNED: "Order items returned",
 }
 MAX_MESSAGE = 2000
 

@@ -126,6 +126,16 @@ def build_app(
             methods=["GET"],
         ),
         Route(
+            f"{v2}/orders/{{order_id:int}}",
+            api(lambda q, order_id, body: s.update_order(order_id, body)),
+            methods=["PUT"],
+        ),
+        Route(
+            f"{v2}/orders/{{order_id:int}}/shipments",
+            api(lambda q, order_id, body: s.create_shipment(order_id, body)),
+            methods=["POST"],
+        ),
+        Route(
             f"{v2}/orders/{{order_id:int}}/products",
             api(lambda q, order_id: s.order_products(order_id, q)),
             methods=["GET"],

@@ -157,7 +157,9 @@ class SandboxState:
         self.outbox: list[Delivery] = []
         self.delivered: list[dict[str, Any]] = []
         self.requests = 0
-        self._ids = {"product": 100, "variant": 1000, "order": 5000, "line": 1, "hook": 1}
+        self._ids = {
+            "product": 100, "variant": 1000, "order": 5000, "line": 1, "hook": 1, "shipment": 0,
+        }
 
     # ------------------------------------------------------------------ seeding
     def _next(self, kind: str) -> int:
@@ -606,6 +608,47 @@ class SandboxState:
         self.order_lines[order_id] = rows
         self.emit("store/order/created", {"type": "order", "id": order_id})
         return self.orders[order_id]
+
+    def update_order(self, order_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """``PUT /v2/orders/{id}`` with ``status_id``: a changed status fires
+        ``store/order/statusUpdated`` (webhooks.v3.yml). App mode: the sandbox moves no
+        stock (the app tracks it, BigCommerce's tracking is off)."""
+        order = self.get_order(order_id)
+        new = body.get("status_id")
+        if not isinstance(new, int) or isinstance(new, bool) or not 0 <= new <= 14:
+            raise _error(400, "status_id: an order status id (0-14) is required")
+        previous = order["status_id"]
+        order["status_id"] = new
+        if new != previous:
+            self.emit("store/order/statusUpdated", {
+                "type": "order", "id": order_id,
+                "status": {"previous_status_id": previous, "new_status_id": new},
+            })
+        return order
+
+    def create_shipment(self, order_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v2/orders/{id}/shipments`` with ``items: [{order_product_id, quantity}]``:
+        each line's ``quantity_shipped`` rises, ``store/shipment/created`` fires and the
+        order becomes Shipped (2) or Partially Shipped (3)."""
+        self.get_order(order_id)
+        lines = {row["id"]: row for row in self.order_lines[order_id]}
+        items = body.get("items") or []
+        for item in items:
+            row = lines.get(item.get("order_product_id"))
+            qty = item.get("quantity")
+            if row is None or not isinstance(qty, int) or qty <= 0:
+                raise _error(400, "items: order_product_id of this order and quantity > 0")
+            if row.get("quantity_shipped", 0) + qty > row["quantity"]:
+                raise _error(400, f"order product {row['id']}: more than ordered")
+        for item in items:
+            row = lines[item["order_product_id"]]
+            row["quantity_shipped"] = row.get("quantity_shipped", 0) + item["quantity"]
+        shipment_id = self._next("shipment")
+        self.emit("store/shipment/created",
+                  {"type": "shipment", "id": shipment_id, "orderId": order_id})
+        done = all(r.get("quantity_shipped", 0) >= r["quantity"] for r in lines.values())
+        self.update_order(order_id, {"status_id": 2 if done else 3})
+        return {"id": shipment_id, "order_id": order_id, "items": items}
 
     def get_order(self, order_id: int) -> dict[str, Any]:
         if order_id not in self.orders:
