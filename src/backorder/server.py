@@ -23,9 +23,11 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from backorder.config import Config
 from backorder.engine import StoreService
-from backorder.errors import NotFound
+from backorder.errors import MalformedDelivery, NotFound, PlatformError
 from backorder.plugins import PluginManager
 from backorder.storage.db import Database
 from backorder.webhooks import (
@@ -42,6 +44,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("backorder.server")
 
 MAX_BODY = 1_000_000
+"""A delivery's largest body in bytes; a larger one is refused with ``413`` after at
+most this many bytes were read (a ``Content-Length`` over it: before reading any)."""
+
+BODY_TIMEOUT = 30.0
+"""Seconds a client may take to send a delivery's body; a slower one gets ``408``."""
 
 
 # --------------------------------------------------------------------------------- app
@@ -79,19 +86,48 @@ def create_app(
         service = work.service(request.path_params["store"])
         if service is None:
             return JSONResponse({"error": "no such store"}, status_code=404)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": f"body over {MAX_BODY} bytes"}, status_code=413)
         try:
             platform = service.platform
         except NotFound as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
+        declared = request.headers.get("content-length")
+        if declared is not None and not declared.isdigit():
+            return JSONResponse({"error": "header Content-Length: not a number"}, status_code=400)
+        if declared is not None and int(declared) > MAX_BODY:
+            return JSONResponse({"error": f"body over {MAX_BODY} bytes"}, status_code=413)
+        # What the headers alone can prove wrong is refused before a byte of the body is read.
+        check_headers = getattr(platform, "authenticate_headers", None)
+        if check_headers is not None:
+            try:
+                check_headers(service.store, request.headers)
+            except WebhookRejected as exc:
+                return JSONResponse({"error": str(exc)}, status_code=401)
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):
+                body = await _read_body(request, MAX_BODY)
+        except TimeoutError:
+            return JSONResponse(
+                {"error": f"body not received within {BODY_TIMEOUT:g} s"}, status_code=408
+            )
+        if body is None:
+            return JSONResponse({"error": f"body over {MAX_BODY} bytes"}, status_code=413)
         try:
             events = await run_in_threadpool(
                 platform.parse_webhook, service.store, request.headers, body
             )
+        except MalformedDelivery as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
         except WebhookRejected as exc:
             return JSONResponse({"error": str(exc)}, status_code=401)
+        except ValidationError as exc:  # a plugin built an event the core cannot take
+            return JSONResponse({"error": _validation_message(exc)}, status_code=400)
+        except RecursionError:
+            return JSONResponse({"error": "body: nested too deep"}, status_code=400)
+        except PlatformError as exc:  # re-reading the resource failed: the platform retries
+            log.warning("store %s: webhook re-read failed: %s", service.name, exc)
+            return JSONResponse(
+                {"error": f"platform: {exc}"}, status_code=503, headers={"Retry-After": "30"}
+            )
         new, duplicates = await run_in_threadpool(record_deliveries, service, list(events))
         task = BackgroundTask(_apply_quietly, service) if new else None
         body_out = {"received": new + duplicates, "new": new, "duplicates": duplicates}
@@ -122,6 +158,25 @@ def create_app(
     app.state.worker = work
     app.state.web = app_context
     return app
+
+
+async def _read_body(request: Any, limit: int) -> bytes | None:
+    """The request body, or ``None`` as soon as more than ``limit`` bytes arrived: a
+    chunked upload with no ``Content-Length`` is counted as it streams, never held whole."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(map(str, first["loc"])) or "(body)"
+    return f"body field {where}: {first['msg']}"
 
 
 def _apply_quietly(service: StoreService) -> Any:
