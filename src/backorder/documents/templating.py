@@ -34,6 +34,7 @@ from typing import Any, Literal
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from backorder.errors import InvalidInput
@@ -380,13 +381,43 @@ def _date(value: dt.datetime | dt.date | None, fmt: str = "%Y-%m-%d") -> str:
     return "" if value is None else value.strftime(fmt)
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """A folder of templates whose files must stay inside it: a file that is a link
+    leading out of the folder (``invoice.html -> /etc/passwd``) is refused, not read."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+        pieces = split_template_path(template)
+        for folder in self.searchpath:
+            candidate = Path(folder, *pieces)
+            if candidate.is_file():
+                _check_inside(candidate, Path(folder), template)
+                break
+        return super().get_source(environment, template)
+
+
+def _check_inside(path: Path, root: Path, name: str) -> None:
+    real = path.resolve()
+    if not real.is_relative_to(root.resolve()):
+        raise TemplateProblem(
+            name, None, f"{path} leads to {real}, outside {root}: refused"
+        )
+
+
 def document_environment(
-    search: list[Path], files: Mapping[str, Path] | None = None, builtin: Path | None = None
+    search: list[Path],
+    files: Mapping[str, Path] | None = None,
+    builtin: Path | None = None,
+    *,
+    root: Path | None = None,
 ) -> ImmutableSandboxedEnvironment:
     """A sandboxed, autoescaping environment reading templates from ``search`` in order.
 
     ``files`` maps a template name to a file that replaces it; ``builtin`` is also reachable
     as ``builtin/NAME`` so an override can ``{% extends "builtin/pick_list.html" %}``.
+    A template found in a ``search`` folder must resolve inside that folder (no link
+    out of it); with ``root`` (the config's folder), the ``search`` folders and the
+    ``files`` must resolve inside ``root`` as well (checked again at every load: a link
+    made after the config was read is refused too).
     """
     files = dict(files or {})
 
@@ -397,13 +428,18 @@ def document_environment(
         path = Path(path)
         if not path.is_file():
             raise TemplateProblem(name, None, f"override file {path} does not exist")
+        if root is not None:
+            _check_inside(path, root, name)
         mtime = path.stat().st_mtime
         return path.read_text("utf-8"), str(path), lambda: path.stat().st_mtime == mtime
 
     loaders: list[jinja2.BaseLoader] = [jinja2.FunctionLoader(from_files)]
-    loaders += [jinja2.FileSystemLoader(str(folder)) for folder in search]
+    for folder in search:
+        if root is not None and folder != builtin:
+            _check_inside(Path(folder), root, str(folder))
+        loaders.append(ConfinedLoader(str(folder)))
     if builtin is not None:
-        loaders.append(jinja2.PrefixLoader({"builtin": jinja2.FileSystemLoader(str(builtin))}))
+        loaders.append(jinja2.PrefixLoader({"builtin": ConfinedLoader(str(builtin))}))
     env = BoundedSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
