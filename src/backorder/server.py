@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -179,13 +181,37 @@ def _validation_message(exc: ValidationError) -> str:
     return f"body field {where}: {first['msg']}"
 
 
+class _Drain:
+    """One applying pass per store at a time (a burst of deliveries would otherwise start
+    a pass per delivery, all queueing for the same write lock): a delivery arriving
+    while a pass runs asks for another round of it instead of starting its own."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requested = False
+
+
+_drains: weakref.WeakKeyDictionary[StoreService, _Drain] = weakref.WeakKeyDictionary()
+_drains_lock = threading.Lock()
+
+
 def _apply_quietly(service: StoreService) -> Any:
     """Apply right after the response; anything left is the worker loop's to retry."""
-    try:
-        apply_deliveries(service)
-        service.outbox.deliver()
-    except Exception:
-        log.exception("store %s: applying deliveries failed; the worker retries", service.name)
+    with _drains_lock:
+        drain = _drains.setdefault(service, _Drain())
+    drain.requested = True
+    while drain.requested:
+        if not drain.lock.acquire(blocking=False):
+            return  # the pass running now sees the request and goes round again
+        try:
+            drain.requested = False
+            while sum(apply_deliveries(service)):
+                pass
+            service.outbox.deliver()
+        except Exception:
+            log.exception("store %s: applying deliveries failed; the worker retries", service.name)
+        finally:
+            drain.lock.release()
 
 
 __all__ = ["Worker", "create_app", "pending_deliveries"]
