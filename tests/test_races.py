@@ -21,7 +21,7 @@ from backorder.errors import RetriesExhausted
 from backorder.models import ItemInput, LineRequest, OrderIn
 from backorder.storage import races, records
 from backorder.storage.db import Database
-from backorder.testing.race import race_batches, race_same_order_ids
+from backorder.testing.race import race_batches, race_imports, race_same_order_ids
 
 STOCK = 100_000
 SKUS = [f"SKU-{c}" for c in "ABCDEFGH"]
@@ -152,3 +152,29 @@ def test_retries_are_bounded_and_other_errors_pass_through(tmp_path, monkeypatch
         service.transact(broken, "test")
     service.place_order(OrderIn(order_id="after", lines=[LineRequest(sku="SKU-A", qty=1)]))
     assert service.item("SKU-A").on_hand == STOCK - 1
+
+
+def test_concurrent_imports_of_the_same_skus_in_different_orders(url):
+    """Update imports of 2,000 SKUs (three IN-chunks) in shuffled row orders from four
+    processes: before the locks were taken in SKU order, two such imports deadlocked."""
+    store = StoreConfig(name=f"race-{uuid.uuid4().hex[:8]}")
+    service = StoreService(Database(url), store)
+    skus = [f"IMP-{n:05d}" for n in range(2_000)]
+    service.upsert_catalog([ItemInput(sku=sku, on_hand=0) for sku in skus])
+    service.assign(skus)
+    rng = random.Random(8)
+    header = "Product ID,Variant ID,SKU,Stock\n"
+    files = []
+    for worker in range(4):
+        rounds = []
+        for r in range(2):
+            rows = [f",,{sku},{worker * 10 + r}" for sku in skus]
+            rng.shuffle(rows)
+            rounds.append((header + "\n".join(rows) + "\n").encode())
+        files.append(rounds)
+    assert race_imports(url, store, files) == [2, 2, 2, 2]
+    final = {service.item(sku).on_hand for sku in skus}
+    assert final <= {w * 10 + 1 for w in range(4)}  # each SKU ends on some worker's last file
+    with service.db.read() as conn:
+        for sku in skus[:50]:
+            assert records.ledger_balance(conn, store.name, sku) == service.item(sku).on_hand

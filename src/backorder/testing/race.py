@@ -169,3 +169,29 @@ def race_batches(
     ``(order_id, [(sku, qty), ...])``. Returns the units each worker was granted."""
     data = store.model_dump(mode="json")
     return _run(_batch_worker, [(url, data, b) for b in batches_per_worker], timeout)
+
+
+def _import_worker(url, store_data: dict, files: list[bytes], start, out) -> None:
+    from backorder.imports import import_csv
+
+    store = StoreConfig.model_validate(store_data)
+    db = Database(url, migrate=False)
+    service = StoreService(db, store)
+    try:
+        start.wait()
+        for data in files:
+            import_csv(service, data, mode="update", columns=["stock"], name="race.csv")
+        out.put(("ok", len(files)))
+    except Exception as exc:
+        out.put(("error", f"{type(exc).__module__}.{type(exc).__name__}: {exc}"))
+    finally:
+        db.dispose()
+
+
+def race_imports(
+    url: str, store: StoreConfig, files_per_worker: list[list[bytes]], *, timeout: float = 300
+) -> list[int]:
+    """Each worker imports its CSV files (``update`` mode, the stock column) at once with
+    the others; returns how many files each imported."""
+    data = store.model_dump(mode="json")
+    return _run(_import_worker, [(url, data, f) for f in files_per_worker], timeout)
