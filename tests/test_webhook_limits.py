@@ -12,7 +12,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from backorder.config import StoreConfig, parse_config
+from backorder.errors import PlatformError
+from backorder.hookspecs import hookimpl
 from backorder.models import MAX_QTY, ItemInput
+from backorder.platform import BasePlatform
 from backorder.plugins import make_manager
 from backorder.server import MAX_BODY, create_app, pending_deliveries
 from backorder.storage import keys
@@ -211,3 +214,31 @@ def test_bounded_keys_are_stable_and_never_collide():
     assert len(keys.bounded(long_a)) == keys.LIMIT == len(keys.bounded("z" * 255))
     assert keys.bounded(long_a) == keys.bounded(long_a) != keys.bounded(long_b)
     assert len(keys.bounded("é" * 1000)) == keys.LIMIT
+
+
+class Flaky(BasePlatform):
+    """A platform whose parse re-reads the resource, and the platform is down."""
+
+    name = "flaky"
+
+    @hookimpl
+    def backorder_platforms(self):
+        return [self]
+
+    def parse_webhook(self, store, headers, body):
+        raise PlatformError("flaky: 502 on GET /products/1", platform="flaky", status=502)
+
+
+def test_a_failed_re_read_answers_503_so_the_platform_delivers_again(
+    tmp_path, plugin_manager, register_plugin
+):
+    pm = plugin_manager
+    register_plugin(Flaky())
+    config = parse_config(
+        {"database": f"sqlite:///{tmp_path}/flaky.db", "stores": {"f": {"platform": "flaky"}}}
+    )
+    app = create_app(config, pm=pm, worker=False)
+    response = post(app, "f", b"{}", {})
+    assert response.status_code == 503 and response.headers["retry-after"] == "30"
+    assert "502 on GET /products/1" in response.json()["error"]
+    assert pending_deliveries(app.state.worker.service("f")) == []

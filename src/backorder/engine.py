@@ -471,7 +471,8 @@ class StoreService:
         """
         at = at or self.clock()
 
-        latest = list({level.sku: level for level in levels}.values())  # one figure per SKU
+        # one figure per SKU, written in SKU order (the order every writer takes row locks in)
+        latest = sorted({level.sku: level for level in levels}.values(), key=lambda lv: lv.sku)
 
         def work(uow: UnitOfWork):
             found = records.load_items(uow.conn, self.name, skus=[level.sku for level in latest])
