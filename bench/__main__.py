@@ -178,6 +178,11 @@ def run_race(work: Path, quick: bool) -> dict:
         f"ledger == on hand: {r['books_agree']}; peak {r['workers_peak_rss_mb']:.0f} MB "
         f"per worker"
     )
+    print(
+        f"  same order ids: {r['same_ids_callers']} callers, {r['same_ids_first_answers']} "
+        f"placements of 20 ids (must be 20), 0 errors, {r['same_ids_seconds']:.1f} s; "
+        f"{r['batches']} batches on overlapping SKUs: 0 errors, {r['batches_seconds']:.1f} s"
+    )
     return r
 
 

@@ -735,6 +735,41 @@ def import_check(work: Path, size: dict) -> dict:
 
 
 # -------------------------------------------------------------------------------- race
+def _mixed_races(store, service) -> dict:
+    """Issue 20's races (items 7-9): the same order ids from every worker at once, then
+    batches on overlapping SKUs sharing some order ids. Any worker error fails the step."""
+    from backorder.testing.race import race_batches, race_same_order_ids
+
+    started = time.perf_counter()
+    ids = [f"dup-{n}" for n in range(20)]
+    answers = race_same_order_ids(PG_URL, store, HOT_SKUS[0], ids, workers=WORKERS)
+    firsts = [sum(not worker[i]["duplicate"] for worker in answers) for i in range(len(ids))]
+    duplicates_seconds = time.perf_counter() - started
+    rng = random.Random(9)
+    batches = [
+        [
+            [
+                (
+                    f"shared-{b}-{n}" if n % 3 == 0 else f"w{w}-{b}-{n}",
+                    [(sku, 1) for sku in (rng.sample(HOT_SKUS, 3) if n % 3 else HOT_SKUS[:3])],
+                )
+                for n in range(10)
+            ]
+            for b in range(5)
+        ]
+        for w in range(WORKERS)
+    ]
+    started = time.perf_counter()
+    race_batches(PG_URL, store, batches)
+    return {
+        "same_ids_callers": WORKERS * len(ids),
+        "same_ids_first_answers": sum(firsts),  # must equal len(ids): one placement each
+        "same_ids_seconds": round(duplicates_seconds, 2),
+        "batches": WORKERS * 5,
+        "batches_seconds": round(time.perf_counter() - started, 2),
+    }
+
+
 HOT_SKUS = [f"HOT-{i}" for i in range(10)]
 HOT_STOCK, HOT_THRESHOLD, WORKERS = 20, 10, 8
 
@@ -781,8 +816,10 @@ def race_run(work: Path, size: dict) -> dict:
             item = service.item(sku)
             books_agree &= records.ledger_balance(conn, store.name, sku) == item.on_hand
             books_agree &= item.on_hand >= -HOT_THRESHOLD
+    mixed = _mixed_races(store, service)
     service.db.dispose()
     return {
+        **mixed,
         "seconds": result.seconds,
         "orders": result.orders_placed,
         "accepted": result.orders_accepted,

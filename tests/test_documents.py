@@ -28,6 +28,8 @@ CATALOG = [
 
 
 def make_store(**templates) -> StoreConfig:
+    if templates:  # these tests' templates live in tmp_path, outside the working folder
+        templates.setdefault("allow_outside_config", True)
     return StoreConfig(
         name="Café Straße",
         settings=StoreSettings(defaults=BackorderPolicy(threshold=100)),

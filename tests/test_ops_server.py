@@ -104,7 +104,7 @@ def test_core_webhook_is_authenticated_deduped_and_applied(setup):
     assert pending_deliveries(main) == []
 
     bad = client.post("/webhooks/main", content=b'{"kind": "stock"}', headers=TOKEN)
-    assert bad.status_code == 401 and "body field delivery_id" in bad.json()["error"]
+    assert bad.status_code == 400 and "body field delivery_id" in bad.json()["error"]
     assert client.post("/webhooks/nowhere", content=b"{}").status_code == 404
 
 

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from backorder.admin.settings import AdminSettings
-from backorder.documents.settings import TemplateSettings
+from backorder.documents.settings import TemplateSettings, set_config_folder
 from backorder.errors import ConfigError
 from backorder.models import StoreSettings
 from backorder.notify.settings import NotificationSettings
@@ -139,4 +139,7 @@ def load_config(path: str | Path | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    # Template paths are taken from, and kept inside, the config's folder; stores read
+    # later (installed, edited in the web app) are held to the same folder.
+    set_config_folder(path.parent)
     return parse_config(data, str(path))

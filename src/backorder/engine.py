@@ -51,7 +51,7 @@ from backorder.notifications import Notifications
 from backorder.outbox import PushOutbox
 from backorder.platform import Platform
 from backorder.plugins import PluginManager
-from backorder.storage import event_log, records
+from backorder.storage import event_log, races, records
 from backorder.storage.db import Database
 from backorder.storage.fastpath import gc_paused
 from backorder.unit_of_work import UnitOfWork
@@ -180,14 +180,22 @@ class StoreService:
         :raises backorder.errors.RetriesExhausted: the race was lost too often.
         """
         at = at or self.clock()
-        for _attempt in range(MAX_RETRIES):
+        for attempt in range(MAX_RETRIES):
             try:
                 with self.db.transaction() as conn, (gc_paused() if bulk else nullcontext()):
                     uow = UnitOfWork(conn, self.name, self.settings, at)
                     result = work(uow)
                     self.notifications.record(conn, uow.events)
                     uow.push_ids = self.outbox.queue(conn, uow, reason)
-            except (records.VersionConflict, sa.exc.IntegrityError):
+            except Exception as exc:
+                # Lost a race (see storage.races): another writer committed first, or
+                # PostgreSQL broke a deadlock or a serialization failure. Run it again,
+                # after a jittered wait when the database reported contention.
+                race = races.lost_race(exc)
+                if race is None:
+                    raise
+                if race == "contention" or attempt >= 3:
+                    races.wait(attempt)
                 continue
             self._after_commit(uow)
             return result
@@ -466,7 +474,8 @@ class StoreService:
         """
         at = at or self.clock()
 
-        latest = list({level.sku: level for level in levels}.values())  # one figure per SKU
+        # one figure per SKU, written in SKU order (the order every writer takes row locks in)
+        latest = sorted({level.sku: level for level in levels}.values(), key=lambda lv: lv.sku)
 
         def work(uow: UnitOfWork):
             found = records.load_items(uow.conn, self.name, skus=[level.sku for level in latest])
@@ -621,7 +630,10 @@ class StoreService:
 
         conn = uow.conn
         stored = fastpath.existing_orders(conn, self.name, [o.order_id for o in orders])
-        loaded = fastpath.load_many(conn, self.name, {line.sku for o in orders for line in o.lines})
+        # Lock the items in SKU order before deciding (PostgreSQL): batches on overlapping
+        # SKUs then wait for each other instead of deadlocking (issue 20, item 8).
+        skus = {line.sku for o in orders for line in o.lines}
+        loaded = fastpath.load_many(conn, self.name, skus, lock=True)
         items = {sku: entry.item for sku, entry in loaded.items()}
         written_at: dict[str, dt.datetime] = {}
         first: dict[str, OrderResult] = {}

@@ -18,6 +18,7 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "InvalidInput",
+    "MalformedDelivery",
     "NotFound",
     "PlanLimitReached",
     "PlatformError",
@@ -45,6 +46,11 @@ class ConfigError(InvalidInput):
 
 class WebhookRejected(InvalidInput):
     """A webhook delivery that failed authentication or could not be parsed."""
+
+
+class MalformedDelivery(WebhookRejected):
+    """An authenticated webhook delivery whose body cannot be used (the server answers
+    ``400``, not ``401``); the message names the field."""
 
 
 class NotFound(BackorderError, LookupError):

@@ -195,6 +195,19 @@ class BasePlatform:
     ) -> Sequence[WebhookEvent]:
         raise WebhookRejected(f"platform {self.name!r} takes no webhooks")
 
+    def authenticate_headers(self, store: StoreConfig, headers: Mapping[str, str]) -> None:
+        """Refuse a delivery its headers alone show to be unauthenticated, before the
+        server reads its body (optional; the server calls it when a platform has it).
+
+        A header secret is checked whole here; a body signature can only be checked by
+        :meth:`parse_webhook`, but a delivery without the signature header, or to a store
+        with no secret, is refused at once. The default refuses nothing (the platform
+        takes no webhooks, which :meth:`parse_webhook` says).
+
+        :raises backorder.errors.WebhookRejected: the credentials are missing or wrong.
+        """
+        return None
+
     def publish_storefront(
         self, store: StoreConfig, sku: str, messages: Mapping[str, str]
     ) -> None:

@@ -21,11 +21,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from backorder.config import Config
 from backorder.engine import StoreService
-from backorder.errors import NotFound
+from backorder.errors import MalformedDelivery, NotFound, PlatformError
 from backorder.plugins import PluginManager
 from backorder.storage.db import Database
 from backorder.webhooks import (
@@ -42,6 +46,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("backorder.server")
 
 MAX_BODY = 1_000_000
+"""A delivery's largest body in bytes; a larger one is refused with ``413`` after at
+most this many bytes were read (a ``Content-Length`` over it: before reading any)."""
+
+BODY_TIMEOUT = 30.0
+"""Seconds a client may take to send a delivery's body; a slower one gets ``408``."""
 
 
 # --------------------------------------------------------------------------------- app
@@ -79,19 +88,48 @@ def create_app(
         service = work.service(request.path_params["store"])
         if service is None:
             return JSONResponse({"error": "no such store"}, status_code=404)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": f"body over {MAX_BODY} bytes"}, status_code=413)
         try:
             platform = service.platform
         except NotFound as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
+        declared = request.headers.get("content-length")
+        if declared is not None and not declared.isdigit():
+            return JSONResponse({"error": "header Content-Length: not a number"}, status_code=400)
+        if declared is not None and int(declared) > MAX_BODY:
+            return JSONResponse({"error": f"body over {MAX_BODY} bytes"}, status_code=413)
+        # What the headers alone can prove wrong is refused before a byte of the body is read.
+        check_headers = getattr(platform, "authenticate_headers", None)
+        if check_headers is not None:
+            try:
+                check_headers(service.store, request.headers)
+            except WebhookRejected as exc:
+                return JSONResponse({"error": str(exc)}, status_code=401)
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):
+                body = await _read_body(request, MAX_BODY)
+        except TimeoutError:
+            return JSONResponse(
+                {"error": f"body not received within {BODY_TIMEOUT:g} s"}, status_code=408
+            )
+        if body is None:
+            return JSONResponse({"error": f"body over {MAX_BODY} bytes"}, status_code=413)
         try:
             events = await run_in_threadpool(
                 platform.parse_webhook, service.store, request.headers, body
             )
+        except MalformedDelivery as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
         except WebhookRejected as exc:
             return JSONResponse({"error": str(exc)}, status_code=401)
+        except ValidationError as exc:  # a plugin built an event the core cannot take
+            return JSONResponse({"error": _validation_message(exc)}, status_code=400)
+        except RecursionError:
+            return JSONResponse({"error": "body: nested too deep"}, status_code=400)
+        except PlatformError as exc:  # re-reading the resource failed: the platform retries
+            log.warning("store %s: webhook re-read failed: %s", service.name, exc)
+            return JSONResponse(
+                {"error": f"platform: {exc}"}, status_code=503, headers={"Retry-After": "30"}
+            )
         new, duplicates = await run_in_threadpool(record_deliveries, service, list(events))
         task = BackgroundTask(_apply_quietly, service) if new else None
         body_out = {"received": new + duplicates, "new": new, "duplicates": duplicates}
@@ -124,13 +162,56 @@ def create_app(
     return app
 
 
+async def _read_body(request: Any, limit: int) -> bytes | None:
+    """The request body, or ``None`` as soon as more than ``limit`` bytes arrived: a
+    chunked upload with no ``Content-Length`` is counted as it streams, never held whole."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(map(str, first["loc"])) or "(body)"
+    return f"body field {where}: {first['msg']}"
+
+
+class _Drain:
+    """One applying pass per store at a time (a burst of deliveries would otherwise start
+    a pass per delivery, all queueing for the same write lock): a delivery arriving
+    while a pass runs asks for another round of it instead of starting its own."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requested = False
+
+
+_drains: weakref.WeakKeyDictionary[StoreService, _Drain] = weakref.WeakKeyDictionary()
+_drains_lock = threading.Lock()
+
+
 def _apply_quietly(service: StoreService) -> Any:
     """Apply right after the response; anything left is the worker loop's to retry."""
-    try:
-        apply_deliveries(service)
-        service.outbox.deliver()
-    except Exception:
-        log.exception("store %s: applying deliveries failed; the worker retries", service.name)
+    with _drains_lock:
+        drain = _drains.setdefault(service, _Drain())
+    drain.requested = True
+    while drain.requested:
+        if not drain.lock.acquire(blocking=False):
+            return  # the pass running now sees the request and goes round again
+        try:
+            drain.requested = False
+            while sum(apply_deliveries(service)):
+                pass
+            service.outbox.deliver()
+        except Exception:
+            log.exception("store %s: applying deliveries failed; the worker retries", service.name)
+        finally:
+            drain.lock.release()
 
 
 __all__ = ["Worker", "create_app", "pending_deliveries"]

@@ -22,26 +22,39 @@ idempotency key:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import math
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from backorder.errors import Conflict, InvalidInput, NotFound, Refused, WebhookRejected
-from backorder.models import Qty, Sku, StockLevel, UTCDateTime
-from backorder.storage import deliveries, records, work_queue
+from backorder.errors import (
+    Conflict,
+    InvalidInput,
+    MalformedDelivery,
+    NotFound,
+    Refused,
+    WebhookRejected,
+)
+from backorder.models import MAX_QTY, Qty, Sku, StockLevel, UTCDateTime
+from backorder.storage import deliveries, keys, records, work_queue
 from backorder.storage.schema import webhook_deliveries
 
 if TYPE_CHECKING:
     from backorder.engine import StoreService
 
 __all__ = [
+    "MAX_DEPTH",
+    "MalformedDelivery",
     "WebhookEvent",
     "WebhookRejected",
     "apply_deliveries",
     "apply_event",
+    "check_qty",
+    "load_json",
     "pending_deliveries",
     "record_deliveries",
 ]
@@ -83,6 +96,81 @@ class WebhookEvent(BaseModel):
     BigCommerce's ``quantity_shipped``): what we have not shipped of them ships now."""
 
 
+# ------------------------------------------------------------------------ body parsing
+MAX_DEPTH = 32
+"""How deeply a delivery's JSON may nest; every platform's payload needs fewer than 6."""
+
+
+def load_json(body: bytes) -> Any:
+    """A delivery body parsed as JSON, for a plugin's ``parse_webhook``.
+
+    Unlike ``json.loads`` it refuses what a platform never sends and the core cannot
+    store: ``NaN``, ``Infinity``, numbers that overflow a float (``1e400``) and nesting
+    deeper than :data:`MAX_DEPTH` (``json.loads`` would raise ``RecursionError`` at about
+    1,000 levels).
+
+    :raises MalformedDelivery: the body is not such JSON; the message says why.
+    """
+    try:
+        data = json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)
+    except MalformedDelivery:
+        raise
+    except RecursionError:
+        raise MalformedDelivery(f"body: JSON nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an over-long integer
+        raise MalformedDelivery(f"body: not JSON ({exc})") from None
+    if _depth(data) > MAX_DEPTH:
+        raise MalformedDelivery(f"body: JSON nested deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise MalformedDelivery(f"body: {name} is not a number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise MalformedDelivery(f"body: the number {text[:40]} is out of range")
+    return value
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                children = value.values() if isinstance(value, dict) else value
+                stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def check_qty(value: Any, field: str) -> int:
+    """``value`` as a whole quantity within ``±MAX_QTY`` (the CLI's and the core's bound).
+
+    Checked when a delivery is parsed, so a figure the ledger cannot hold is refused with a
+    ``400`` instead of being accepted and then failing on every retry.
+
+    :raises MalformedDelivery: not a whole number, not finite, or out of range; the message
+        names ``field``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedDelivery(f"body field {field}: a number is required, not {value!r:.40}")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise MalformedDelivery(f"body field {field}: {value} is not a number of units")
+        if not value.is_integer():
+            raise MalformedDelivery(f"body field {field}: {value} is not a whole number")
+    if not -MAX_QTY <= value <= MAX_QTY:
+        raise MalformedDelivery(
+            f"body field {field}: {value:.0f} is out of range (at most {MAX_QTY:,} either way)"
+        )
+    return int(value)
+
+
 # ----------------------------------------------------------------------------- intake
 def record_deliveries(service: StoreService, events: Sequence[WebhookEvent]) -> tuple[int, int]:
     """Store parsed events, skipping delivery ids already seen; returns ``(new, duplicates)``."""
@@ -93,7 +181,7 @@ def record_deliveries(service: StoreService, events: Sequence[WebhookEvent]) -> 
         n = counts[event.delivery_id] = counts.get(event.delivery_id, 0) + 1
         key = event.delivery_id if n == 1 else f"{event.delivery_id}#{n}"
         payload = event.model_dump(mode="json")
-        rows.append(deliveries.row(service.name, key[:255], event.kind, payload, now))
+        rows.append(deliveries.row(service.name, keys.bounded(key), event.kind, payload, now))
     with service.db.transaction() as conn:
         new = deliveries.insert_new(conn, rows)
     return new, len(rows) - new

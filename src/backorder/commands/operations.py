@@ -193,7 +193,9 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
         config, db, get_manager(), worker=not no_worker, interval=interval, tick_every=tick_every
     )
     click.echo(f"webhooks: http://{host}:{port}/webhooks/<store> for {sorted(config.stores)}")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    from backorder.serving import uvicorn_options  # timeouts and limits (README: Security)
+
+    uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options())
 
 
 @main.command("tick")

@@ -41,7 +41,9 @@ def _environment(store: StoreConfig):
     search = [settings.directory] if settings.directory else []
     if settings.directory and not settings.directory.is_dir():
         raise DocumentError(f"templates.directory: {settings.directory} is not a folder")
-    return document_environment([*search, BUILTIN_TEMPLATES], settings.files, BUILTIN_TEMPLATES)
+    return document_environment(
+        [*search, BUILTIN_TEMPLATES], settings.files, BUILTIN_TEMPLATES, root=settings.root
+    )
 
 
 def _expected(line, store: StoreConfig) -> str:

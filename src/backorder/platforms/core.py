@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from backorder.errors import ConfigError, WebhookRejected
+from backorder.errors import ConfigError, MalformedDelivery, WebhookRejected
 from backorder.hookspecs import hookimpl
 from backorder.models import CatalogItem, StockLevel
 from backorder.platform import BasePlatform, Platform
@@ -56,15 +56,18 @@ class CorePlatform(BasePlatform):
             if item.on_hand is not None and (not wanted or item.sku in wanted)
         ]
 
+    def authenticate_headers(self, store: StoreConfig, headers: Mapping[str, str]) -> None:
+        expected = store.secret("webhook_token")
+        given = {k.lower(): v for k, v in headers.items()}.get("x-backorder-token", "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise WebhookRejected("header X-Backorder-Token: missing or wrong")
+
     def parse_webhook(
         self, store: StoreConfig, headers: Mapping[str, str], body: bytes
     ) -> Sequence[WebhookEvent]:
         """Stock pushes ``{"kind": "stock", "delivery_id", "sku", "on_hand"}`` with a shared
         token in ``X-Backorder-Token``."""
-        expected = store.secret("webhook_token")
-        given = {k.lower(): v for k, v in headers.items()}.get("x-backorder-token", "")
-        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-            raise WebhookRejected("header X-Backorder-Token: missing or wrong")
+        self.authenticate_headers(store, headers)
         try:
             event = WebhookEvent.model_validate_json(body)
         except ValidationError as exc:
@@ -72,7 +75,7 @@ class CorePlatform(BasePlatform):
             where = ".".join(map(str, first["loc"])) or "(body)"
             if not where.isprintable() or where != where.strip():
                 where = repr(where)  # a key of blanks or control characters, shown as such
-            raise WebhookRejected(f"body field {where}: {first['msg']}") from None
+            raise MalformedDelivery(f"body field {where}: {first['msg']}") from None
         return [event]
 
 

@@ -16,6 +16,12 @@ from alembic.config import Config
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+def _file_sqlite(url: str) -> bool:
+    """A SQLite database in a file (SQLAlchemy pools those with a QueuePool)."""
+    database = sa.make_url(url).database or ""
+    return database not in ("", ":memory:") and not database.startswith("file::memory")
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # Let SQLAlchemy, not the driver, open transactions, so BEGIN IMMEDIATE below is honoured.
     dbapi_conn.isolation_level = None
@@ -41,7 +47,16 @@ class Database:
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
-        self.engine = sa.create_engine(url, future=True, pool_pre_ping=not self.is_sqlite)
+        options: dict = {"pool_pre_ping": not self.is_sqlite}
+        if self.is_sqlite and _file_sqlite(url):
+            # Every live thread keeps a write connection (see transaction()); a bounded
+            # pool (15) would make the 16th thread wait 30 s and fail. SQLite connections
+            # are file handles: let the pool grow with the threads (issue 20, item 2).
+            options["max_overflow"] = -1
+        self.engine = sa.create_engine(url, future=True, **options)
+        # SQLite has one writer at a time anyway: this process's threads queue for it
+        # here, in order, instead of polling the database lock (busy_timeout).
+        self._write_lock = (os.getpid(), threading.RLock())
         self._writers = threading.local()
         # every live thread's, for dispose(); a finished thread's goes back to the pool
         self._kept: weakref.WeakSet[sa.Connection] = weakref.WeakSet()
@@ -78,13 +93,27 @@ class Database:
         taking one from the pool every time: checkout, reset and return cost more than a
         one-order transaction's own statements. PostgreSQL uses the pool as usual.
         """
-        conn = self._writer() if self.is_sqlite else None
-        if conn is None:
+        if not self.is_sqlite:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with conn.begin():
-            yield conn
+        with self._lock():
+            kept = self._writer()
+            if kept is None:
+                with self.engine.begin() as conn:
+                    yield conn
+                return
+            with kept.begin():
+                yield kept
+
+    def _lock(self) -> threading.RLock:
+        """This process's write lock (a forked child gets a fresh one: a lock copied
+        while another thread of the parent held it would never be released)."""
+        pid, lock = self._write_lock
+        if pid != os.getpid():
+            lock = threading.RLock()
+            self._write_lock = (os.getpid(), lock)
+        return lock
 
     def _writer(self) -> sa.Connection | None:
         """This thread's kept SQLite connection; ``None`` when it is busy (a nested call).

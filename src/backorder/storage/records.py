@@ -17,6 +17,7 @@ from typing import overload
 import sqlalchemy as sa
 
 from backorder.models import DomainEvent, ItemState, LineDecision, OrderResult
+from backorder.storage import keys
 from backorder.storage.schema import (
     ITEM_STATE_COLUMNS,
     events,
@@ -116,7 +117,7 @@ def write_item(conn: sa.Connection, loaded: Loaded, new: ItemState, at: dt.datet
 
 def movement_applied(conn: sa.Connection, store: str, key: str) -> bool:
     query = sa.select(movements.c.id).where(
-        movements.c.store == store, movements.c.idempotency_key == key
+        movements.c.store == store, movements.c.idempotency_key == keys.bounded(key)
     )
     return conn.execute(query).first() is not None
 
@@ -142,7 +143,7 @@ def record_movement(
             on_hand_after=on_hand_after,
             kind=kind,
             source=source,
-            idempotency_key=key,
+            idempotency_key=keys.bounded(key),
             created_at=at,
             as_of=as_of,
         )

@@ -28,7 +28,7 @@ from backorder_bigcommerce.client import BigCommerceClient
 from backorder_bigcommerce.connection import NAME, client_for, connection
 from backorder_bigcommerce.levels import read_levels
 from backorder_bigcommerce.mapping import catalog_items, translate
-from backorder_bigcommerce.webhooks import parse
+from backorder_bigcommerce.webhooks import authenticate, parse
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,9 @@ class BigCommercePlatform(BasePlatform):
         self, store: StoreConfig, headers: Mapping[str, str], body: bytes
     ) -> Sequence[WebhookEvent]:
         return parse(store, headers, body)
+
+    def authenticate_headers(self, store: StoreConfig, headers: Mapping[str, str]) -> None:
+        authenticate(store, headers)  # the secret header is the whole check
 
     def commands(self) -> Sequence[click.Command]:
         from backorder_bigcommerce.commands import bigcommerce_group

@@ -10,17 +10,16 @@ store's secret and is compared in constant time. Deliveries repeat: every event'
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Mapping
 
 from pydantic import ValidationError
 
 from backorder.config import StoreConfig
 from backorder.models import CatalogItem
-from backorder.webhooks import WebhookEvent, WebhookRejected
+from backorder.webhooks import MalformedDelivery, WebhookEvent, WebhookRejected, load_json
 from backorder_bigcommerce import push
 from backorder_bigcommerce import schemas as s
-from backorder_bigcommerce.client import BigCommerceClient
+from backorder_bigcommerce.client import BigCommerceClient, BigCommerceError
 from backorder_bigcommerce.connection import Connection, client_for, connection
 from backorder_bigcommerce.levels import read_levels
 from backorder_bigcommerce.mapping import catalog_items
@@ -54,21 +53,40 @@ def authenticate(store: StoreConfig, headers: Mapping[str, str]) -> None:
 def parse(store: StoreConfig, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
     authenticate(store, headers)
     try:
-        envelope = s.WebhookCallbackBase.model_validate(json.loads(body))
-    except (ValueError, ValidationError) as exc:
-        where = ""
-        if isinstance(exc, ValidationError):
-            first = exc.errors()[0]
-            where = f" field {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        raise WebhookRejected(f"body{where or ': not JSON'}") from None
+        envelope = s.WebhookCallbackBase.model_validate(load_json(body))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = f" field {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        raise MalformedDelivery(f"body{where}") from None
     data, key = envelope.data, envelope.hash
-    try:
-        rid = int(data["id"])
-    except (KeyError, TypeError, ValueError):
-        raise WebhookRejected("body field data.id: an integer is required") from None
+    rid = _id(data.get("id"), "data.id")
     scope = envelope.scope
     if scope == "store/order/created":
         return [WebhookEvent(kind="order", delivery_id=key, order_id=str(rid))]
+    try:
+        return _reread(store, scope, key, data, rid)
+    except BigCommerceError as exc:
+        if exc.status != 404:
+            raise  # the server answers 503: BigCommerce delivers again later
+        # Deleted at BigCommerce since the event: nothing left to read. Acknowledged and
+        # skipped; the item stays as it is until a sync or an unassign (README).
+        return [WebhookEvent(kind="ignored", delivery_id=key, product_id=str(rid))]
+
+
+def _id(value: object, field: str) -> int:
+    """A resource id from the payload: a positive integer (``"12"`` is taken too)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MalformedDelivery(f"body field {field}: an integer is required")
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18 or int(text) < 1:
+        raise MalformedDelivery(f"body field {field}: an integer is required, not {value!r:.40}")
+    return int(text)
+
+
+def _reread(
+    store: StoreConfig, scope: str, key: str, data: dict, rid: int
+) -> list[WebhookEvent]:
+    """Stock and product events carry ids only: read the resource now."""
     client = client_for(store)
     conn = connection(store)
     if scope in ("store/order/statusUpdated", "store/shipment/created"):
@@ -77,10 +95,11 @@ def parse(store: StoreConfig, headers: Mapping[str, str], body: bytes) -> list[W
         return _stock_events(key, client, conn, catalog_items(client.product(rid)))
     if scope == "store/sku/inventory/updated":
         inventory = data.get("inventory") or {}
-        product_id, variant_id = inventory.get("product_id"), inventory.get("variant_id", rid)
-        if product_id is None:
-            raise WebhookRejected("body field data.inventory.product_id: required")
-        variant = client.variant(int(product_id), int(variant_id))
+        if not isinstance(inventory, dict) or inventory.get("product_id") is None:
+            raise MalformedDelivery("body field data.inventory.product_id: required")
+        product_id = _id(inventory["product_id"], "data.inventory.product_id")
+        variant_id = _id(inventory.get("variant_id", rid), "data.inventory.variant_id")
+        variant = client.variant(product_id, variant_id)
         item = CatalogItem(
             sku=variant.sku, product_id=str(product_id), on_hand=variant.inventory_level or 0
         )

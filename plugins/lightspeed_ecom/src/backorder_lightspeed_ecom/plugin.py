@@ -23,7 +23,7 @@ from backorder_lightspeed_ecom.mapping import (
     variant_update,
 )
 from backorder_lightspeed_ecom.sync import line_sku
-from backorder_lightspeed_ecom.webhooks import parse
+from backorder_lightspeed_ecom.webhooks import parse, verify_headers
 
 
 def _client(store: StoreConfig) -> LightspeedClient:
@@ -77,6 +77,9 @@ class LightspeedPlatform(BasePlatform):
         self, store: StoreConfig, headers: Mapping[str, str], body: bytes
     ) -> Sequence[WebhookEvent]:
         return parse(store, headers, body)
+
+    def authenticate_headers(self, store: StoreConfig, headers: Mapping[str, str]) -> None:
+        verify_headers(headers, store.secret("api_secret"))  # the body's signature: in parse
 
     def csv_dialects(self) -> Sequence[CsvDialect]:
         return [LightspeedCsv()]

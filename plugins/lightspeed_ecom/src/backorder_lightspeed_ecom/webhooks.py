@@ -14,11 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 
+from pydantic import ValidationError
+
 from backorder.config import StoreConfig
-from backorder.webhooks import WebhookEvent, WebhookRejected
+from backorder.webhooks import (
+    MalformedDelivery,
+    WebhookEvent,
+    WebhookRejected,
+    check_qty,
+    load_json,
+)
 from backorder_lightspeed_ecom.mapping import variant_sku
 from backorder_lightspeed_ecom.models import Order, StockTracking, Variant
 
@@ -29,12 +36,20 @@ def sign(body: bytes, secret: str) -> str:
     return hashlib.md5(body + secret.encode()).hexdigest()
 
 
-def verify(headers: Mapping[str, str], body: bytes, secret: str | None) -> None:
+def verify_headers(headers: Mapping[str, str], secret: str | None) -> str:
+    """The signature header, refused before the body is read when it is missing or when
+    the store has no secret to check it with."""
     given = {k.lower(): v for k, v in headers.items()}.get(SIGNATURE_HEADER, "")
     if not secret:
         raise WebhookRejected("connection.api_secret: not configured; cannot verify deliveries")
     if not given:
         raise WebhookRejected(f"header {SIGNATURE_HEADER}: missing")
+    return given
+
+
+def verify(headers: Mapping[str, str], body: bytes, secret: str | None) -> None:
+    given = verify_headers(headers, secret)
+    assert secret  # verify_headers refused a store without one
     if not hmac.compare_digest(given.strip().lower().encode(), sign(body, secret).encode()):
         raise WebhookRejected(f"header {SIGNATURE_HEADER}: does not match the body")
 
@@ -48,12 +63,9 @@ def _key(group: str, record: dict, body: bytes) -> str:
 
 def parse(store: StoreConfig, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
     verify(headers, body, store.secret("api_secret"))
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WebhookRejected(f"body: not JSON ({exc})") from None
+    data = load_json(body)
     if not isinstance(data, dict) or not data:
-        raise WebhookRejected('body: expected a JSON object such as {"variant": {...}}')
+        raise MalformedDelivery('body: expected a JSON object such as {"variant": {...}}')
     if "variant" in data:
         return [_variant_event(data["variant"], body)]
     if "order" in data:
@@ -65,23 +77,25 @@ def parse(store: StoreConfig, headers: Mapping[str, str], body: bytes) -> list[W
 
 def _variant_event(record: object, body: bytes) -> WebhookEvent:
     if not isinstance(record, dict):
-        raise WebhookRejected("body field variant: expected an object")
+        raise MalformedDelivery("body field variant: expected an object")
     try:
         variant = Variant.model_validate(record)
-    except ValueError as exc:
-        raise WebhookRejected(f"body field variant: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, ("variant", *first["loc"])))
+        raise MalformedDelivery(f"body field {where}: {first['msg']}") from None
     tracked = variant.stockTracking is not StockTracking.DISABLED
     try:
         as_of = dt.datetime.fromisoformat(variant.updatedAt) if variant.updatedAt else None
     except ValueError:
-        raise WebhookRejected(
+        raise MalformedDelivery(
             f"body field variant.updatedAt: not a date and time: {variant.updatedAt!r}"
         ) from None
     return WebhookEvent(
         kind="stock",
         delivery_id=_key("variants", record, body),
         sku=variant_sku(variant),
-        on_hand=variant.stockLevel if tracked else None,
+        on_hand=check_qty(variant.stockLevel, "variant.stockLevel") if tracked else None,
         product_id=str(variant.product_id) if variant.product_id else None,
         tracking_enabled=tracked,
         as_of=as_of,  # a late delivery of an older level is skipped
@@ -99,11 +113,13 @@ def _order_events(store: StoreConfig, record: object, body: bytes) -> list[Webho
     status cancels all it has left; a shipment status ships what the lines'
     ``quantityShipped`` say beyond what we shipped (issue 14)."""
     if not isinstance(record, dict):
-        raise WebhookRejected("body field order: expected an object")
+        raise MalformedDelivery("body field order: expected an object")
     try:
         order = Order.model_validate(record)
-    except ValueError as exc:
-        raise WebhookRejected(f"body field order: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, ("order", *first["loc"])))
+        raise MalformedDelivery(f"body field {where}: {first['msg']}") from None
     key = _key("orders", record, body)
     events = [WebhookEvent(kind="order", delivery_id=key, order_id=str(order.id))]
     if order.status == CANCELLED:

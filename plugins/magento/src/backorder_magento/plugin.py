@@ -21,7 +21,7 @@ from backorder_magento.csv_dialect import MagentoProductCsv
 from backorder_magento.models import StockItem
 from backorder_magento.stock_rules import MSG_BACKORDER_NOTIFY, effective
 from backorder_magento.translate import refuse_decimal, to_item_input, to_stock_item_update
-from backorder_magento.webhook import parse_push
+from backorder_magento.webhook import authenticate_headers, parse_push
 
 STOCK_TYPES = {"simple", "virtual", "downloadable"}
 """Product types that carry their own qty (``StockConfiguration::isQty``)."""
@@ -116,6 +116,9 @@ class MagentoPlatform(BasePlatform):
         self, store: StoreConfig, headers: Mapping[str, str], body: bytes
     ) -> Sequence[WebhookEvent]:
         return parse_push(store, headers, body)
+
+    def authenticate_headers(self, store: StoreConfig, headers: Mapping[str, str]) -> None:
+        authenticate_headers(store, headers)
 
     def csv_dialects(self) -> Sequence[CsvDialect]:
         return [MagentoProductCsv()]

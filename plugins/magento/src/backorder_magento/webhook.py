@@ -38,8 +38,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from backorder.models import UTCDateTime
-from backorder.webhooks import WebhookEvent, WebhookRejected
+from backorder.models import MAX_QTY, UTCDateTime
+from backorder.webhooks import MalformedDelivery, WebhookEvent, WebhookRejected, check_qty
 
 SIGNATURE_HEADER = "x-backorder-signature"
 STOCK_EVENT = "cataloginventory_stock_item_save_after"
@@ -65,7 +65,7 @@ class Push(BaseModel):
     delivery_id: str = Field(min_length=1)
     event: str = Field(min_length=1)
     sku: str | None = None
-    qty: float | None = None
+    qty: float | None = Field(None, allow_inf_nan=False)
     order_id: str | int | None = None
     items: list[PushItem] | None = None
     updated_at: UTCDateTime | None = None
@@ -92,6 +92,24 @@ def _authenticated(store: Any, headers: Mapping[str, str], body: bytes) -> bool:
     return False
 
 
+def authenticate_headers(store: Any, headers: Mapping[str, str]) -> None:
+    """Before the body is read: a store with neither secret, or a delivery with neither a
+    right Bearer token nor a signature header, is refused (the signature is checked by
+    :func:`parse_push`, which has the body)."""
+    token, secret = store.secret("webhook_token"), store.secret("webhook_secret")
+    if not (token or secret):
+        raise WebhookRejected("connection: set webhook_token or webhook_secret to accept pushes")
+    given = {k.lower(): v for k, v in headers.items()}
+    if token and hmac.compare_digest(
+        given.get("authorization", "").encode(), f"Bearer {token}".encode()
+    ):
+        return
+    if not (secret and given.get(SIGNATURE_HEADER)):
+        raise WebhookRejected(
+            "header Authorization (Bearer) or X-Backorder-Signature: missing or wrong"
+        )
+
+
 def parse_push(store: Any, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
     if not (store.secret("webhook_token") or store.secret("webhook_secret")):
         raise WebhookRejected("connection: set webhook_token or webhook_secret to accept pushes")
@@ -103,14 +121,16 @@ def parse_push(store: Any, headers: Mapping[str, str], body: bytes) -> list[Webh
         push = Push.model_validate_json(body)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise WebhookRejected(
+        raise MalformedDelivery(
             f"body field {'.'.join(map(str, first['loc'])) or '(body)'}: {first['msg']}"
         ) from None
     if push.event == STOCK_EVENT:
         if not push.sku or push.qty is None:
-            raise WebhookRejected("body field sku/qty: required for a stock item save")
+            raise MalformedDelivery("body field sku/qty: required for a stock item save")
+        if abs(push.qty) > MAX_QTY:  # before round(): 1e400 parses as infinity
+            check_qty(push.qty, "qty")
         if not math.isclose(push.qty, round(push.qty)):
-            raise WebhookRejected(f"body field qty: {push.qty} is not a whole number")
+            raise MalformedDelivery(f"body field qty: {push.qty} is not a whole number")
         return [
             WebhookEvent(
                 kind="stock",
@@ -122,7 +142,7 @@ def parse_push(store: Any, headers: Mapping[str, str], body: bytes) -> list[Webh
         ]
     if push.event == ORDER_EVENT:
         if push.order_id in (None, ""):
-            raise WebhookRejected("body field order_id: required for an order placement")
+            raise MalformedDelivery("body field order_id: required for an order placement")
         return [
             WebhookEvent(kind="order", delivery_id=push.delivery_id, order_id=str(push.order_id))
         ]

@@ -101,7 +101,14 @@ class ImportStatements:
         self, store: str, column: str, values: Sequence[str], also: str = "", params: tuple = ()
     ) -> Iterator[ImportItem]:
         """Items whose ``column`` is one of ``values`` (asked in ``IN`` lists of 900),
-        narrowed by the SQL ``also`` and its ``params``; locked on PostgreSQL."""
+        narrowed by the SQL ``also`` and its ``params``; locked on PostgreSQL.
+
+        Locks are taken in one order whatever the file's row order: the values sorted
+        into their chunks and, by SKU, the rows within a chunk, so two imports of the same
+        SKUs queue instead of deadlocking (issue 20, item 8)."""
+        values = sorted(set(values))
+        if self.lock and not also:
+            also = f" ORDER BY {column}"
         for i in range(0, len(values), IN_CHUNK):
             chunk = values[i : i + IN_CHUNK]
             sql = (

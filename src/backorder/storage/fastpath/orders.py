@@ -132,15 +132,24 @@ def _stamp(dialect: sa.Dialect) -> driver.Processor:
     return driver.processor(dialect, "items", "updated_at")
 
 
-def load_items(conn: sa.Connection, store: str, skus: Iterable[str]) -> dict[str, Loaded]:
-    """Items of a store by SKU, like ``records.load_items(conn, store, skus=...)``."""
+def load_items(
+    conn: sa.Connection, store: str, skus: Iterable[str], *, lock: bool = False
+) -> dict[str, Loaded]:
+    """Items of a store by SKU, like ``records.load_items(conn, store, skus=...)``.
+
+    ``lock``: on PostgreSQL, take the rows' write locks now (``FOR UPDATE``), in SKU order
+    (PostgreSQL locks the rows after sorting them), so two transactions writing
+    overlapping SKUs queue instead of deadlocking. SQLite's write lock is the whole
+    database and is held from ``BEGIN IMMEDIATE``: nothing to take.
+    """
     skus = list(skus)
     if not skus:
         return {}
     dialect = conn.dialect
     read = item_reader(dialect)
     cur = driver.cursor(conn)
-    driver.run(conn, cur, items_by_sku_sql(dialect, len(skus)), (store, *skus))
+    lock = lock and dialect.name == "postgresql"
+    driver.run(conn, cur, items_by_sku_sql(dialect, len(skus), lock), (store, *skus))
     out = {}
     for row in cur.fetchall():
         row_id, version, item = read(row)
@@ -252,11 +261,14 @@ def existing_orders(conn: sa.Connection, store: str, order_ids: Sequence[str]) -
     return out
 
 
-def load_many(conn: sa.Connection, store: str, skus: Iterable[str]) -> dict[str, Loaded]:
-    """:func:`load_items` for any number of SKUs (in chunks), still keyed in SKU order."""
+def load_many(
+    conn: sa.Connection, store: str, skus: Iterable[str], *, lock: bool = False
+) -> dict[str, Loaded]:
+    """:func:`load_items` for any number of SKUs (in chunks), still keyed in SKU order;
+    with ``lock`` the chunks are locked in SKU order too."""
     wanted, out = sorted(set(skus)), dict[str, Loaded]()
     for i in range(0, len(wanted), CHUNK):
-        out |= load_items(conn, store, wanted[i : i + CHUNK])
+        out |= load_items(conn, store, wanted[i : i + CHUNK], lock=lock)
     return out
 
 
@@ -301,10 +313,11 @@ def save_orders(
 def write_items(
     conn: sa.Connection, writes: Sequence[tuple[Loaded, ItemState, dt.datetime]]
 ) -> None:
-    """Conditional writes of many items, one ``executemany`` per set of changed columns."""
+    """Conditional writes of many items, one ``executemany`` per set of changed columns,
+    each in SKU order (the order every writer takes row locks in)."""
     dialect = conn.dialect
     groups: dict[tuple[str, ...], list[tuple]] = {}
-    for loaded, new, at in writes:
+    for loaded, new, at in sorted(writes, key=lambda w: w[1].sku):
         changed = changed_fields(loaded.item, new)
         if changed:
             columns, params = update_item_params(
