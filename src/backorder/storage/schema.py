@@ -245,6 +245,25 @@ A user without a password hash signs in only through a platform (BigCommerce's l
 callback) or a trusted proxy."""
 
 
+# ---- the stored status and search (migration 0008): the web app's counts, status filter
+# and substring search read indexes. ``status`` is kept by triggers (storage.item_status);
+# the search index is FTS5 (trigram) on SQLite, pg_trgm on PostgreSQL (storage.item_search).
+items.append_column(sa.Column("status", sa.String(16)))
+sa.Index(None, items.c.store, items.c.assigned, items.c.status, items.c.tracked, items.c.on_hand)
+
+item_status_defaults = sa.Table(
+    "item_status_defaults",
+    metadata,
+    sa.Column("store", sa.String(64), primary_key=True),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("threshold", sa.Integer),
+    sa.Column("low_stock_level", sa.Integer, nullable=False),
+    sa.Column("out_of_stock_threshold", sa.Integer, nullable=False),
+)
+"""The store defaults the stored statuses were computed with (one row per store; the
+triggers read it; ``storage.item_status.ensure`` writes it from the settings in force)."""
+
+
 # ---- row layouts: the columns the fast paths bind, in table order (after every table and
 # appended column above; a column added since must be named here if a layout leaves it out)
 def columns_of(table: sa.Table, *, leaving_out: Iterable[str] = ()) -> tuple[str, ...]:
@@ -254,7 +273,7 @@ def columns_of(table: sa.Table, *, leaving_out: Iterable[str] = ()) -> tuple[str
 
 
 ITEM_STATE_COLUMNS = columns_of(
-    items, leaving_out=("id", "store", "version", "updated_at", "category", "brand")
+    items, leaving_out=("id", "store", "version", "updated_at", "category", "brand", "status")
 )
 """The columns an item's :class:`~backorder.models.ItemState` is stored in (its fields, in
 their order)."""
