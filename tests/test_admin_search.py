@@ -95,3 +95,49 @@ def test_sqlite_search_reads_the_trigram_index(backorder_db):
             sa.select(items.c.sku).where(*where).compile(
                 conn, compile_kwargs={"literal_binds": True})))).all()
     assert any("items_search" in row[-1] and "VIRTUAL TABLE" in row[-1] for row in plan)
+
+
+def report_check(db: Database, names: list[str], search: str) -> None:
+    """The report's search: a line's own name (its item's when it has none) or its SKU."""
+    from backorder import report
+    from backorder.config import StoreConfig
+    from backorder.engine import StoreService
+    from backorder.models import ItemInput, LineRequest, OrderIn
+    from backorder.storage.schema import order_lines, orders
+
+    service = StoreService(db, StoreConfig(name=f"r{uuid.uuid4().hex[:12]}"))
+    skus = [f"K{n}-{name[:3]}" for n, name in enumerate(names)]
+    service.upsert_catalog([ItemInput(sku=sku, name=name) for sku, name in zip(skus, names)],
+                           at=AT)
+    for n, sku in enumerate(skus):  # every other line carries a name of its own
+        service.place_order(OrderIn(order_id=f"o{n}", placed_at=AT, lines=[LineRequest(
+            sku=sku, qty=1, name=f"line {names[-1 - n]}" if n % 2 else None)]))
+    with db.transaction() as conn:  # and some lines were stored without a name
+        conn.execute(order_lines.update().where(
+            order_lines.c.order_pk.in_(sa.select(orders.c.id).where(
+                orders.c.store == service.name, orders.c.order_id.in_(["o0", "o3"])))
+        ).values(name=""))
+    everything = report.backorder_report(service, refresh=False)
+    assert everything
+    needle = search.lower()
+    expected = [(r.sku, r.order_id) for r in everything
+                if needle in r.product_name.lower() or needle in r.sku.lower()]
+    found_rows = report.backorder_report(service, search=search, refresh=False)
+    assert [(r.sku, r.order_id) for r in found_rows] == expected
+    paged = report.report_page(service, search=search, limit=1000)
+    assert [(r.sku, r.order_id) for r in paged.records] == expected
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(names=st.lists(texts.filter(bool), min_size=1, max_size=6), search=texts.filter(bool))
+def test_sqlite_report_search_finds_what_contains_the_text(backorder_db, names, search):
+    report_check(backorder_db, names, search)
+
+
+@pytest.mark.postgres
+@settings(max_examples=20, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(names=st.lists(texts.filter(bool), min_size=1, max_size=6), search=texts.filter(bool))
+def test_postgresql_report_search_finds_what_contains_the_text(pg_db, names, search):
+    report_check(pg_db, names, search)

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from backorder.engine import StoreService
 from backorder.errors import InvalidInput
 from backorder.eta import promise_text
+from backorder.storage import item_search
 from backorder.storage.schema import items, order_lines, orders
 
 CSV_COLUMNS = (
@@ -106,11 +107,20 @@ def _query(
         )
         .where(order.c.store == service.name, order.c.accepted, line.c.backordered > 0)
     )
-    if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(
-            sa.or_(sa.func.lower(name).like(pattern), sa.func.lower(line.c.sku).like(pattern))
-        )
+    if search:  # the text anywhere (``%`` and ``_`` too), narrowed by the trigram indexes
+        pattern = item_search.like_pattern(search)
+        query = query.where(sa.or_(
+            sa.func.lower(name).like(pattern, escape="\\"),
+            sa.func.lower(line.c.sku).like(pattern, escape="\\"),
+        ))
+        candidates = item_search.line_candidates(service.db.engine.dialect.name,
+                                                 service.name, search)
+        if candidates is not None:
+            among = line.c.id.in_(candidates)
+            if service.db.is_sqlite:  # said to be rare, SQLite's planner collects the
+                # candidates once and checks each line against them, not its text
+                among = sa.func.likelihood(among, sa.literal_column("0.001"))
+            query = query.where(among)
     query = _in_dates(query, tz, date_from, date_to)
     if category:
         query = query.where(sa.func.lower(item.c.category) == category.lower())

@@ -1,15 +1,17 @@
-"""Substring search of item names and SKUs through an index, on SQLite and PostgreSQL.
+"""Substring search of names and SKUs (items, order lines) through an index, on SQLite and
+PostgreSQL.
 
 ``LIKE '%lamp 77%'`` reads every row of a store: at 100,000 items, more than a page of the
 web app may cost (issue 16). Migration 0008 adds a trigram index, which finds the rows
 containing a piece of text of 3 characters or more without reading the others:
 
-- SQLite: an FTS5 table ``items_search`` with the ``trigram`` tokenizer (SQLite 3.34+,
-  case-insensitive) over ``items.name`` and ``items.sku``, external content (it stores
-  only the index, not a copy of the text), kept by triggers on insert, delete and a
-  change of name or SKU. https://www.sqlite.org/fts5.html#the_trigram_tokenizer
-- PostgreSQL: GIN indexes ``gin_trgm_ops`` on ``lower(name)`` and ``lower(sku)`` from the
-  ``pg_trgm`` extension, which ``LIKE '%…%'`` uses as it is.
+- SQLite: FTS5 tables ``items_search`` and ``order_lines_search`` with the ``trigram``
+  tokenizer (SQLite 3.34+, case-insensitive) over the ``name`` and ``sku`` of ``items``
+  and ``order_lines``, external content (they store only the index, not a copy of the
+  text), kept by triggers on insert, delete and a change of name or SKU.
+  https://www.sqlite.org/fts5.html#the_trigram_tokenizer
+- PostgreSQL: GIN indexes ``gin_trgm_ops`` on ``lower(name)`` and ``lower(sku)`` of both
+  tables, from the ``pg_trgm`` extension, which ``LIKE '%…%'`` uses as it is.
   https://www.postgresql.org/docs/current/pgtrgm.html#PGTRGM-INDEX
   Where ``pg_trgm`` cannot be installed (it ships with PostgreSQL's contrib package and
   is a trusted extension since PostgreSQL 13), the migration skips these indexes and the
@@ -26,17 +28,23 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from backorder.storage.schema import items
+from backorder.storage.schema import items, order_lines
 
 MIN_INDEXED = 3
 """Shorter search text has no trigram: the index cannot narrow it."""
 
-SEARCH_OBJECTS = ("items_search", "ix_items_name_trgm", "ix_items_sku_trgm")
+INDEXED = ("items", "order_lines")
+"""The tables whose ``name`` and ``sku`` are indexed."""
+SEARCH_OBJECTS = tuple(
+    name for table in INDEXED
+    for name in (f"{table}_search", f"ix_{table}_name_trgm", f"ix_{table}_sku_trgm")
+)
 """Names of the search index's objects, outside the SQLAlchemy metadata (tables of the
 FTS5 module are named ``items_search_*``)."""
 
 
-def _like_pattern(text: str) -> str:
+def like_pattern(text: str) -> str:
+    """``%text%`` for ``LIKE … ESCAPE '\\'``, lower case, ``%`` and ``_`` taken literally."""
     text = text.lower()
     for special in ("\\", "%", "_"):
         text = text.replace(special, "\\" + special)
@@ -45,19 +53,64 @@ def _like_pattern(text: str) -> str:
 
 def contains(dialect: str, text: str) -> sa.ColumnElement[bool]:
     """Items whose name or SKU contains ``text``, ignoring case (a ``WHERE`` clause)."""
-    pattern = _like_pattern(text)
+    pattern = like_pattern(text)
     like = sa.or_(
         sa.func.lower(items.c.name).like(pattern, escape="\\"),
         sa.func.lower(items.c.sku).like(pattern, escape="\\"),
     )
     if dialect != "sqlite" or len(text) < MIN_INDEXED:
         return like  # PostgreSQL's trigram indexes serve the LIKE itself
-    phrase = '"' + text.replace('"', '""') + '"'
-    candidates = sa.text("SELECT rowid FROM items_search WHERE items_search MATCH :phrase")
-    return sa.and_(
-        items.c.id.in_(candidates.bindparams(phrase=phrase).columns(sa.column("rowid"))),
-        like,
+    return sa.and_(items.c.id.in_(_matches("items", text)), like)
+
+
+def _matches(table: str, text: str) -> sa.TextClause:
+    """The rowids of ``table`` (SQLite) whose name or SKU contains ``text`` (3+ characters)."""
+    return (
+        sa.text(f"SELECT rowid FROM {table}_search WHERE {table}_search MATCH :{table}_phrase")
+        .bindparams(**{f"{table}_phrase": _phrase(text)})
+        .columns(sa.column("rowid"))
     )
+
+
+def _phrase(text: str) -> str:
+    """``text`` as one FTS5 phrase: with the trigram tokenizer, "contains this text"."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+
+def line_candidates(dialect: str, store: str, text: str) -> sa.Select | None:
+    """Ids of order lines that may match a report search for ``text`` (``None``: too short
+    for the index). A report row shows its line's name, or its item's when the line has
+    none, and its line's SKU; these are the lines whose name or SKU contains the text and
+    the nameless lines of items whose name or SKU does. The report's own ``LIKE`` still
+    decides; this only spares it the other lines."""
+    if len(text) < MIN_INDEXED:
+        return None
+    line, item = order_lines.alias("hit_line"), items.alias("hit_item")
+    if dialect == "sqlite":  # rowids from the FTS tables first (CROSS JOIN: SQLite keeps
+        # this order), then the rows they name
+        by_line: sa.Select = sa.select(_matches("order_lines", text).subquery().c.rowid)
+        named: sa.Select | sa.TextualSelect = (
+            sa.text(
+                "SELECT items.sku FROM items_search CROSS JOIN items"
+                " ON items.id = items_search.rowid"
+                " WHERE items_search MATCH :item_phrase AND items.store = :item_store"
+            )
+            .bindparams(item_phrase=_phrase(text), item_store=store)
+            .columns(sa.column("sku"))
+        )
+    else:  # the LIKEs the pg_trgm indexes serve
+        pattern = like_pattern(text)
+        by_line = sa.select(line.c.id).where(sa.or_(
+            sa.func.lower(line.c.name).like(pattern, escape="\\"),
+            sa.func.lower(line.c.sku).like(pattern, escape="\\"),
+        ))
+        named = sa.select(item.c.sku).where(item.c.store == store, sa.or_(
+            sa.func.lower(item.c.name).like(pattern, escape="\\"),
+            sa.func.lower(item.c.sku).like(pattern, escape="\\"),
+        ))
+    by_item = sa.select(line.c.id).where(line.c.name == "", line.c.sku.in_(named))
+    return sa.union(by_line, by_item)
 
 
 # -------------------------------------------------------------------------- migrations
@@ -81,40 +134,44 @@ def create(conn: sa.Connection) -> list[str]:
             "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
         ))
         ops = f'"{schema}".gin_trgm_ops'
-        for column in ("name", "sku"):
-            conn.execute(sa.text(
-                f"CREATE INDEX IF NOT EXISTS ix_items_{column}_trgm ON items "
-                f"USING gin (lower({column}) {ops})"
-            ))
+        for table in INDEXED:
+            for column in ("name", "sku"):
+                conn.execute(sa.text(
+                    f"CREATE INDEX IF NOT EXISTS ix_{table}_{column}_trgm ON {table} "
+                    f"USING gin (lower({column}) {ops})"
+                ))
         return skipped
-    for statement in _sqlite_ddl():
-        conn.execute(sa.text(statement))
-    conn.execute(sa.text("INSERT INTO items_search(items_search) VALUES ('rebuild')"))
+    for table in INDEXED:
+        for statement in _sqlite_ddl(table):
+            conn.execute(sa.text(statement))
+        conn.execute(sa.text(f"INSERT INTO {table}_search({table}_search) VALUES ('rebuild')"))
     return skipped
 
 
-def _sqlite_ddl() -> list[str]:
-    old = "INSERT INTO items_search(items_search, rowid, name, sku) " \
-          "VALUES ('delete', OLD.id, OLD.name, OLD.sku);"
-    new = "INSERT INTO items_search(rowid, name, sku) VALUES (NEW.id, NEW.name, NEW.sku);"
+def _sqlite_ddl(table: str) -> list[str]:
+    index = f"{table}_search"
+    old = (f"INSERT INTO {index}({index}, rowid, name, sku) "
+           "VALUES ('delete', OLD.id, OLD.name, OLD.sku);")
+    new = f"INSERT INTO {index}(rowid, name, sku) VALUES (NEW.id, NEW.name, NEW.sku);"
     return [
-        "CREATE VIRTUAL TABLE items_search USING fts5("
-        "name, sku, content='items', content_rowid='id', tokenize='trigram')",
-        f"CREATE TRIGGER items_search_insert AFTER INSERT ON items BEGIN {new} END",
-        f"CREATE TRIGGER items_search_delete AFTER DELETE ON items BEGIN {old} END",
-        f"CREATE TRIGGER items_search_update AFTER UPDATE OF name, sku ON items "
+        f"CREATE VIRTUAL TABLE {index} USING fts5("
+        f"name, sku, content='{table}', content_rowid='id', tokenize='trigram')",
+        f"CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN {new} END",
+        f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN {old} END",
+        f"CREATE TRIGGER {index}_update AFTER UPDATE OF name, sku ON {table} "
         f"BEGIN {old} {new} END",
     ]
 
 
 def drop(conn: sa.Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        for column in ("name", "sku"):
-            conn.execute(sa.text(f"DROP INDEX IF EXISTS ix_items_{column}_trgm"))
-        return
-    for trigger in ("insert", "delete", "update"):
-        conn.execute(sa.text(f"DROP TRIGGER IF EXISTS items_search_{trigger}"))
-    conn.execute(sa.text("DROP TABLE IF EXISTS items_search"))
+    for table in INDEXED:
+        if conn.dialect.name == "postgresql":
+            for column in ("name", "sku"):
+                conn.execute(sa.text(f"DROP INDEX IF EXISTS ix_{table}_{column}_trgm"))
+            continue
+        for trigger in ("insert", "delete", "update"):
+            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {table}_search_{trigger}"))
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}_search"))
 
 
 def is_search_object(name: Any) -> bool:
@@ -122,4 +179,14 @@ def is_search_object(name: Any) -> bool:
     return isinstance(name, str) and name.startswith(SEARCH_OBJECTS)
 
 
-__all__ = ["MIN_INDEXED", "SEARCH_OBJECTS", "contains", "create", "drop", "is_search_object"]
+__all__ = [
+    "INDEXED",
+    "MIN_INDEXED",
+    "SEARCH_OBJECTS",
+    "contains",
+    "create",
+    "drop",
+    "is_search_object",
+    "like_pattern",
+    "line_candidates",
+]
