@@ -211,3 +211,31 @@ def test_a_store_without_its_defaults_applied_counts_nothing_until_a_page_applie
     assert item_status.ensure(backorder_db, "fresh", service.settings)
     assert stored_statuses(service) == rules_statuses(service) == {"X": "backorder"}
     assert not item_status.ensure(backorder_db, "fresh", service.settings)  # only a read
+
+
+def test_migration_0008_backfills_statuses_and_the_search_index(tmp_path):
+    """A database of items from before 0008 gets their statuses (under the model's
+    defaults until a page applies the store's) and finds them by name."""
+    from backorder.admin.queries import ItemFilter, item_page
+
+    db = Database(f"sqlite:///{tmp_path}/old.db", migrate=False)
+    db.migrate("0007")
+    with db.transaction() as conn:
+        for sku, on_hand, assigned in (("LAMP-1", -2, True), ("MUG-1", 5, False)):
+            conn.execute(sa.text(
+                "INSERT INTO items (store, sku, name, assigned, tracked, on_hand, incoming_qty,"
+                " state, purchasing_disabled, overrides, version, updated_at) VALUES ('old', "
+                ":sku, :name, :assigned, 1, :on_hand, 0, 'enabled', 0, '{}', 0, :at)"
+            ), {"sku": sku, "name": f"Brass {sku.lower()}", "assigned": assigned,
+                "on_hand": on_hand, "at": T0})
+    db.migrate()
+    try:
+        service = StoreService(db, StoreConfig(name="old"))
+        assert stored_statuses(service) == rules_statuses(service) == {
+            "LAMP-1": "backorder", "MUG-1": "backorder"}
+        with db.read() as conn:
+            rows, _ = item_page(conn, "old", service.settings, ItemFilter(search="brass lamp"),
+                                offset=0, limit=10, count=False)
+        assert [row.view.sku for row in rows] == ["LAMP-1"]
+    finally:
+        db.dispose()

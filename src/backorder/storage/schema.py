@@ -201,7 +201,7 @@ sends the event again to those that took it."""
 
 
 # ---- the web app's lists (migration 0007): facets, plan counts and the report by date
-sa.Index(None, items.c.store, items.c.category)
+# (store, category): replaced by (store, category, brand, sku) in migration 0008
 sa.Index(None, items.c.store, items.c.brand)
 sa.Index(None, items.c.store, items.c.assigned, items.c.product_id, items.c.sku)
 sa.Index(None, orders.c.store, orders.c.placed_at)
@@ -250,6 +250,10 @@ callback) or a trusted proxy."""
 # the search index is FTS5 (trigram) on SQLite, pg_trgm on PostgreSQL (storage.item_search).
 items.append_column(sa.Column("status", sa.String(16)))
 sa.Index(None, items.c.store, items.c.assigned, items.c.status, items.c.tracked, items.c.on_hand)
+# category and brand together, in SKU order (replaces 0007's (store, category)); the
+# dashboard's latest events
+sa.Index(None, items.c.store, items.c.category, items.c.brand, items.c.sku)
+sa.Index(None, events.c.store, events.c.id)
 
 item_status_defaults = sa.Table(
     "item_status_defaults",

@@ -1,5 +1,6 @@
 """items.status kept by triggers, item_status_defaults, the status index and the
-substring search index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL); backfilled
+substring search index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) of items and order
+lines; items by category and brand in SKU order, events by store and id; backfilled
 
 Revision ID: 0008_admin
 Revises: 0007
@@ -30,6 +31,11 @@ def upgrade() -> None:
         op.f("ix_items_store_assigned_status_tracked_on_hand"), "items",
         ["store", "assigned", "status", "tracked", "on_hand"],
     )
+    op.drop_index(op.f("ix_items_store_category"), table_name="items")
+    op.create_index(
+        op.f("ix_items_store_category_brand_sku"), "items", ["store", "category", "brand", "sku"]
+    )
+    op.create_index(op.f("ix_events_store_id"), "events", ["store", "id"])
     op.create_table(
         "item_status_defaults",
         sa.Column("store", sa.String(length=64), nullable=False),
@@ -67,6 +73,9 @@ def downgrade() -> None:
     for statement in item_status.drop_trigger_ddl(conn.dialect.name):
         conn.execute(sa.text(statement))
     op.drop_table("item_status_defaults")
+    op.drop_index(op.f("ix_events_store_id"), table_name="events")
+    op.drop_index(op.f("ix_items_store_category_brand_sku"), table_name="items")
+    op.create_index(op.f("ix_items_store_category"), "items", ["store", "category"])
     op.drop_index(op.f("ix_items_store_assigned_status_tracked_on_hand"), table_name="items")
     with op.batch_alter_table("items") as batch:
         batch.drop_column("status")
