@@ -107,8 +107,8 @@ def report_check(db: Database, names: list[str], search: str) -> None:
 
     service = StoreService(db, StoreConfig(name=f"r{uuid.uuid4().hex[:12]}"))
     skus = [f"K{n}-{name[:3]}" for n, name in enumerate(names)]
-    service.upsert_catalog([ItemInput(sku=sku, name=name) for sku, name in zip(skus, names)],
-                           at=AT)
+    service.upsert_catalog(
+        [ItemInput(sku=sku, name=name) for sku, name in zip(skus, names, strict=True)], at=AT)
     for n, sku in enumerate(skus):  # every other line carries a name of its own
         service.place_order(OrderIn(order_id=f"o{n}", placed_at=AT, lines=[LineRequest(
             sku=sku, qty=1, name=f"line {names[-1 - n]}" if n % 2 else None)]))

@@ -116,7 +116,7 @@ def _query(
         candidates = item_search.line_candidates(service.db.engine.dialect.name,
                                                  service.name, search)
         if candidates is not None:
-            among = line.c.id.in_(candidates)
+            among: sa.ColumnElement[Any] = line.c.id.in_(candidates)
             if service.db.is_sqlite:  # said to be rare, SQLite's planner collects the
                 # candidates once and checks each line against them, not its text
                 among = sa.func.likelihood(among, sa.literal_column("0.001"))
@@ -277,7 +277,7 @@ def report_page(
         if after is None:
             query = query.offset(offset)
     with service.db.read() as conn:
-        rows = conn.execute(query.limit(limit + 1)).all()
+        rows = list(conn.execute(query.limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:

@@ -63,7 +63,7 @@ def contains(dialect: str, text: str) -> sa.ColumnElement[bool]:
     return sa.and_(items.c.id.in_(_matches("items", text)), like)
 
 
-def _matches(table: str, text: str) -> sa.TextClause:
+def _matches(table: str, text: str) -> sa.TextualSelect:
     """The rowids of ``table`` (SQLite) whose name or SKU contains ``text`` (3+ characters)."""
     return (
         sa.text(f"SELECT rowid FROM {table}_search WHERE {table}_search MATCH :{table}_phrase")
@@ -78,7 +78,7 @@ def _phrase(text: str) -> str:
 
 
 
-def line_candidates(dialect: str, store: str, text: str) -> sa.Select | None:
+def line_candidates(dialect: str, store: str, text: str) -> sa.CompoundSelect | None:
     """Ids of order lines that may match a report search for ``text`` (``None``: too short
     for the index). A report row shows its line's name, or its item's when the line has
     none, and its line's SKU; these are the lines whose name or SKU contains the text and
