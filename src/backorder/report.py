@@ -72,6 +72,11 @@ class ReportRecord(BaseModel):
         ]
 
 
+FEW_CANDIDATES = 1_000
+"""A search matching at most this many lines reads them by id; more, the report reads
+lines by date and stops at a page (see :func:`_query`)."""
+
+
 def _query(
     service: StoreService,
     *,
@@ -116,10 +121,17 @@ def _query(
         candidates = item_search.line_candidates(service.db.engine.dialect.name,
                                                  service.name, search)
         if candidates is not None:
-            among: sa.ColumnElement[Any] = line.c.id.in_(candidates)
-            if service.db.is_sqlite:  # said to be rare, SQLite's planner collects the
-                # candidates once and checks each line against them, not its text
-                among = sa.func.likelihood(among, sa.literal_column("0.001"))
+            with service.db.read() as conn:  # a few: the report reads just those lines
+                few = list(conn.scalars(candidates.limit(FEW_CANDIDATES + 1)))
+            among: sa.ColumnElement[Any]
+            if not few:
+                among = sa.false()
+            elif len(few) <= FEW_CANDIDATES:
+                among = line.c.id.in_(few)
+            else:  # many: read by date, each line checked against them (not its text)
+                among = line.c.id.in_(candidates)
+                if service.db.is_sqlite:  # said to be rare, SQLite's planner collects
+                    among = sa.func.likelihood(among, sa.literal_column("0.001"))  # them once
             query = query.where(among)
     query = _in_dates(query, tz, date_from, date_to)
     if category:

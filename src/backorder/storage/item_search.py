@@ -81,36 +81,32 @@ def _phrase(text: str) -> str:
 def line_candidates(dialect: str, store: str, text: str) -> sa.CompoundSelect | None:
     """Ids of order lines that may match a report search for ``text`` (``None``: too short
     for the index). A report row shows its line's name, or its item's when the line has
-    none, and its line's SKU; these are the lines whose name or SKU contains the text and
-    the nameless lines of items whose name or SKU does. The report's own ``LIKE`` still
-    decides; this only spares it the other lines."""
+    none, and its line's SKU: these are the lines whose name or SKU contains the text
+    (through the index) and the nameless lines (through their partial index, migration
+    0008) whose item's name or SKU does. The report's own ``LIKE`` still decides; this
+    only spares it the other lines. A line may come twice (``UNION ALL``: it streams)."""
     if len(text) < MIN_INDEXED:
         return None
     line, item = order_lines.alias("hit_line"), items.alias("hit_item")
-    if dialect == "sqlite":  # rowids from the FTS tables first (CROSS JOIN: SQLite keeps
-        # this order), then the rows they name
-        by_line: sa.Select = sa.select(_matches("order_lines", text).subquery().c.rowid)
-        named: sa.Select | sa.TextualSelect = (
-            sa.text(
-                "SELECT items.sku FROM items_search CROSS JOIN items"
-                " ON items.id = items_search.rowid"
-                " WHERE items_search MATCH :item_phrase AND items.store = :item_store"
-            )
-            .bindparams(item_phrase=_phrase(text), item_store=store)
-            .columns(sa.column("sku"))
-        )
+    pattern = like_pattern(text)
+    by_line: sa.Select
+    if dialect == "sqlite":
+        by_line = sa.select(_matches("order_lines", text).subquery().c.rowid)
     else:  # the LIKEs the pg_trgm indexes serve
-        pattern = like_pattern(text)
         by_line = sa.select(line.c.id).where(sa.or_(
             sa.func.lower(line.c.name).like(pattern, escape="\\"),
             sa.func.lower(line.c.sku).like(pattern, escape="\\"),
         ))
-        named = sa.select(item.c.sku).where(item.c.store == store, sa.or_(
+    named_so = (  # (EXISTS, not a join: the planner starts from the few nameless lines)
+        sa.select(sa.literal(1))
+        .where(item.c.store == store, item.c.sku == line.c.sku, sa.or_(
             sa.func.lower(item.c.name).like(pattern, escape="\\"),
             sa.func.lower(item.c.sku).like(pattern, escape="\\"),
         ))
-    by_item = sa.select(line.c.id).where(line.c.name == "", line.c.sku.in_(named))
-    return sa.union(by_line, by_item)
+        .correlate(line)
+    )
+    nameless = sa.select(line.c.id).where(line.c.name == "", named_so.exists())
+    return sa.union_all(by_line, nameless)
 
 
 # -------------------------------------------------------------------------- migrations

@@ -254,6 +254,9 @@ sa.Index(None, items.c.store, items.c.assigned, items.c.status, items.c.tracked,
 # dashboard's latest events
 sa.Index(None, items.c.store, items.c.category, items.c.brand, items.c.sku)
 sa.Index(None, events.c.store, events.c.id)
+# order lines stored without a name (the report shows their item's): few, found at once
+sa.Index("ix_order_lines_nameless_sku", order_lines.c.sku,
+         sqlite_where=order_lines.c.name == "", postgresql_where=order_lines.c.name == "")
 
 item_status_defaults = sa.Table(
     "item_status_defaults",

@@ -36,6 +36,9 @@ def upgrade() -> None:
         op.f("ix_items_store_category_brand_sku"), "items", ["store", "category", "brand", "sku"]
     )
     op.create_index(op.f("ix_events_store_id"), "events", ["store", "id"])
+    nameless = sa.text("name = ''")
+    op.create_index("ix_order_lines_nameless_sku", "order_lines", ["sku"],
+                    sqlite_where=nameless, postgresql_where=nameless)
     op.create_table(
         "item_status_defaults",
         sa.Column("store", sa.String(length=64), nullable=False),
@@ -74,6 +77,7 @@ def downgrade() -> None:
         conn.execute(sa.text(statement))
     op.drop_table("item_status_defaults")
     op.drop_index(op.f("ix_events_store_id"), table_name="events")
+    op.drop_index("ix_order_lines_nameless_sku", table_name="order_lines")
     op.drop_index(op.f("ix_items_store_category_brand_sku"), table_name="items")
     op.create_index(op.f("ix_items_store_category"), "items", ["store", "category"])
     op.drop_index(op.f("ix_items_store_assigned_status_tracked_on_hand"), table_name="items")
