@@ -1,9 +1,10 @@
 """The web app filters and counts items by status in SQL: that SQL must be the rules' status.
 
 Any item state, any overrides and any store defaults: the status the database computes
-(:func:`backorder.admin.queries.status_column`) equals :func:`backorder.rules.view`'s, on
-SQLite and on PostgreSQL. Were they to differ, a merchant filtering on "backorder" would
-miss items the rest of the app calls backordered.
+(:func:`backorder.admin.queries.status_column`) and the status stored on the rows once the
+store's defaults are applied (:func:`backorder.storage.item_status.refresh`) equal
+:func:`backorder.rules.view`'s, on SQLite and on PostgreSQL. Were they to differ, a
+merchant filtering on "backorder" would miss items the rest of the app calls backordered.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from hypothesis import strategies as st
 from backorder import rules
 from backorder.admin.queries import status_column, totals
 from backorder.models import BackorderPolicy, BackorderState, ItemState, Mode, StoreSettings
-from backorder.storage import records
+from backorder.storage import item_status, records
 from backorder.storage.db import Database
-from backorder.storage.schema import items
+from backorder.storage.schema import item_status_defaults, items
 
 AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 small = st.integers(min_value=0, max_value=6)
@@ -66,10 +67,18 @@ def check(db: Database, states: list[ItemState], store_settings: StoreSettings) 
         for n, state in enumerate(states):
             records.insert_item(conn, store, state.model_copy(update={"sku": f"sku{n}"}), AT)
     try:
+        with db.transaction() as conn:
+            assert item_status.refresh(conn, store, store_settings)  # a new store's defaults
+            assert not item_status.refresh(conn, store, store_settings)  # nothing changed
         with db.read() as conn:
             status = status_column(conn.dialect.name, store_settings)
             found = dict(
                 conn.execute(sa.select(items.c.sku, status).where(items.c.store == store)).all()
+            )
+            stored = dict(
+                conn.execute(
+                    sa.select(items.c.sku, items.c.status).where(items.c.store == store)
+                ).all()
             )
             counted = totals(conn, store, store_settings).statuses
         expected = {
@@ -77,6 +86,7 @@ def check(db: Database, states: list[ItemState], store_settings: StoreSettings) 
             for n, state in enumerate(states)
         }
         assert found == {sku: view.status.value for sku, view in expected.items()}
+        assert stored == found
         for status_name, count in counted.items():
             assert count == sum(
                 1 for v in expected.values() if v.assigned and v.status.value == status_name
@@ -84,6 +94,8 @@ def check(db: Database, states: list[ItemState], store_settings: StoreSettings) 
     finally:
         with db.transaction() as conn:
             conn.execute(items.delete().where(items.c.store == store))
+            conn.execute(item_status_defaults.delete().where(
+                item_status_defaults.c.store == store))
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])

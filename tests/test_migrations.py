@@ -5,12 +5,20 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from backorder.storage.db import Database
+from backorder.storage.item_search import is_search_object
 from backorder.storage.schema import metadata
+
+
+def outside_search_index(_object, name, _type, _reflected, _compare_to) -> bool:
+    """The search index (FTS5 tables, pg_trgm indexes) lives outside the metadata."""
+    return not is_search_object(name)
 
 
 def drift(db: Database) -> list:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": outside_search_index}
+        )
         return compare_metadata(context, metadata)
 
 

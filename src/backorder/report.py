@@ -7,13 +7,21 @@ lines unless asked for another status (``all``: every one).
 
 Order dates are shown, and date filters read, in the store's time zone
 (``StoreSettings.timezone``); a date range includes both of its days.
+
+The web app pages through the report by key (:func:`report_page`, :class:`ReportKey`):
+a next or previous page starts from the last or first row shown, so page 500 costs what
+page 1 does (an ``OFFSET`` reads and drops every row before it).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import datetime as dt
-from typing import TextIO
+import json
+from dataclasses import dataclass
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -23,6 +31,7 @@ from backorder.engine import StoreService
 from backorder.errors import InvalidInput
 from backorder.eta import promise_text
 from backorder.rules.lifecycle import LineCounts, left, line_status
+from backorder.storage import item_search
 from backorder.storage.schema import items, order_lines, orders
 
 CSV_COLUMNS = (
@@ -87,6 +96,11 @@ class ReportRecord(BaseModel):
         ]
 
 
+FEW_CANDIDATES = 1_000
+"""A search matching at most this many lines reads them by id; more, the report reads
+lines by date and stops at a page (see :func:`_query`)."""
+
+
 def _query(
     service: StoreService,
     *,
@@ -110,6 +124,7 @@ def _query(
             order.c.order_id,
             order.c.customer_email,
             order.c.placed_at,
+            line.c.line_no,
             line.c.eta,
             line.c.eta_status,
             line.c.in_stock,
@@ -125,11 +140,27 @@ def _query(
         )
         .where(order.c.store == service.name, order.c.accepted, line.c.backordered > 0)
     )
-    if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(
-            sa.or_(sa.func.lower(name).like(pattern), sa.func.lower(line.c.sku).like(pattern))
-        )
+    if search:  # the text anywhere (``%`` and ``_`` too), narrowed by the trigram indexes
+        pattern = item_search.like_pattern(search)
+        query = query.where(sa.or_(
+            sa.func.lower(name).like(pattern, escape="\\"),
+            sa.func.lower(line.c.sku).like(pattern, escape="\\"),
+        ))
+        candidates = item_search.line_candidates(service.db.engine.dialect.name,
+                                                 service.name, search)
+        if candidates is not None:
+            with service.db.read() as conn:  # a few: the report reads just those lines
+                few = list(conn.scalars(candidates.limit(FEW_CANDIDATES + 1)))
+            among: sa.ColumnElement[Any]
+            if not few:
+                among = sa.false()
+            elif len(few) <= FEW_CANDIDATES:
+                among = line.c.id.in_(few)
+            else:  # many: read by date, each line checked against them (not its text)
+                among = line.c.id.in_(candidates)
+                if service.db.is_sqlite:  # said to be rare, SQLite's planner collects
+                    among = sa.func.likelihood(among, sa.literal_column("0.001"))  # them once
+            query = query.where(among)
     query = _in_dates(query, tz, date_from, date_to)
     unshipped = line.c.in_stock + line.c.backordered - line.c.cancelled - line.c.shipped
     if status not in STATUSES:
@@ -180,25 +211,140 @@ def backorder_report(
         service.incoming.refresh()  # today's promised dates
     with service.db.read() as conn:
         rows = conn.execute(query).all()
-    return [
-        ReportRecord(
-            product_name=row.product_name,
-            sku=row.sku,
-            purchased=row.purchased,
-            backordered=row.backordered,
-            order_id=row.order_id,
-            customer_email=row.customer_email,
-            order_date=_utc(row.placed_at).astimezone(tz),
-            expected=promise_text(row.eta, row.eta_status, tz),
-            category=row.category,
-            brand=row.brand,
-            cancelled=row.cancelled,
-            shipped=row.shipped,
-            waiting=left(counts).backordered,
-            status=line_status(counts),
+    return [_record(row, tz) for row in rows]
+
+
+def _record(row: Any, tz: dt.tzinfo) -> ReportRecord:
+    counts = _counts(row)
+    return ReportRecord(
+        product_name=row.product_name,
+        sku=row.sku,
+        purchased=row.purchased,
+        backordered=row.backordered,
+        order_id=row.order_id,
+        customer_email=row.customer_email,
+        order_date=_utc(row.placed_at).astimezone(tz),
+        expected=promise_text(row.eta, row.eta_status, tz),
+        category=row.category,
+        brand=row.brand,
+        cancelled=row.cancelled,
+        shipped=row.shipped,
+        waiting=left(counts).backordered,
+        status=line_status(counts),
+    )
+
+
+# ------------------------------------------------------------------------ keyset pages
+@dataclass(frozen=True)
+class ReportKey:
+    """Where a row stands in the report's order (newest order first, then order id and
+    line): a page starts after (or ends before) such a key. As text (:meth:`token`) it
+    travels in a page link; it holds nothing a merchant has not seen on the page."""
+
+    placed_at: dt.datetime
+    order_id: str
+    line_no: int
+
+    def token(self) -> str:
+        raw = json.dumps([_utc(self.placed_at).isoformat(), self.order_id, self.line_no])
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def parse(cls, token: str) -> ReportKey:
+        """The key of a page link; :class:`InvalidInput` when it is not one."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            placed, order_id, line_no = json.loads(raw)
+            if not (isinstance(order_id, str) and type(line_no) is int):
+                raise ValueError(token)
+            at = dt.datetime.fromisoformat(placed)
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+            raise InvalidInput("not a page of this report (follow the page links)") from exc
+        if at.tzinfo is None:
+            raise InvalidInput("not a page of this report (follow the page links)")
+        return cls(at.astimezone(dt.UTC), order_id, line_no)
+
+    @classmethod
+    def of(cls, row: Any) -> ReportKey:
+        return cls(_utc(row.placed_at), row.order_id, row.line_no)
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    records: list[ReportRecord]
+    first: ReportKey | None
+    """The key of the first row shown (a previous page ends before it)."""
+    last: ReportKey | None
+    """The key of the last row shown (a next page starts after it)."""
+    more: bool
+    """Rows follow this page."""
+
+
+def _stored(service: StoreService, at: dt.datetime) -> dt.datetime:
+    """``at`` as the database compares it (SQLite keeps naive UTC text)."""
+    at = at.astimezone(dt.UTC)
+    return at.replace(tzinfo=None) if service.db.is_sqlite else at
+
+
+def report_page(
+    service: StoreService,
+    *,
+    limit: int,
+    after: ReportKey | None = None,
+    before: ReportKey | None = None,
+    offset: int = 0,
+    search: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    category: str | None = None,
+    brand: str | None = None,
+) -> ReportPage:
+    """One page of :func:`backorder_report` (the same rows, order and filters), the one
+    after ``after`` or before ``before`` when given (read by key through the index of
+    orders by date), else at ``offset``. Promised dates are not refreshed (the worker
+    keeps them)."""
+    tz = ZoneInfo(service.settings.timezone)
+    line, order = order_lines, orders
+    query = _query(
+        service, search=search, date_from=date_from, date_to=date_to, category=category,
+        brand=brand,
+    )
+    backwards = before is not None and after is None
+    if after is not None:
+        at = _stored(service, after.placed_at)
+        query = query.where(order.c.placed_at <= at, sa.or_(
+            order.c.placed_at < at,
+            order.c.order_id > after.order_id,
+            sa.and_(order.c.order_id == after.order_id, line.c.line_no > after.line_no),
+        ))
+    elif before is not None:
+        at = _stored(service, before.placed_at)
+        query = query.where(order.c.placed_at >= at, sa.or_(
+            order.c.placed_at > at,
+            order.c.order_id < before.order_id,
+            sa.and_(order.c.order_id == before.order_id, line.c.line_no < before.line_no),
+        ))
+    if backwards:
+        query = query.order_by(
+            order.c.placed_at.asc(), order.c.order_id.desc(), line.c.line_no.desc()
         )
-        for row, counts in ((row, _counts(row)) for row in rows)
-    ]
+    else:
+        query = query.order_by(order.c.placed_at.desc(), order.c.order_id, line.c.line_no)
+        if after is None:
+            query = query.offset(offset)
+    with service.db.read() as conn:
+        rows = list(conn.execute(query.limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+        more = True  # the page it was reached from follows
+    return ReportPage(
+        [_record(row, tz) for row in rows],
+        ReportKey.of(rows[0]) if rows else None,
+        ReportKey.of(rows[-1]) if rows else None,
+        more,
+    )
 
 
 def _counts(row: sa.Row) -> LineCounts:

@@ -183,8 +183,21 @@ class ReportQuery(Form):
     category: Text = ""
     brand: Text = ""
     page: Annotated[PositiveInt, Field(le=1_000_000)] = 1
+    after: Annotated[str, Field(max_length=2000)] = ""
+    """A next page starts after this row (``report.ReportKey.token``)."""
+    before: Annotated[str, Field(max_length=2000)] = ""
+    """A previous page ends before this row."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    @field_validator("after", "before")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if value:
+            from backorder.report import ReportKey  # the report's module needs the engine
+
+            ReportKey.parse(value)  # InvalidInput is a ValueError: the field's error
+        return value
 
     @field_validator("date_to")
     @classmethod

@@ -35,6 +35,7 @@ from backorder.admin.sessions import Session
 from backorder.admin.users import User
 from backorder.engine import StoreService
 from backorder.models import Status
+from backorder.storage import item_status
 from backorder.web import WebApp
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -132,6 +133,7 @@ class Page:
         return await run_in_threadpool(func, *args, **kwargs)
 
     def layout(self) -> Layout:
+        item_status.ensure(self.service.db, self.store, self.service.settings)  # a POST's
         with self.service.db.read() as conn:
             totals = queries.totals(conn, self.store, self.service.settings)
         return Layout(totals, self.service.outbox.backlog())
@@ -220,6 +222,8 @@ def store_page(view: View) -> Callable[[Request], Awaitable[Response]]:
         service = await run_in_threadpool(ui.web.stores.get, name)
         if service is None:
             return forbidden(ui, request, f"no store {name!r}", user.name, 404)
+        # the stored statuses are those of the settings in force (a read when they are)
+        await run_in_threadpool(item_status.ensure, service.db, name, service.settings)
         form = None
         if request.method == "POST":
             form = await request.form()

@@ -6,8 +6,12 @@ the layout shows; it never loads the catalog into Python. The rows of a page bec
 ``view``, as everywhere else.
 
 :func:`status_column` is the rules' status (:func:`backorder.rules.availability.status`)
-written as one SQL expression, so that the status filter and the status counts run in
-the database; it is property-tested equal to the rules on SQLite and PostgreSQL.
+written as one SQL expression; the status filter and the status counts read the status
+stored on each row (``items.status``, kept by triggers, see
+:mod:`backorder.storage.item_status`) through an index, and a name or SKU search narrows
+the rows through a trigram index (:mod:`backorder.storage.item_search`). A store page
+first calls :func:`backorder.storage.item_status.ensure`, so the stored statuses are
+those of the settings in force.
 """
 
 from __future__ import annotations
@@ -20,59 +24,11 @@ import sqlalchemy as sa
 
 from backorder import rules
 from backorder.models import DomainEvent, ItemView, Status, StoreSettings
-from backorder.storage import records
+from backorder.storage import item_search, records
+from backorder.storage.item_status import status_column
 from backorder.storage.schema import events, items
 
 ALL_STATUSES = tuple(Status)
-
-
-# ------------------------------------------------------------------ the status in SQL
-def _json_text(dialect: str, key: str) -> sa.ColumnElement[Any]:
-    if dialect == "postgresql":
-        return items.c.overrides.op("->>")(sa.literal_column(f"'{key}'"))
-    return sa.func.json_extract(items.c.overrides, f"$.{key}")
-
-
-def _json_int(dialect: str, key: str) -> sa.ColumnElement[Any]:
-    if dialect == "postgresql":
-        return sa.cast(_json_text(dialect, key), sa.Integer)
-    return _json_text(dialect, key)
-
-
-def _json_has(dialect: str, key: str) -> sa.ColumnElement[bool]:
-    """The key is present, even with a JSON ``null`` (an explicitly unlimited threshold)."""
-    if dialect == "postgresql":
-        return items.c.overrides.op("->")(sa.literal_column(f"'{key}'")).is_not(None)
-    return sa.func.json_type(items.c.overrides, f"$.{key}").is_not(None)
-
-
-def status_column(dialect: str, settings: StoreSettings) -> sa.ColumnElement[str]:
-    """An item's :class:`~backorder.models.Status` as SQL (the same rule, see the module)."""
-    d = settings.defaults
-    c = items.c
-    mode = sa.func.coalesce(_json_text(dialect, "mode"), sa.literal(d.mode.value))
-    threshold = sa.case(
-        (_json_has(dialect, "threshold"), _json_int(dialect, "threshold")),
-        else_=sa.literal(d.threshold, sa.Integer),
-    )
-    low = sa.func.coalesce(_json_int(dialect, "low_stock_level"), d.low_stock_level)
-    kept_back = sa.func.coalesce(
-        _json_int(dialect, "out_of_stock_threshold"), d.out_of_stock_threshold
-    )
-    allowed = sa.and_(
-        c.assigned == sa.true(), c.tracked == sa.true(), mode != "off", c.state != "disabled"
-    )
-    sells = sa.or_(
-        c.tracked == sa.false(),
-        sa.and_(allowed, sa.or_(threshold.is_(None), c.on_hand + threshold > 0)),
-        sa.and_(sa.not_(allowed), c.on_hand - kept_back > 0),
-    )
-    return sa.case(
-        (sa.or_(c.purchasing_disabled == sa.true(), sa.not_(sells)), Status.UNAVAILABLE.value),
-        (sa.and_(c.tracked == sa.true(), c.state == "enabled"), Status.BACKORDER.value),
-        (sa.and_(c.tracked == sa.true(), low > 0, c.on_hand < low), Status.LOW_STOCK.value),
-        else_=Status.IN_STOCK.value,
-    )
 
 
 # --------------------------------------------------------------------------- item lists
@@ -90,16 +46,7 @@ class ItemFilter:
         c = items.c
         clauses: list[Any] = [c.store == store]
         if self.search:
-            text = self.search.lower()
-            for special in ("\\", "%", "_"):
-                text = text.replace(special, "\\" + special)
-            pattern = f"%{text}%"
-            clauses.append(
-                sa.or_(
-                    sa.func.lower(c.name).like(pattern, escape="\\"),
-                    sa.func.lower(c.sku).like(pattern, escape="\\"),
-                )
-            )
+            clauses.append(item_search.contains(dialect, self.search))
         if self.category:
             clauses.append(c.category == self.category)
         if self.brand:
@@ -107,7 +54,7 @@ class ItemFilter:
         if self.assigned in ("yes", "no"):
             clauses.append(c.assigned == (sa.true() if self.assigned == "yes" else sa.false()))
         if self.status:
-            clauses.append(status_column(dialect, settings) == self.status)
+            clauses.append(c.status == self.status)
         return clauses
 
 
@@ -177,10 +124,9 @@ def totals(conn: sa.Connection, store: str, settings: StoreSettings) -> Totals:
     """Status counts of the assigned items, assigned products (the plan counts products:
     an item without a product id is its own product) and units on backorder: one query."""
     c = items.c
-    status = status_column(conn.dialect.name, settings).label("status")
-    per_status = (
+    per_status = (  # an index-only scan of (store, assigned, status, tracked, on_hand)
         sa.select(
-            status,
+            c.status,
             sa.func.count().label("n"),
             sa.func.coalesce(
                 sa.func.sum(sa.case((sa.and_(c.tracked == sa.true(), c.on_hand < 0),
@@ -188,12 +134,13 @@ def totals(conn: sa.Connection, store: str, settings: StoreSettings) -> Totals:
             ).label("backordered"),
         )
         .where(c.store == store, c.assigned == sa.true())
-        .group_by(status)
+        .group_by(c.status)
     )
     counts = {s.value: 0 for s in Status}
     backordered = 0
     for row in conn.execute(per_status):
-        counts[row.status] = row.n
+        if row.status in counts:  # NULL: a store whose statuses were never computed
+            counts[row.status] = row.n
         backordered += int(row.backordered)
     products = conn.scalar(
         sa.select(sa.func.count(sa.distinct(sa.func.coalesce(c.product_id, c.sku)))).where(
@@ -227,13 +174,11 @@ def skus_for_preview(conn: sa.Connection, store: str, search: str, limit: int = 
     return list(conn.scalars(query))
 
 
-def first_with_status(
-    conn: sa.Connection, store: str, status: sa.ColumnElement[str], value: str
-) -> str | None:
-    """The first assigned SKU with this status (the preview's default item)."""
+def first_with_status(conn: sa.Connection, store: str, value: str) -> str | None:
+    """The first assigned SKU with this (stored) status (the preview's default item)."""
     query = (
         sa.select(items.c.sku)
-        .where(items.c.store == store, items.c.assigned == sa.true(), status == value)
+        .where(items.c.store == store, items.c.assigned == sa.true(), items.c.status == value)
         .order_by(items.c.sku)
         .limit(1)
     )

@@ -201,7 +201,7 @@ sends the event again to those that took it."""
 
 
 # ---- the web app's lists (migration 0007): facets, plan counts and the report by date
-sa.Index(None, items.c.store, items.c.category)
+# (store, category): replaced by (store, category, brand, sku) in migration 0009
 sa.Index(None, items.c.store, items.c.brand)
 sa.Index(None, items.c.store, items.c.assigned, items.c.product_id, items.c.sku)
 sa.Index(None, orders.c.store, orders.c.placed_at)
@@ -245,7 +245,7 @@ A user without a password hash signs in only through a platform (BigCommerce's l
 callback) or a trusted proxy."""
 
 
-# ---- order lifecycle (migration 0008_lifecycle): each line's running totals, and each
+# ---- order lifecycle (migration 0008): each line's running totals, and each
 # cancel / shipment / return once per idempotency key with its first answer
 order_lines.append_column(sa.Column("cancelled", sa.Integer, nullable=False, server_default="0"))
 order_lines.append_column(sa.Column("shipped", sa.Integer, nullable=False, server_default="0"))
@@ -266,6 +266,32 @@ order_changes = sa.Table(
 """Cancels, shipments and returns applied: a replay of a key returns the first answer."""
 
 
+# ---- the stored status and search (migration 0009): the web app's counts, status filter
+# and substring search read indexes. ``status`` is kept by triggers (storage.item_status);
+# the search index is FTS5 (trigram) on SQLite, pg_trgm on PostgreSQL (storage.item_search).
+items.append_column(sa.Column("status", sa.String(16)))
+sa.Index(None, items.c.store, items.c.assigned, items.c.status, items.c.tracked, items.c.on_hand)
+# category and brand together, in SKU order (replaces 0007's (store, category)); the
+# dashboard's latest events
+sa.Index(None, items.c.store, items.c.category, items.c.brand, items.c.sku)
+sa.Index(None, events.c.store, events.c.id)
+# order lines stored without a name (the report shows their item's): few, found at once
+sa.Index("ix_order_lines_nameless_sku", order_lines.c.sku,
+         sqlite_where=order_lines.c.name == "", postgresql_where=order_lines.c.name == "")
+
+item_status_defaults = sa.Table(
+    "item_status_defaults",
+    metadata,
+    sa.Column("store", sa.String(64), primary_key=True),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("threshold", sa.Integer),
+    sa.Column("low_stock_level", sa.Integer, nullable=False),
+    sa.Column("out_of_stock_threshold", sa.Integer, nullable=False),
+)
+"""The store defaults the stored statuses were computed with (one row per store; the
+triggers read it; ``storage.item_status.ensure`` writes it from the settings in force)."""
+
+
 # ---- row layouts: the columns the fast paths bind, in table order (after every table and
 # appended column above; a column added since must be named here if a layout leaves it out)
 def columns_of(table: sa.Table, *, leaving_out: Iterable[str] = ()) -> tuple[str, ...]:
@@ -275,7 +301,7 @@ def columns_of(table: sa.Table, *, leaving_out: Iterable[str] = ()) -> tuple[str
 
 
 ITEM_STATE_COLUMNS = columns_of(
-    items, leaving_out=("id", "store", "version", "updated_at", "category", "brand")
+    items, leaving_out=("id", "store", "version", "updated_at", "category", "brand", "status")
 )
 """The columns an item's :class:`~backorder.models.ItemState` is stored in (its fields, in
 their order)."""

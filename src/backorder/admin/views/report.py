@@ -31,25 +31,40 @@ async def report(page: Page) -> Response:
     query, errors = parse(ReportQuery, page.request.query_params)
     if query is None:
         query = ReportQuery()
+    for field in ("after", "before"):  # no input of its own: said above the table
+        if field in errors:
+            errors["form"] = errors.pop(field)
     size = page.ui.web.config.admin.page_size
     filters = _filters(query) if not errors else {}
 
-    def read():  # one row more than a page: is there a next page (no count of them all)
-        records = reporting.backorder_report(
-            page.service, **filters, limit=size + 1, offset=(query.page - 1) * size,
-            refresh=False,
+    after = reporting.ReportKey.parse(query.after) if query.after else None
+    before = reporting.ReportKey.parse(query.before) if query.before else None
+
+    def read():  # by key from a page link (page 500 costs what page 1 does), else by offset
+        shown = reporting.report_page(
+            page.service, **filters, limit=size, after=after, before=before,
+            offset=(query.page - 1) * size,
         )
         with page.service.db.read() as conn:
-            return (records, queries.facets(conn, page.store, "category"),
+            return (shown, queries.facets(conn, page.store, "category"),
                     queries.facets(conn, page.store, "brand"))
 
-    records, categories, brands = await page.run(read)
+    shown, categories, brands = await page.run(read)
+    # the pager's links carry the key of the row they continue from
+    next_link = prev_link = None
+    if shown.last is not None:
+        next_link = page.query(page=query.page + 1, after=shown.last.token(), before=None)
+    if shown.first is not None and query.page > 1:
+        prev_link = (page.query(page=None, after=None, before=None) if query.page == 2
+                     else page.query(page=query.page - 1, before=shown.first.token(),
+                                     after=None))
     return await page.render(
         "report.html", status=422 if errors else 200, query=query, errors=errors,
-        records=records[:size], more=len(records) > size,
+        records=shown.records, more=shown.more, next_link=next_link, prev_link=prev_link,
         categories=categories, brands=brands,
-        csv_url=f"{page.base}/report.csv" + (f"?{page.query(page=None)}"
-                                             if page.query(page=None) else ""),
+        csv_url=f"{page.base}/report.csv" + (f"?{page.query(page=None, after=None, before=None)}"
+                                             if page.query(page=None, after=None, before=None)
+                                             else ""),
     )
 
 
@@ -58,26 +73,25 @@ async def report_csv(page: Page) -> Response:
     query, errors = parse(ReportQuery, page.request.query_params)
     if query is None:
         return await page.render("report.html", status=422, query=ReportQuery(), errors=errors,
-                                 records=[], more=False, categories=[], brands=[], csv_url="")
+                                 records=[], more=False, categories=[], brands=[], csv_url="",
+                                 next_link=None, prev_link=None)
     filters = _filters(query)
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(reporting.CSV_COLUMNS)
-        offset = 0
-        while True:
-            batch = reporting.backorder_report(
-                page.service, **filters, limit=CSV_PAGE, offset=offset, refresh=False
-            )
-            for record in batch:
+        after = None
+        while True:  # by key: each batch starts after the last row of the one before
+            batch = reporting.report_page(page.service, **filters, limit=CSV_PAGE, after=after)
+            for record in batch.records:
                 writer.writerow(record.cells())
             yield out.getvalue()
             out.seek(0)
             out.truncate()
-            if len(batch) < CSV_PAGE:
+            if not batch.more:
                 return
-            offset += CSV_PAGE
+            after = batch.last
 
     name = f"backorder-report-{page.store}.csv"
     return StreamingResponse(

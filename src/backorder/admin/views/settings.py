@@ -210,8 +210,7 @@ def preview_context(page: Page, form: FormData | None) -> dict[str, Any]:
     if sku is None:
         with service.db.read() as conn:
             choices = queries.skus_for_preview(conn, page.store, "")
-            status = queries.status_column(conn.dialect.name, service.settings)
-            sku = queries.first_with_status(conn, page.store, status, Status.BACKORDER.value) or (
+            sku = queries.first_with_status(conn, page.store, Status.BACKORDER.value) or (
                 choices[0] if choices else None)
     else:
         with service.db.read() as conn:

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from backorder.storage.item_search import is_search_object
 from backorder.storage.schema import metadata
 
 config = context.config
@@ -23,6 +24,8 @@ def _run_on(connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # the search index (FTS5 tables, pg_trgm indexes) is made by hand in 0008
+        include_object=lambda _obj, name, _type, _reflected, _to: not is_search_object(name),
     )
     context.run_migrations()
 

@@ -1,14 +1,14 @@
 """order lifecycle: per-line cancelled / shipped / returned totals; order_changes keeps
 each cancel, shipment and return once per idempotency key with its first answer
 
-Revision ID: 0008_lifecycle
+Revision ID: 0008
 Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_lifecycle"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,188 @@
+"""Substring search of names and SKUs (items, order lines) through an index, on SQLite and
+PostgreSQL.
+
+``LIKE '%lamp 77%'`` reads every row of a store: at 100,000 items, more than a page of the
+web app may cost (issue 16). Migration 0009 adds a trigram index, which finds the rows
+containing a piece of text of 3 characters or more without reading the others:
+
+- SQLite: FTS5 tables ``items_search`` and ``order_lines_search`` with the ``trigram``
+  tokenizer (SQLite 3.34+, case-insensitive) over the ``name`` and ``sku`` of ``items``
+  and ``order_lines``, external content (they store only the index, not a copy of the
+  text), kept by triggers on insert, delete and a change of name or SKU.
+  https://www.sqlite.org/fts5.html#the_trigram_tokenizer
+- PostgreSQL: GIN indexes ``gin_trgm_ops`` on ``lower(name)`` and ``lower(sku)`` of both
+  tables, from the ``pg_trgm`` extension, which ``LIKE '%…%'`` uses as it is.
+  https://www.postgresql.org/docs/current/pgtrgm.html#PGTRGM-INDEX
+  Where ``pg_trgm`` cannot be installed (it ships with PostgreSQL's contrib package and
+  is a trusted extension since PostgreSQL 13), the migration skips these indexes and the
+  search reads the store's rows, as before: the same results, slower.
+
+The index only narrows the rows: the search condition itself stays the ``LIKE`` it always
+was, so results are the same with or without it. Text shorter than 3 characters has no
+trigram and is matched by ``LIKE`` alone (it reads the store's rows).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from backorder.storage.schema import items, order_lines
+
+MIN_INDEXED = 3
+"""Shorter search text has no trigram: the index cannot narrow it."""
+
+INDEXED = ("items", "order_lines")
+"""The tables whose ``name`` and ``sku`` are indexed."""
+SEARCH_OBJECTS = tuple(
+    name for table in INDEXED
+    for name in (f"{table}_search", f"ix_{table}_name_trgm", f"ix_{table}_sku_trgm")
+)
+"""Names of the search index's objects, outside the SQLAlchemy metadata (tables of the
+FTS5 module are named ``items_search_*``)."""
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for ``LIKE … ESCAPE '\\'``, lower case, ``%`` and ``_`` taken literally."""
+    text = text.lower()
+    for special in ("\\", "%", "_"):
+        text = text.replace(special, "\\" + special)
+    return f"%{text}%"
+
+
+def contains(dialect: str, text: str) -> sa.ColumnElement[bool]:
+    """Items whose name or SKU contains ``text``, ignoring case (a ``WHERE`` clause)."""
+    pattern = like_pattern(text)
+    like = sa.or_(
+        sa.func.lower(items.c.name).like(pattern, escape="\\"),
+        sa.func.lower(items.c.sku).like(pattern, escape="\\"),
+    )
+    if dialect != "sqlite" or len(text) < MIN_INDEXED:
+        return like  # PostgreSQL's trigram indexes serve the LIKE itself
+    return sa.and_(items.c.id.in_(_matches("items", text)), like)
+
+
+def _matches(table: str, text: str) -> sa.TextualSelect:
+    """The rowids of ``table`` (SQLite) whose name or SKU contains ``text`` (3+ characters)."""
+    return (
+        sa.text(f"SELECT rowid FROM {table}_search WHERE {table}_search MATCH :{table}_phrase")
+        .bindparams(**{f"{table}_phrase": _phrase(text)})
+        .columns(sa.column("rowid"))
+    )
+
+
+def _phrase(text: str) -> str:
+    """``text`` as one FTS5 phrase: with the trigram tokenizer, "contains this text"."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+
+def line_candidates(dialect: str, store: str, text: str) -> sa.CompoundSelect | None:
+    """Ids of order lines that may match a report search for ``text`` (``None``: too short
+    for the index). A report row shows its line's name, or its item's when the line has
+    none, and its line's SKU: these are the lines whose name or SKU contains the text
+    (through the index) and the nameless lines (through their partial index, migration
+    0009) whose item's name or SKU does. The report's own ``LIKE`` still decides; this
+    only spares it the other lines. A line may come twice (``UNION ALL``: it streams)."""
+    if len(text) < MIN_INDEXED:
+        return None
+    line, item = order_lines.alias("hit_line"), items.alias("hit_item")
+    pattern = like_pattern(text)
+    by_line: sa.Select
+    if dialect == "sqlite":
+        by_line = sa.select(_matches("order_lines", text).subquery().c.rowid)
+    else:  # the LIKEs the pg_trgm indexes serve
+        by_line = sa.select(line.c.id).where(sa.or_(
+            sa.func.lower(line.c.name).like(pattern, escape="\\"),
+            sa.func.lower(line.c.sku).like(pattern, escape="\\"),
+        ))
+    named_so = (  # (EXISTS, not a join: the planner starts from the few nameless lines)
+        sa.select(sa.literal(1))
+        .where(item.c.store == store, item.c.sku == line.c.sku, sa.or_(
+            sa.func.lower(item.c.name).like(pattern, escape="\\"),
+            sa.func.lower(item.c.sku).like(pattern, escape="\\"),
+        ))
+        .correlate(line)
+    )
+    nameless = sa.select(line.c.id).where(line.c.name == "", named_so.exists())
+    return sa.union_all(by_line, nameless)
+
+
+# -------------------------------------------------------------------------- migrations
+def create(conn: sa.Connection) -> list[str]:
+    """Create the search index (migration 0009) and fill it; returns what was skipped."""
+    skipped: list[str] = []
+    if conn.dialect.name == "postgresql":
+        available = conn.scalar(
+            sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
+        )
+        lacking = ["pg_trgm (not installable here: the search reads the store's rows)"]
+        if not available:
+            return lacking
+        try:
+            with conn.begin_nested():  # a refusal (no privilege) must not end the migration
+                conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        except sa.exc.DBAPIError:
+            return lacking
+        schema = conn.scalar(sa.text(  # the operator class, wherever the extension lives
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+            "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+        ))
+        ops = f'"{schema}".gin_trgm_ops'
+        for table in INDEXED:
+            for column in ("name", "sku"):
+                conn.execute(sa.text(
+                    f"CREATE INDEX IF NOT EXISTS ix_{table}_{column}_trgm ON {table} "
+                    f"USING gin (lower({column}) {ops})"
+                ))
+        return skipped
+    for table in INDEXED:
+        for statement in _sqlite_ddl(table):
+            conn.execute(sa.text(statement))
+        conn.execute(sa.text(f"INSERT INTO {table}_search({table}_search) VALUES ('rebuild')"))
+    return skipped
+
+
+def _sqlite_ddl(table: str) -> list[str]:
+    index = f"{table}_search"
+    old = (f"INSERT INTO {index}({index}, rowid, name, sku) "
+           "VALUES ('delete', OLD.id, OLD.name, OLD.sku);")
+    new = f"INSERT INTO {index}(rowid, name, sku) VALUES (NEW.id, NEW.name, NEW.sku);"
+    return [
+        f"CREATE VIRTUAL TABLE {index} USING fts5("
+        f"name, sku, content='{table}', content_rowid='id', tokenize='trigram')",
+        f"CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN {new} END",
+        f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN {old} END",
+        f"CREATE TRIGGER {index}_update AFTER UPDATE OF name, sku ON {table} "
+        f"BEGIN {old} {new} END",
+    ]
+
+
+def drop(conn: sa.Connection) -> None:
+    for table in INDEXED:
+        if conn.dialect.name == "postgresql":
+            for column in ("name", "sku"):
+                conn.execute(sa.text(f"DROP INDEX IF EXISTS ix_{table}_{column}_trgm"))
+            continue
+        for trigger in ("insert", "delete", "update"):
+            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {table}_search_{trigger}"))
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}_search"))
+
+
+def is_search_object(name: Any) -> bool:
+    """Whether a table or index belongs to the search index (schema comparisons skip it)."""
+    return isinstance(name, str) and name.startswith(SEARCH_OBJECTS)
+
+
+__all__ = [
+    "INDEXED",
+    "MIN_INDEXED",
+    "SEARCH_OBJECTS",
+    "contains",
+    "create",
+    "drop",
+    "is_search_object",
+    "like_pattern",
+    "line_candidates",
+]
