@@ -25,7 +25,13 @@ from pydantic import BaseModel, ConfigDict
 from backorder import rules
 from backorder.config import StoreConfig
 from backorder.documents.templating import MessageTemplate
-from backorder.errors import InvalidInput, PlanLimitReached, Refused, RetriesExhausted
+from backorder.errors import (
+    Conflict,
+    InvalidInput,
+    PlanLimitReached,
+    Refused,
+    RetriesExhausted,
+)
 from backorder.eta import IncomingStock
 from backorder.models import (
     POLICY_FIELDS,
@@ -51,7 +57,7 @@ from backorder.outbox import PushOutbox
 from backorder.platform import Platform
 from backorder.plugins import PluginManager
 from backorder.storage import event_log, records
-from backorder.storage.db import Database
+from backorder.storage.db import Database, retryable, storage_error
 from backorder.storage.fastpath import gc_paused
 from backorder.unit_of_work import UnitOfWork
 
@@ -84,6 +90,23 @@ class ItemEdit(BaseModel):
     out_of_stock_threshold: Count | None = None
     """With backorders off: units kept back (salable = on hand - this); Magento's min_qty."""
     use_default: list[str] = []
+
+
+def _same_lines(order: OrderIn, previous: OrderResult | None) -> None:
+    """An order id placed again must ask for the same lines: then it is a replay and gets
+    its first answer; with other lines it is a different order under a used id.
+
+    :raises backorder.errors.Conflict: the id was placed with other lines.
+    """
+    if previous is None:
+        return
+    asked = [(line.sku, line.qty) for line in order.lines]
+    stored = [(line.sku, line.requested) for line in previous.lines]
+    if asked != stored:
+        raise Conflict(
+            f"order {order.order_id!r} was already placed with other lines "
+            f"({', '.join(f'{sku} x{qty}' for sku, qty in stored)}); use a new order id"
+        )
 
 
 def utcnow() -> dt.datetime:
@@ -186,6 +209,10 @@ class StoreService:
                     uow.push_ids = self.outbox.queue(conn, uow, reason)
             except (records.VersionConflict, sa.exc.IntegrityError):
                 continue
+            except self.db.driver_errors as exc:
+                if retryable(exc):  # a deadlock or serialization failure: run it again
+                    continue
+                raise storage_error(exc) from exc
             self._after_commit(uow)
             return result
         raise RetriesExhausted(f"gave up after {MAX_RETRIES} conflicting writes")
@@ -460,6 +487,14 @@ class StoreService:
         never overwrites our own sales. A level whose ``as_of`` is older than the newest
         already applied to its SKU is stale (a reordered webhook) and skipped. Unknown SKUs
         are skipped. Returns how many changed.
+
+        ``source_ref`` is part of the idempotency key, so it must name one reading of the
+        platform (a delivery id, a sync run plus the variant, a version): the same ref again
+        is a copy and changes nothing, and a ref that never changes makes every later sync
+        a no-op. An empty ref keys the level on its figure.
+
+        :raises backorder.errors.Conflict: a ``source_ref`` already applied arrives with
+            another figure (a plugin reusing refs); nothing of the batch is applied.
         """
         at = at or self.clock()
 
@@ -480,7 +515,18 @@ class StoreService:
                     changed += self._apply_count(uow, loaded, level, source)
                     continue
                 key = f"{source}:{level.sku}:{level.source_ref or level.on_hand}"
-                if uow.applied(key):
+                if level.source_ref:
+                    booked = records.movement_on_hand_after(uow.conn, self.name, key)
+                    if booked is not None and booked != level.on_hand:
+                        raise Conflict(
+                            f"stock level for {level.sku}: source_ref {level.source_ref!r} "
+                            f"was applied as {booked} and now says {level.on_hand}; a "
+                            "source_ref names one reading of the platform (README: "
+                            "'source_ref and as_of')"
+                        )
+                    if booked is not None:
+                        continue
+                elif uow.applied(key):
                     continue
                 delta = level.on_hand - loaded.item.on_hand
                 item = uow.move(
@@ -584,8 +630,12 @@ class StoreService:
 
         Two orders racing for the last units can never both take them: each writes its
         items only if no one changed them since it read (see :func:`records.write_item`).
-        The same order id placed twice returns the first decision unchanged, whether it
-        was accepted or refused.
+        The same order id placed twice with the same lines returns the first decision
+        unchanged, whether it was accepted or refused (``duplicate`` set). An order is
+        booked whole or not at all: when refused, every line says ``accepted: False``.
+
+        :raises backorder.errors.Conflict: the order id was placed before with other lines.
+        :raises backorder.errors.StorageError: the database failed.
 
         ``enforce=False`` records an order the platform has already taken (a webhook for a
         placed order): every known line is booked whole and split into in-stock and
@@ -629,6 +679,7 @@ class StoreService:
                 previous = first.get(order.order_id) or records.load_order(
                     conn, self.name, order.order_id
                 )
+                _same_lines(order, previous)
                 results.append(previous.model_copy(update={"duplicate": True}))
                 continue
             at = order.placed_at or self.clock()
@@ -676,6 +727,8 @@ class StoreService:
                 left = item.on_hand - taken
                 current[line.sku] = trusted(ItemState, {**item.__dict__, "on_hand": left})
         errors = [f"line {d.line_no} ({d.sku}): {d.error}" for d in decisions if not d.accepted]
+        if errors:  # booked whole or not at all: no line of a refused order is accepted
+            decisions = rules.refuse_whole(decisions)
         result = trusted(OrderResult, {  # the lines are the rules' validated decisions
             "order_id": order.order_id, "accepted": not errors, "lines": decisions,
             "errors": errors, "duplicate": False,
@@ -724,6 +777,7 @@ class StoreService:
         at = order.placed_at or self.clock()
         if fastpath.order_exists(conn, self.name, order.order_id):
             previous = records.load_order(conn, self.name, order.order_id)
+            _same_lines(order, previous)
             return previous.model_copy(update={"duplicate": True})
         loaded = fastpath.load_items(conn, self.name, {line.sku for line in order.lines})
         result, names, current = self._decide(

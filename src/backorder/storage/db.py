@@ -13,7 +13,30 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from backorder.errors import StorageError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+"""PostgreSQL's serialization failure and deadlock: the transaction may simply run again."""
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a driver error means "run the transaction again" (a deadlock, a
+    serialization failure, SQLite's busy database)."""
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(orig or "")
+
+
+def storage_error(exc: BaseException) -> StorageError:
+    """A driver's exception as backorder's :class:`StorageError` (the driver's first line,
+    no statement or parameters): callers catch one kind whatever the database."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0]
+    return StorageError(f"the database failed: {type(orig).__name__}: {first}")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -100,11 +123,25 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        """A read-only transaction: a consistent snapshot that does not block writers."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(backorder_read_only=True)
-            with conn.begin():
-                yield conn
+        """A read-only transaction: a consistent snapshot that does not block writers.
+
+        :raises backorder.errors.StorageError: the database failed (the driver's own
+            exception is its ``__cause__``).
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(backorder_read_only=True)
+                with conn.begin():
+                    yield conn
+        except self.driver_errors as exc:
+            raise storage_error(exc) from exc
+
+    @property
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        """The exceptions a database call may raise: SQLAlchemy's wrapped ones and the
+        driver's own (the fast paths use the driver's cursor directly)."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        return (sa.exc.DBAPIError, dbapi.Error)
 
     def dispose(self) -> None:
         for conn in list(self._kept):

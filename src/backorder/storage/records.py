@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from backorder.models import DomainEvent, ItemState, LineDecision, OrderResult
+from backorder.models import DomainEvent, ItemState, LineDecision, OrderResult, RefusalReason
 from backorder.storage.schema import (
     ITEM_STATE_COLUMNS,
     events,
@@ -114,6 +114,14 @@ def movement_applied(conn: sa.Connection, store: str, key: str) -> bool:
         movements.c.store == store, movements.c.idempotency_key == key
     )
     return conn.execute(query).first() is not None
+
+
+def movement_on_hand_after(conn: sa.Connection, store: str, key: str) -> int | None:
+    """The stock figure the movement with this idempotency key left, or None if none."""
+    query = sa.select(movements.c.on_hand_after).where(
+        movements.c.store == store, movements.c.idempotency_key == key
+    )
+    return conn.execute(query).scalar()
 
 
 def record_movement(
@@ -237,6 +245,7 @@ def load_order(conn: sa.Connection, store: str, order_id: str) -> OrderResult | 
                 accepted=line.accepted,
                 error=line.error,
                 message=line.message,
+                reason=RefusalReason.of(line.error),
             )
             for line in lines
         ],

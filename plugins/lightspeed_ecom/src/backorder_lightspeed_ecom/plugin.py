@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -47,8 +48,11 @@ class LightspeedPlatform(BasePlatform):
 
     def fetch_levels(self, store: StoreConfig, skus: Sequence[str]) -> Sequence[StockLevel]:
         wanted = set(skus)
+        # source_ref names this reading: a fixed ref per variant made every later sync a
+        # no-op (the ledger books a ref once); one run id per call, as sync.py does.
+        run = uuid.uuid4().hex[:12]
         return [
-            StockLevel(sku=item.sku, on_hand=item.on_hand, source_ref=f"v{item.variant_id}")
+            StockLevel(sku=item.sku, on_hand=item.on_hand, source_ref=f"{run}:v{item.variant_id}")
             for item in self.fetch_catalog(store)
             if item.on_hand is not None and (not wanted or item.sku in wanted)
         ]
