@@ -139,3 +139,23 @@ class TestDriverErrors:
             conn.execute(sa.text("DROP TABLE order_lines"))
         with pytest.raises(StorageError):
             shop.order("x2")
+
+
+class TestSourceRefs:
+    def test_a_repeated_ref_with_the_same_figure_is_a_copy(self, shop):
+        from backorder import StockLevel
+
+        shop.apply_levels([StockLevel(sku="CAP", on_hand=9, source_ref="read-1")], source="sync")
+        place(shop, "s1", ("CAP", 2))
+        shop.apply_levels([StockLevel(sku="CAP", on_hand=9, source_ref="read-1")], source="sync")
+        assert shop.item("CAP").on_hand == 7  # the copy did not undo the sale
+
+    def test_a_repeated_ref_with_another_figure_is_a_conflict(self, shop):
+        from backorder import StockLevel
+
+        shop.apply_levels([StockLevel(sku="CAP", on_hand=9, source_ref="read-1")], source="sync")
+        with pytest.raises(Conflict, match="read-1"):
+            shop.apply_levels(
+                [StockLevel(sku="TEE", on_hand=4, source_ref="read-2"),
+                 StockLevel(sku="CAP", on_hand=4, source_ref="read-1")], source="sync")
+        assert (shop.item("CAP").on_hand, shop.item("TEE").on_hand) == (9, 2)
