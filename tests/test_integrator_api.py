@@ -159,3 +159,27 @@ class TestSourceRefs:
                 [StockLevel(sku="TEE", on_hand=4, source_ref="read-2"),
                  StockLevel(sku="CAP", on_hand=4, source_ref="read-1")], source="sync")
         assert (shop.item("CAP").on_hand, shop.item("TEE").on_hand) == (9, 2)
+
+    def test_an_unnamed_reading_is_applied_whenever_the_figure_differs(self, shop):
+        from backorder import StockLevel
+
+        seen = []
+        for figure in (7, 4, 7):  # keyed on the figure, the second 7 used to be skipped
+            shop.apply_levels([StockLevel(sku="CAP", on_hand=figure)], source="sync")
+            seen.append(shop.item("CAP").on_hand)
+        assert seen == [7, 4, 7]
+
+    def test_the_core_platform_applies_an_edited_catalog_file(self, tmp_path, backorder_db,
+                                                               plugin_manager):
+        import os
+
+        from backorder import StoreConfig, StoreService
+
+        path = tmp_path / "catalog.yaml"
+        store = StoreConfig(name="c", platform="core", connection={"catalog_file": str(path)})
+        service = StoreService(backorder_db, store, plugin_manager)
+        for n, figure in enumerate((5, 3)):
+            path.write_text(f"- {{sku: A, product_id: '1', on_hand: {figure}}}\n")
+            os.utime(path, ns=(n * 10**9, n * 10**9))
+            service.sync_from_platform()
+            assert service.item("A").on_hand == figure

@@ -491,7 +491,8 @@ class StoreService:
         ``source_ref`` is part of the idempotency key, so it must name one reading of the
         platform (a delivery id, a sync run plus the variant, a version): the same ref again
         is a copy and changes nothing, and a ref that never changes makes every later sync
-        a no-op. An empty ref keys the level on its figure.
+        a no-op. A level with an empty ref and no ``as_of`` is the figure now: applied
+        whenever it differs from on hand (every sync), booked only then.
 
         :raises backorder.errors.Conflict: a ``source_ref`` already applied arrives with
             another figure (a plugin reusing refs); nothing of the batch is applied.
@@ -514,7 +515,14 @@ class StoreService:
                 if level.basis == "platform_count":
                     changed += self._apply_count(uow, loaded, level, source)
                     continue
-                key = f"{source}:{level.sku}:{level.source_ref or level.on_hand}"
+                if level.source_ref:
+                    key = f"{source}:{level.sku}:{level.source_ref}"
+                elif level.as_of:  # a dated reading: its date names it
+                    key = f"{source}:{level.sku}:@{level.as_of.isoformat()}:{level.on_hand}"
+                else:  # an unnamed reading is simply the figure now
+                    key = f"{source}:{level.sku}:{uuid.uuid4().hex}"
+                    if level.on_hand == loaded.item.on_hand:
+                        continue
                 if level.source_ref:
                     booked = records.movement_on_hand_after(uow.conn, self.name, key)
                     if booked is not None and booked != level.on_hand:

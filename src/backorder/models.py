@@ -292,7 +292,8 @@ class StockLevel(Strict):
     """Names this reading of the platform; the ledger books ``(source, sku, source_ref)``
     once. The same ref again is a copy (no change); the same ref with another figure is a
     :class:`~backorder.errors.Conflict`; a constant ref makes every later reading a no-op.
-    Empty: the figure itself is the key (a figure that comes back is not applied again)."""
+    Empty: the level is named by its ``as_of`` when given; without either it is simply the
+    figure now, applied whenever it differs from on hand."""
     basis: Literal["absolute", "platform_count"] = "absolute"
     """``absolute``: the figure is what we may sell from (set on hand to it).
     ``platform_count``: the platform's own count, which our sales do not reduce (tracking

@@ -50,8 +50,11 @@ class CorePlatform(BasePlatform):
 
     def fetch_levels(self, store: StoreConfig, skus: Sequence[str]) -> Sequence[StockLevel]:
         wanted = set(skus)
+        # one reading per version of the file: an edited file is applied, a re-read is not
+        path = store.connection.get("catalog_file")
+        ref = f"catalog_file@{Path(path).stat().st_mtime_ns}" if path else "catalog_file"
         return [
-            StockLevel(sku=item.sku, on_hand=item.on_hand, source_ref="catalog_file")
+            StockLevel(sku=item.sku, on_hand=item.on_hand, source_ref=ref)
             for item in _catalog(store)
             if item.on_hand is not None and (not wanted or item.sku in wanted)
         ]
