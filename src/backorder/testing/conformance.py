@@ -49,10 +49,13 @@ from backorder.documents.templating import MessageTemplate
 from backorder.engine import StoreService
 from backorder.models import (
     BackorderPolicy,
+    BackorderState,
     CatalogItem,
+    DisableReason,
     ItemInput,
     ItemView,
     Mode,
+    Status,
     StockLevel,
     StoreSettings,
 )
@@ -77,9 +80,10 @@ def _view(item: CatalogItem, *, on: bool) -> ItemView:
     return ItemView(
         sku=item.sku, product_id=item.product_id, variant_id=item.variant_id, name=item.name,
         assigned=True, tracked=True, on_hand=0, salable=3 if on else 0,
-        status="backorder" if on else "unavailable", purchasable=on,
+        status=Status.BACKORDER if on else Status.UNAVAILABLE, purchasable=on,
         mode=Mode.NOTIFY if on else Mode.OFF, threshold=3 if on else 0, backordered=0,
-        state="enabled" if on else "disabled", disabled_reason=None if on else "manual",
+        state=BackorderState.ENABLED if on else BackorderState.DISABLED,
+        disabled_reason=None if on else DisableReason.MANUAL,
         policy=BackorderPolicy(mode=Mode.NOTIFY if on else Mode.OFF, threshold=3 if on else 0),
     )
 
