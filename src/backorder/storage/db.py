@@ -8,6 +8,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -62,9 +63,19 @@ def _sqlite_begin(conn) -> None:
 class Database:
     """One database (SQLite file or PostgreSQL URL) shared by any number of stores."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, **engine_options: Any) -> None:
+        """
+        :param url: a SQLAlchemy URL (``sqlite:///file.db``, ``postgresql+psycopg://...``).
+        :param migrate: bring the schema up to date now (once per process is enough: an
+            embedding application passes this object around instead of opening another).
+        :param engine_options: passed to :func:`sqlalchemy.create_engine`, e.g. the pool:
+            ``pool_size`` (default 5), ``max_overflow`` (10), ``pool_timeout`` (30 s),
+            ``pool_recycle``, ``pool_pre_ping`` (default on for PostgreSQL). Size the pool
+            to the threads that call the services at once (README: "Embedding backorder").
+        """
         self.url = url
-        self.engine = sa.create_engine(url, future=True, pool_pre_ping=not self.is_sqlite)
+        engine_options.setdefault("pool_pre_ping", not self.is_sqlite)
+        self.engine = sa.create_engine(url, **engine_options)
         self._writers = threading.local()
         # every live thread's, for dispose(); a finished thread's goes back to the pool
         self._kept: weakref.WeakSet[sa.Connection] = weakref.WeakSet()
