@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from backorder import yaml12
 from backorder.errors import ConfigError, WebhookRejected
 from backorder.hookspecs import hookimpl
 from backorder.models import CatalogItem, StockLevel
@@ -32,7 +32,7 @@ def _catalog(store: StoreConfig) -> list[CatalogItem]:
     if not path:
         return []
     try:
-        return _catalog_adapter.validate_python(yaml.safe_load(Path(path).read_text("utf-8")))
+        return _catalog_adapter.validate_python(yaml12.load(Path(path).read_text("utf-8")))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(
