@@ -86,6 +86,9 @@ class DocsPlatform(BasePlatform):
             core["mode"] = mode
         if "limit" in native:
             core["threshold"] = native.pop("limit")
+        for key, value in core.items():  # the merge rule: one field said two ways must agree
+            if key in native and native[key] != value:
+                raise ValueError(f"field {key}: {native[key]!r} here, {value!r} natively")
         return ItemInput.model_validate({**native, **core})
 
     # ------------------------------------------------------------------ reading
