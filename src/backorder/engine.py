@@ -515,6 +515,9 @@ class StoreService:
                 if level.basis == "platform_count":
                     changed += self._apply_count(uow, loaded, level, source)
                     continue
+                if level.basis == "net_of_orders":
+                    changed += self._apply_net(uow, loaded, level, source)
+                    continue
                 if level.source_ref:
                     key = f"{source}:{level.sku}:{level.source_ref}"
                 elif level.as_of:  # a dated reading: its date names it
@@ -563,6 +566,41 @@ class StoreService:
             )
         uow.write(loaded, uow.settle(item))
         return 1 if delta else 0
+
+    def _apply_net(
+        self, uow: UnitOfWork, loaded: records.Loaded, level: StockLevel, source: str
+    ) -> int:
+        """A figure net of the platform's orders up to ``as_of``: less the orders booked
+        here that were placed after it (see ``StockLevel.basis``)."""
+        until = level.as_of or uow.at
+        ref = level.source_ref or f"@{until.isoformat()}:{level.on_hand}"
+        key = f"{source}:{level.sku}:{ref}"
+        if uow.applied(key):
+            return 0
+        later = records.order_delta_after(uow.conn, self.name, level.sku, until)
+        delta = level.on_hand + later - loaded.item.on_hand
+        item = uow.move(
+            loaded.item, delta, kind="sync", source=f"{source} {records.NET_SOURCE}",
+            key=key, as_of=until,
+        )
+        if not delta:
+            return 0
+        uow.write(loaded, uow.settle(item))
+        return 1
+
+    def _counted(
+        self, conn: sa.Connection, order: OrderIn, items: dict[str, ItemState]
+    ) -> dict[str, int]:
+        """Units per SKU of a platform order that a ``net_of_orders`` figure applied here
+        counted already (the order was placed at or before it): they move no stock."""
+        placed = order.placed_at or self.clock()
+        marks = records.net_watermarks(conn, self.name, sorted(items))
+        counted: dict[str, int] = {}
+        for line in order.lines:
+            mark = marks.get(line.sku)
+            if mark is not None and placed <= mark:
+                counted[line.sku] = counted.get(line.sku, 0) + line.qty
+        return counted
 
     def sync_from_platform(self) -> tuple[int, int]:
         """Pull the platform's catalog and stock levels (one-way, platform -> us).
@@ -675,6 +713,10 @@ class StoreService:
         from backorder.storage import fastpath
 
         conn = uow.conn
+        if not enforce and records.net_watermarks(
+            conn, self.name, sorted({line.sku for o in orders for line in o.lines})
+        ):  # some units are counted in a platform figure already: decided order by order
+            return [self._book(uow, order, enforce) for order in orders]
         stored = fastpath.existing_orders(conn, self.name, [o.order_id for o in orders])
         loaded = fastpath.load_many(conn, self.name, {line.sku for o in orders for line in o.lines})
         items = {sku: entry.item for sku, entry in loaded.items()}
@@ -788,9 +830,12 @@ class StoreService:
             _same_lines(order, previous)
             return previous.model_copy(update={"duplicate": True})
         loaded = fastpath.load_items(conn, self.name, {line.sku for line in order.lines})
-        result, names, current = self._decide(
-            order, {sku: entry.item for sku, entry in loaded.items()}, enforce
-        )
+        items = {sku: entry.item for sku, entry in loaded.items()}
+        counted = {} if enforce else self._counted(conn, order, items)
+        for sku, units in counted.items():  # decided on the stock the sale met
+            items[sku] = trusted(ItemState, {**items[sku].__dict__,
+                                             "on_hand": items[sku].on_hand + units})
+        result, names, current = self._decide(order, items, enforce)
         # A refused order is kept too (with no stock moved), so a replay of it is a no-op.
         fastpath.save_order(
             conn, self.name, result, placed_at=at, customer_email=order.customer_email,
@@ -798,8 +843,11 @@ class StoreService:
         )
         if not result.accepted:
             return result
-        start = {sku: entry.item.on_hand for sku, entry in loaded.items()}
-        fastpath.record_movements(conn, self._order_moves(uow, order, result, start, at))
+        start = {sku: item.on_hand for sku, item in items.items()}
+        moves = self._order_moves(uow, order, result, start, at)
+        if counted:  # booked, but the platform's figure took these units already
+            moves = [(*m[:2], 0, *m[3:]) if m[1] in counted else m for m in moves]
+        fastpath.record_movements(conn, moves)
         for sku, item in current.items():
             new = uow.settle(item, at)
             if fastpath.write_item(conn, loaded[sku], new, at):

@@ -294,8 +294,14 @@ class StockLevel(Strict):
     :class:`~backorder.errors.Conflict`; a constant ref makes every later reading a no-op.
     Empty: the level is named by its ``as_of`` when given; without either it is simply the
     figure now, applied whenever it differs from on hand."""
-    basis: Literal["absolute", "platform_count"] = "absolute"
+    basis: Literal["absolute", "platform_count", "net_of_orders"] = "absolute"
     """``absolute``: the figure is what we may sell from (set on hand to it).
+    ``net_of_orders``: the platform counts its own sales (WooCommerce, Lightspeed,
+    BigCommerce): the figure is net of every platform order placed up to ``as_of`` (the
+    time of arrival when not given). On hand becomes the figure minus the units of orders
+    the ledger booked that were placed after ``as_of``; an order placed at or before the
+    newest such figure, booked later, moves no stock (the figure counted it already). So
+    stock and order webhooks may arrive in any order without a sale counted twice.
     ``platform_count``: the platform's own count, which our sales do not reduce (tracking
     off at the platform, the seeds' app): its *changes* since the last figure seen are
     applied, so a re-read never overwrites what we sold since."""

@@ -169,6 +169,41 @@ def latest_levels(conn: sa.Connection, store: str, skus: Sequence[str]) -> dict[
     return {sku: as_utc(when) for sku, when in conn.execute(query)}
 
 
+NET_SOURCE = "(net of platform orders)"
+"""The end of a ``net_of_orders`` sync movement's source: how its watermark is found."""
+
+
+def net_watermarks(
+    conn: sa.Connection, store: str, skus: Sequence[str]
+) -> dict[str, dt.datetime]:
+    """Per SKU, the newest ``as_of`` of a ``net_of_orders`` figure applied: platform orders
+    placed up to then are counted in the stock already."""
+    if not skus:
+        return {}
+    query = (
+        sa.select(movements.c.sku, sa.func.max(movements.c.as_of))
+        .where(
+            movements.c.store == store,
+            movements.c.sku.in_(list(skus)),
+            movements.c.kind == "sync",
+            movements.c.source.endswith(NET_SOURCE),
+        )
+        .group_by(movements.c.sku)
+    )
+    return {sku: as_utc(when) for sku, when in conn.execute(query) if when is not None}
+
+
+def order_delta_after(conn: sa.Connection, store: str, sku: str, when: dt.datetime) -> int:
+    """The stock the ledger's order movements of a SKU placed after ``when`` took (<= 0)."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(movements.c.delta), 0)).where(
+        movements.c.store == store,
+        movements.c.sku == sku,
+        movements.c.kind == "order",
+        movements.c.created_at > when,
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 def ledger_balance(conn: sa.Connection, store: str, sku: str) -> int:
     """The sum of every movement of a SKU: equals its on-hand stock when the books agree."""
     query = sa.select(sa.func.coalesce(sa.func.sum(movements.c.delta), 0)).where(

@@ -23,7 +23,7 @@ from backorder_lightspeed_ecom.mapping import (
     translate,
     variant_update,
 )
-from backorder_lightspeed_ecom.sync import line_sku
+from backorder_lightspeed_ecom.sync import _placed_at, line_sku
 from backorder_lightspeed_ecom.webhooks import parse
 
 
@@ -74,6 +74,8 @@ class LightspeedPlatform(BasePlatform):
         return OrderIn(
             order_id=str(order.id),
             customer_email=order.email,
+            # when it was placed: a variant figure updated since counts it already
+            placed_at=_placed_at(order.createdAt),
             lines=[LineRequest(sku=line_sku(p, {}), qty=p.quantityOrdered) for p in products],
         )
 
