@@ -183,3 +183,12 @@ class TestSourceRefs:
             os.utime(path, ns=(n * 10**9, n * 10**9))
             service.sync_from_platform()
             assert service.item("A").on_hand == figure
+
+
+def test_a_driver_error_outside_the_service_is_storage_error_too(shop):
+    from backorder.webhooks import WebhookEvent, record_deliveries
+
+    with shop.db.transaction() as conn:
+        conn.execute(sa.text("DROP TABLE webhook_deliveries"))
+    with pytest.raises(StorageError, match="webhook_deliveries"):
+        record_deliveries(shop, [WebhookEvent(kind="ignored", delivery_id="d1")])

@@ -111,14 +111,28 @@ class Database:
         On SQLite each thread keeps one connection for its write transactions instead of
         taking one from the pool every time: checkout, reset and return cost more than a
         one-order transaction's own statements. PostgreSQL uses the pool as usual.
+
+        :raises backorder.errors.StorageError: the database failed (a lost race or a
+            deadlock is raised as the driver's, for the caller to retry).
         """
-        conn = self._writer() if self.is_sqlite else None
-        if conn is None:
-            with self.engine.begin() as conn:
+        try:
+            conn = self._writer() if self.is_sqlite else None
+            if conn is None:
+                with self.engine.begin() as conn:
+                    yield conn
+                return
+            with conn.begin():
                 yield conn
-            return
-        with conn.begin():
-            yield conn
+        except self.driver_errors as exc:
+            if self._retried(exc):
+                raise  # the caller's retry loop (StoreService.transact) runs it again
+            raise storage_error(exc) from exc
+
+    def _retried(self, exc: BaseException) -> bool:
+        """A lost race (a unique key taken meanwhile) or a deadlock: left as it is for
+        :meth:`StoreService.transact`, which runs the transaction again."""
+        integrity = (sa.exc.IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError)
+        return isinstance(exc, integrity) or retryable(exc)
 
     def _writer(self) -> sa.Connection | None:
         """This thread's kept SQLite connection; ``None`` when it is busy (a nested call).
