@@ -190,7 +190,8 @@ def net_watermarks(
         )
         .group_by(movements.c.sku)
     )
-    return {sku: as_utc(when) for sku, when in conn.execute(query) if when is not None}
+    rows = ((sku, as_utc(when)) for sku, when in conn.execute(query))
+    return {sku: when for sku, when in rows if when is not None}
 
 
 def order_delta_after(conn: sa.Connection, store: str, sku: str, when: dt.datetime) -> int:
