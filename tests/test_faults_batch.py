@@ -95,13 +95,14 @@ def books(service: StoreService):
 def test_a_batch_books_what_one_order_at_a_time_books(
     backorder_db, cfg, stock, limits, raw, enforce, split
 ):
+    first: dict[int, tuple] = {}  # a repeated id is a replay: the same lines (else Conflict)
     orders = [
         OrderIn(
             order_id=f"o{n}",
             placed_at=T0 + dt.timedelta(hours=h),
             lines=[LineRequest(sku=sku, qty=qty) for sku, qty in lines],
         )
-        for n, lines, h in raw
+        for n, (lines, h) in ((n, first.setdefault(n, (lines, h))) for n, lines, h in raw)
     ]
     one_by_one = new_store(backorder_db, cfg, stock, limits)
     batched = new_store(backorder_db, cfg, stock, limits)

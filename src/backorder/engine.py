@@ -25,7 +25,13 @@ from pydantic import BaseModel, ConfigDict
 from backorder import rules
 from backorder.config import StoreConfig
 from backorder.documents.templating import MessageTemplate
-from backorder.errors import InvalidInput, PlanLimitReached, Refused, RetriesExhausted
+from backorder.errors import (
+    Conflict,
+    InvalidInput,
+    PlanLimitReached,
+    Refused,
+    RetriesExhausted,
+)
 from backorder.eta import IncomingStock
 from backorder.lifecycle import OrderChange, OrderLifecycle
 from backorder.models import (
@@ -52,7 +58,7 @@ from backorder.outbox import PushOutbox
 from backorder.platform import Platform
 from backorder.plugins import PluginManager
 from backorder.storage import event_log, races, records
-from backorder.storage.db import Database
+from backorder.storage.db import Database, storage_error
 from backorder.storage.fastpath import gc_paused
 from backorder.unit_of_work import UnitOfWork
 
@@ -85,6 +91,23 @@ class ItemEdit(BaseModel):
     out_of_stock_threshold: Count | None = None
     """With backorders off: units kept back (salable = on hand - this); Magento's min_qty."""
     use_default: list[str] = []
+
+
+def _same_lines(order: OrderIn, previous: OrderResult | None) -> None:
+    """An order id placed again must ask for the same lines: then it is a replay and gets
+    its first answer; with other lines it is a different order under a used id.
+
+    :raises backorder.errors.Conflict: the id was placed with other lines.
+    """
+    if previous is None:
+        return
+    asked = [(line.sku, line.qty) for line in order.lines]
+    stored = [(line.sku, line.requested) for line in previous.lines]
+    if asked != stored:
+        raise Conflict(
+            f"order {order.order_id!r} was already placed with other lines "
+            f"({', '.join(f'{sku} x{qty}' for sku, qty in stored)}); use a new order id"
+        )
 
 
 def utcnow() -> dt.datetime:
@@ -193,6 +216,8 @@ class StoreService:
                 # after a jittered wait when the database reported contention.
                 race = races.lost_race(exc)
                 if race is None:
+                    if isinstance(exc, self.db.driver_errors):  # never the driver's own
+                        raise storage_error(exc) from exc
                     raise
                 if race == "contention" or attempt >= 3:
                     races.wait(attempt)
@@ -471,6 +496,15 @@ class StoreService:
         never overwrites our own sales. A level whose ``as_of`` is older than the newest
         already applied to its SKU is stale (a reordered webhook) and skipped. Unknown SKUs
         are skipped. Returns how many changed.
+
+        ``source_ref`` is part of the idempotency key, so it must name one reading of the
+        platform (a delivery id, a sync run plus the variant, a version): the same ref again
+        is a copy and changes nothing, and a ref that never changes makes every later sync
+        a no-op. A level with an empty ref and no ``as_of`` is the figure now: applied
+        whenever it differs from on hand (every sync), booked only then.
+
+        :raises backorder.errors.Conflict: a ``source_ref`` already applied arrives with
+            another figure (a plugin reusing refs); nothing of the batch is applied.
         """
         at = at or self.clock()
 
@@ -491,8 +525,29 @@ class StoreService:
                 if level.basis == "platform_count":
                     changed += self._apply_count(uow, loaded, level, source)
                     continue
-                key = f"{source}:{level.sku}:{level.source_ref or level.on_hand}"
-                if uow.applied(key):
+                if level.basis == "net_of_orders":
+                    changed += self._apply_net(uow, loaded, level, source)
+                    continue
+                if level.source_ref:
+                    key = f"{source}:{level.sku}:{level.source_ref}"
+                elif level.as_of:  # a dated reading: its date names it
+                    key = f"{source}:{level.sku}:@{level.as_of.isoformat()}:{level.on_hand}"
+                else:  # an unnamed reading is simply the figure now
+                    key = f"{source}:{level.sku}:{uuid.uuid4().hex}"
+                    if level.on_hand == loaded.item.on_hand:
+                        continue
+                if level.source_ref:
+                    booked = records.movement_on_hand_after(uow.conn, self.name, key)
+                    if booked is not None and booked != level.on_hand:
+                        raise Conflict(
+                            f"stock level for {level.sku}: source_ref {level.source_ref!r} "
+                            f"was applied as {booked} and now says {level.on_hand}; a "
+                            "source_ref names one reading of the platform (README: "
+                            "'source_ref and as_of')"
+                        )
+                    if booked is not None:
+                        continue
+                elif uow.applied(key):
                     continue
                 delta = level.on_hand - loaded.item.on_hand
                 item = uow.move(
@@ -521,6 +576,41 @@ class StoreService:
             )
         uow.write(loaded, uow.settle(item))
         return 1 if delta else 0
+
+    def _apply_net(
+        self, uow: UnitOfWork, loaded: records.Loaded, level: StockLevel, source: str
+    ) -> int:
+        """A figure net of the platform's orders up to ``as_of``: less the orders booked
+        here that were placed after it (see ``StockLevel.basis``)."""
+        until = level.as_of or uow.at
+        ref = level.source_ref or f"@{until.isoformat()}:{level.on_hand}"
+        key = f"{source}:{level.sku}:{ref}"
+        if uow.applied(key):
+            return 0
+        later = records.order_delta_after(uow.conn, self.name, level.sku, until)
+        delta = level.on_hand + later - loaded.item.on_hand
+        item = uow.move(
+            loaded.item, delta, kind="sync", source=f"{source} {records.NET_SOURCE}",
+            key=key, as_of=until,
+        )
+        if not delta:
+            return 0
+        uow.write(loaded, uow.settle(item))
+        return 1
+
+    def _counted(
+        self, conn: sa.Connection, order: OrderIn, items: dict[str, ItemState]
+    ) -> dict[str, int]:
+        """Units per SKU of a platform order that a ``net_of_orders`` figure applied here
+        counted already (the order was placed at or before it): they move no stock."""
+        placed = order.placed_at or self.clock()
+        marks = records.net_watermarks(conn, self.name, sorted(items))
+        counted: dict[str, int] = {}
+        for line in order.lines:
+            mark = marks.get(line.sku)
+            if mark is not None and placed <= mark:
+                counted[line.sku] = counted.get(line.sku, 0) + line.qty
+        return counted
 
     def sync_from_platform(self) -> tuple[int, int]:
         """Pull the platform's catalog and stock levels (one-way, platform -> us).
@@ -596,8 +686,12 @@ class StoreService:
 
         Two orders racing for the last units can never both take them: each writes its
         items only if no one changed them since it read (see :func:`records.write_item`).
-        The same order id placed twice returns the first decision unchanged, whether it
-        was accepted or refused.
+        The same order id placed twice with the same lines returns the first decision
+        unchanged, whether it was accepted or refused (``duplicate`` set). An order is
+        booked whole or not at all: when refused, every line says ``accepted: False``.
+
+        :raises backorder.errors.Conflict: the order id was placed before with other lines.
+        :raises backorder.errors.StorageError: the database failed.
 
         ``enforce=False`` records an order the platform has already taken (a webhook for a
         placed order): every known line is booked whole and split into in-stock and
@@ -629,6 +723,10 @@ class StoreService:
         from backorder.storage import fastpath
 
         conn = uow.conn
+        if not enforce and records.net_watermarks(
+            conn, self.name, sorted({line.sku for o in orders for line in o.lines})
+        ):  # some units are counted in a platform figure already: decided order by order
+            return [self._book(uow, order, enforce) for order in orders]
         stored = fastpath.existing_orders(conn, self.name, [o.order_id for o in orders])
         # Lock the items in SKU order before deciding (PostgreSQL): batches on overlapping
         # SKUs then wait for each other instead of deadlocking (issue 20, item 8).
@@ -645,6 +743,7 @@ class StoreService:
                     conn, self.name, order.order_id
                 )
                 assert previous is not None, "an order id found in this transaction loads"
+                _same_lines(order, previous)
                 results.append(previous.model_copy(update={"duplicate": True}))
                 continue
             at = order.placed_at or self.clock()
@@ -692,6 +791,8 @@ class StoreService:
                 left = item.on_hand - taken
                 current[line.sku] = trusted(ItemState, {**item.__dict__, "on_hand": left})
         errors = [f"line {d.line_no} ({d.sku}): {d.error}" for d in decisions if not d.accepted]
+        if errors:  # booked whole or not at all: no line of a refused order is accepted
+            decisions = rules.refuse_whole(decisions)
         result = trusted(OrderResult, {  # the lines are the rules' validated decisions
             "order_id": order.order_id, "accepted": not errors, "lines": decisions,
             "errors": errors, "duplicate": False,
@@ -741,11 +842,15 @@ class StoreService:
         if fastpath.order_exists(conn, self.name, order.order_id):
             previous = records.load_order(conn, self.name, order.order_id)
             assert previous is not None, "an order id found in this transaction loads"
+            _same_lines(order, previous)
             return previous.model_copy(update={"duplicate": True})
         loaded = fastpath.load_items(conn, self.name, {line.sku for line in order.lines})
-        result, names, current = self._decide(
-            order, {sku: entry.item for sku, entry in loaded.items()}, enforce
-        )
+        items = {sku: entry.item for sku, entry in loaded.items()}
+        counted = {} if enforce else self._counted(conn, order, items)
+        for sku, units in counted.items():  # decided on the stock the sale met
+            items[sku] = trusted(ItemState, {**items[sku].__dict__,
+                                             "on_hand": items[sku].on_hand + units})
+        result, names, current = self._decide(order, items, enforce)
         # A refused order is kept too (with no stock moved), so a replay of it is a no-op.
         fastpath.save_order(
             conn, self.name, result, placed_at=at, customer_email=order.customer_email,
@@ -753,8 +858,11 @@ class StoreService:
         )
         if not result.accepted:
             return result
-        start = {sku: entry.item.on_hand for sku, entry in loaded.items()}
-        fastpath.record_movements(conn, self._order_moves(uow, order, result, start, at))
+        start = {sku: item.on_hand for sku, item in items.items()}
+        moves = self._order_moves(uow, order, result, start, at)
+        if counted:  # booked, but the platform's figure took these units already
+            moves = [(*m[:2], 0, *m[3:]) if m[1] in counted else m for m in moves]
+        fastpath.record_movements(conn, moves)
         for sku, item in current.items():
             new = uow.settle(item, at)
             if fastpath.write_item(conn, loaded[sku], new, at):

@@ -34,6 +34,7 @@ __all__ = [
     "OrderResult",
     "PositiveQty",
     "Qty",
+    "RefusalReason",
     "Sku",
     "Status",
     "StockLevel",
@@ -293,8 +294,19 @@ class StockLevel(Strict):
     sku: Sku
     on_hand: Qty
     source_ref: str = ""
-    basis: Literal["absolute", "platform_count"] = "absolute"
+    """Names this reading of the platform; the ledger books ``(source, sku, source_ref)``
+    once. The same ref again is a copy (no change); the same ref with another figure is a
+    :class:`~backorder.errors.Conflict`; a constant ref makes every later reading a no-op.
+    Empty: the level is named by its ``as_of`` when given; without either it is simply the
+    figure now, applied whenever it differs from on hand."""
+    basis: Literal["absolute", "platform_count", "net_of_orders"] = "absolute"
     """``absolute``: the figure is what we may sell from (set on hand to it).
+    ``net_of_orders``: the platform counts its own sales (WooCommerce, Lightspeed,
+    BigCommerce): the figure is net of every platform order placed up to ``as_of`` (the
+    time of arrival when not given). On hand becomes the figure minus the units of orders
+    the ledger booked that were placed after ``as_of``; an order placed at or before the
+    newest such figure, booked later, moves no stock (the figure counted it already). So
+    stock and order webhooks may arrive in any order without a sale counted twice.
     ``platform_count``: the platform's own count, which our sales do not reduce (tracking
     off at the platform, the seeds' app): its *changes* since the last figure seen are
     applied, so a re-read never overwrites what we sold since."""
@@ -302,6 +314,42 @@ class StockLevel(Strict):
     """When the figure was true at the platform (its ``updatedAt``). A figure older than one
     already applied to the SKU arrived late (reordered webhooks) and is skipped, so the
     store ends on the newest figure whatever the order of arrival."""
+
+
+class RefusalReason(StrEnum):
+    """Why an order line did not get all it asked for, as a value to compare, not a string
+    to parse (``LineDecision.reason``). The line's ``error`` still says it in words and
+    starts with the same name."""
+
+    UNKNOWN_SKU = "unknown_sku"
+    NOT_PURCHASABLE = "not_purchasable"
+    MIN_SALE_QTY = "min_sale_qty"
+    MAX_SALE_QTY = "max_sale_qty"
+    QTY_INCREMENTS = "qty_increments"
+    OVER_THRESHOLD = "over_threshold"
+    """More than backorders allow (on hand plus the threshold's units left)."""
+    OUT_OF_STOCK = "out_of_stock"
+    """More than on hand, with backorders off."""
+    ORDER_REFUSED = "order_refused"
+    """This line passed the rules, but another line of its order did not: an order is
+    booked whole or not at all, so this line is not accepted either."""
+    CLAMPED = "clamped"
+    """Accepted, cut down to what may be sold (``over_threshold = "clamp"``)."""
+
+    @classmethod
+    def of(cls, error: str | None) -> RefusalReason | None:
+        """The reason an ``error`` text names (its first word), or None.
+
+        ``recorded past the rules: <error>`` (an order the platform took whole) gives the
+        reason of the rule it broke."""
+        if not error:
+            return None
+        text = error.removeprefix("recorded past the rules: ")
+        head = text.split(":", 1)[0].strip()
+        try:
+            return cls(head)
+        except ValueError:
+            return None
 
 
 class LineRequest(Strict):
@@ -330,9 +378,16 @@ class LineDecision(Strict):
     accepted: bool
     error: str | None = None
     message: str | None = None
+    reason: RefusalReason | None = None
+    """Why the line was refused (``accepted`` False) or did not get all it asked; None
+    when it got everything. In a refused order every line is refused: the lines the
+    rules passed say :attr:`RefusalReason.ORDER_REFUSED`."""
 
 
 class OrderResult(Strict):
+    """An order's decision. ``accepted`` is all or nothing: when False no line is booked
+    and every line says ``accepted: False``; ``errors`` words the lines the rules refused."""
+
     order_id: str
     accepted: bool
     lines: list[LineDecision]

@@ -96,6 +96,15 @@ class Platform(Protocol):
     def fetch_levels(self, store: StoreConfig, skus: Sequence[str]) -> Sequence[StockLevel]:
         """The platform's current stock for some SKUs (one-way sync into our ledger).
 
+        ``source_ref`` and ``as_of`` are part of the ledger's idempotency key (README:
+        "source_ref and as_of"): give each reading its own ``source_ref`` (a run id per
+        call plus the variant, a version, a delivery id), never a constant per SKU: the
+        ledger books a ref once, so a fixed ref makes every later sync a silent no-op,
+        and a ref seen before with another figure is refused as a
+        :class:`~backorder.errors.Conflict`. ``as_of`` (the platform's ``updatedAt``) lets
+        a late, older figure be skipped. ``basis`` says whether the figure is net of the
+        platform's own sales (see :class:`~backorder.models.StockLevel`).
+
         :param store: the store to read.
         :param skus: the SKUs wanted; empty means every tracked SKU.
         """

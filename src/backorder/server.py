@@ -23,11 +23,12 @@ import contextlib
 import logging
 import threading
 import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from backorder.config import Config
+from backorder.config import DEFAULT_DATABASE, Config
 from backorder.engine import StoreService
 from backorder.errors import MalformedDelivery, NotFound, PlatformError
 from backorder.plugins import PluginManager
@@ -55,15 +56,24 @@ BODY_TIMEOUT = 30.0
 
 # --------------------------------------------------------------------------------- app
 def create_app(
-    config: Config,
+    config: Config | None = None,
     db: Database | None = None,
     pm: PluginManager | None = None,
     *,
+    services: Mapping[str, StoreService] | None = None,
     worker: bool = True,
     interval: float = 2.0,
     tick_every: float = 60.0,
 ) -> Starlette:
-    """The webhook app. With ``worker`` its lifespan runs the :class:`Worker` loop."""
+    """The webhook app. With ``worker`` its lifespan runs the :class:`Worker` loop.
+
+    An embedding application passes what it has built already: its ``db`` (no second
+    engine, no second migration run), its ``pm`` and its ``services`` (name -> the
+    :class:`StoreService` it uses itself; their stores join the config's, and ``config``
+    may be left out). Mounted in another app, this app's lifespan does not run: use
+    ``async with app.state.worker.running(interval):`` in your own lifespan (README:
+    "Embedding backorder").
+    """
     from starlette.applications import Starlette
     from starlette.background import BackgroundTask
     from starlette.concurrency import run_in_threadpool
@@ -71,6 +81,15 @@ def create_app(
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    given = dict(services or {})
+    if db is None and given:
+        db = next(iter(given.values())).db
+    if config is None:
+        config = Config(database=db.url if db is not None else DEFAULT_DATABASE)
+    if given:
+        config = config.model_copy(
+            update={"stores": {**config.stores, **{n: s.store for n, s in given.items()}}}
+        )
     if db is None:
         db = Database(config.database)
     if pm is None:
@@ -80,7 +99,7 @@ def create_app(
     from backorder.admin.app import web_routes
     from backorder.stores import StoreDirectory
 
-    stores = StoreDirectory(config, db, pm)  # config-file stores and installed ones
+    stores = StoreDirectory(config, db, pm, services=given)  # config-file and installed stores
     work = Worker(stores, tick_every=tick_every)
     web, app_context = web_routes(config, db, pm, stores)  # plugins' routes, /admin
 
@@ -140,14 +159,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        stop = asyncio.Event()
-        task = asyncio.create_task(work.run(stop, interval)) if worker else None
-        try:
+        if not worker:
             yield
-        finally:
-            stop.set()
-            if task is not None:
-                await task
+            return
+        async with work.running(interval):
+            yield
 
     app = Starlette(
         routes=[

@@ -29,6 +29,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from backorder import yaml12
 from backorder.config import StoreConfig
 from backorder.engine import ItemEdit, StoreService
 from backorder.errors import BackorderError, InvalidInput, NotFound
@@ -87,7 +88,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as exc:
         raise ScenarioError(f"{path}: {exc.strerror}") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else yaml12.load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ScenarioError(
             f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"

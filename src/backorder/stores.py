@@ -62,6 +62,8 @@ class StoreDirectory(Mapping[str, StoreService]):
     :param pm: the plugin manager services are built with.
     :param box: opens installed stores' secrets (default: the key in the environment).
     :param clock: "now" for the services and the rows written.
+    :param services: services an embedding application built itself (name -> service),
+        used for those stores instead of building new ones.
     """
 
     def __init__(
@@ -72,8 +74,11 @@ class StoreDirectory(Mapping[str, StoreService]):
         *,
         box: SecretBox | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
+        services: Mapping[str, StoreService] | None = None,
     ) -> None:
         self.config, self.db, self.pm = config, db, pm
+        self._given = dict(services or {})
+        """Services the embedding application built itself, served as they are."""
         self.box = box or SecretBox()
         self.clock = clock
         self._cache: OrderedDict[str, tuple[int | None, StoreService]] = OrderedDict()
@@ -118,6 +123,8 @@ class StoreDirectory(Mapping[str, StoreService]):
         with self.db.read() as conn:
             row = self._row(conn, name)
         version = None if row is None else row.version
+        if version is None and name in self._given:
+            return self._given[name]
         with self._lock:
             cached = self._cache.get(name)
             if cached is not None and cached[0] == version:

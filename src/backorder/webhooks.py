@@ -80,7 +80,7 @@ class WebhookEvent(BaseModel):
     order_id: str | None = None
     product_id: str | None = None
     tracking_enabled: bool | None = None
-    basis: Literal["absolute", "platform_count"] = "absolute"
+    basis: Literal["absolute", "platform_count", "net_of_orders"] = "absolute"
     """How to read ``on_hand``: see :class:`backorder.models.StockLevel`."""
     as_of: UTCDateTime | None = None
     """When ``on_hand`` was true at the platform: a late delivery of an older figure is

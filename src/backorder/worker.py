@@ -15,7 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -127,6 +127,18 @@ class Worker:
             service.name: worker_pass(service, now, tick=ticking).counts()
             for service in self._due(ticking)
         }
+
+    @contextlib.asynccontextmanager
+    async def running(self, interval: float = 2.0) -> AsyncIterator[Worker]:
+        """Run the loop in the background for the duration of an ``async with`` block (an
+        embedding application's lifespan); leaving the block stops it after its pass."""
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.run(stop, interval))
+        try:
+            yield self
+        finally:
+            stop.set()
+            await task
 
     async def run(self, stop: asyncio.Event, interval: float = 2.0) -> None:
         """Loop until ``stop`` is set; an error in one pass is logged and the loop goes on."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from backorder_bigcommerce import schemas as s
 from backorder_bigcommerce.connection import client_for
 
+from backorder.models import Mode
 from backorder.testing import PlatformConformance
+
+from .conftest import store_config
 
 
 class TestBigCommerceConformance(PlatformConformance):
@@ -52,3 +56,40 @@ class TestBigCommerceConformance(PlatformConformance):
             )
         )
         return str(order.id)
+
+    @pytest.fixture
+    def other_store(self, bc_sandbox, monkeypatch):
+        monkeypatch.setenv("BC_OTHER_SECRET", "another-shop-secret")
+        store = store_config(bc_sandbox)
+        connection = {**store.connection, "webhook_secret_env": "BC_OTHER_SECRET"}
+        return store.model_copy(update={"name": "other", "connection": connection})
+
+    @pytest.fixture
+    def platform_state(self, bc_sandbox):
+        state = bc_sandbox.state
+
+        def snapshot():
+            def plain(rows):
+                return {key: {k: v for k, v in dataclasses.asdict(row).items()
+                              if k not in ("modified", "stale")} for key, row in rows.items()}
+
+            return plain(state.products), plain(state.variants)
+
+        return snapshot
+
+    @pytest.fixture
+    def set_platform_level(self, bc_sandbox):
+        def set_level(sku, on_hand):
+            bc_sandbox.state.by_sku[sku].level = on_hand
+
+        return set_level
+
+    @pytest.fixture
+    def native_combinations(self):
+        # availability "available" with a backorder_limit: backorders up to it (the app's
+        # metafield); without one the store's defaults apply
+        x = {"sku": "X", "id": 1, "inventory_tracking": "product", "inventory_level": 2}
+        return [
+            ({**x, "availability": "available"}, None, None),
+            ({**x, "availability": "available", "backorder_limit": 3}, Mode.NOTIFY, 3),
+        ]

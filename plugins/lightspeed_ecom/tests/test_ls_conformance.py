@@ -7,6 +7,7 @@ import json
 import pytest
 from backorder_lightspeed_ecom.webhooks import sign
 
+from backorder.models import Mode
 from backorder.testing import PlatformConformance
 
 from .conftest import SECRET
@@ -35,3 +36,44 @@ class TestLightspeedConformance(PlatformConformance):
     @pytest.fixture
     def known_order_id(self, ls_shop):
         return str(next(iter(ls_shop.orders)))
+
+    @pytest.fixture
+    def other_store(self, ls_store):
+        connection = {**ls_store.connection, "api_secret": "another-shop-secret"}
+        return ls_store.model_copy(update={"name": "other", "connection": connection})
+
+    @pytest.fixture
+    def platform_state(self, ls_shop):
+        def snapshot():
+            def plain(rows):
+                return {key: {k: v for k, v in row.items() if k not in TIMESTAMPS}
+                        for key, row in rows.items()}
+
+            return json.dumps([plain(ls_shop.variants), plain(ls_shop.products)],
+                              sort_keys=True, default=str)
+
+        return snapshot
+
+    @pytest.fixture
+    def set_platform_level(self, platform, ls_store, ls_shop):
+        variant_of = {item.sku: int(item.variant_id) for item in platform.fetch_catalog(ls_store)}
+
+        def set_level(sku, on_hand):
+            ls_shop.variants[variant_of[sku]]["stockLevel"] = on_hand
+
+        return set_level
+
+    @pytest.fixture
+    def native_combinations(self):
+        # stockTracking: enabled = no backorders, indicator = backorders allowed (shown),
+        # disabled = stock not tracked (mode left to the store); the core threshold rides along
+        return [
+            ({"sku": "X", "stockTracking": "enabled", "stockLevel": 2}, Mode.OFF, None),
+            ({"sku": "X", "stockTracking": "indicator", "stockLevel": 2}, Mode.NOTIFY, None),
+            ({"sku": "X", "stockTracking": "indicator", "stockLevel": 2, "threshold": 3},
+             Mode.NOTIFY, 3),
+            ({"sku": "X", "stockTracking": "disabled", "stockLevel": 2}, None, None),
+        ]
+
+
+TIMESTAMPS = frozenset({"createdAt", "updatedAt"})

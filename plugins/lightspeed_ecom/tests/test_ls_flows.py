@@ -224,12 +224,6 @@ def test_a_late_variant_delivery_never_rolls_stock_back(
     assert service.item("TEE-S").on_hand == 7
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: an order delivered after its variant update is placed on the level "
-    "that already counts it (the core's order event does not align levels the way "
-    "sync.record_order does); the next sync restores the level, not the split",
-)
 def test_an_order_delivered_after_its_stock_update_is_split_on_the_stock_it_met(
     ls_service, ls_live, ls_sandbox_http, ls_webhooks
 ):

@@ -27,3 +27,24 @@ def plugins(as_json):
 @main.group()
 def sandbox():
     """Run a platform sandbox (a local stand-in for a platform's API)."""
+
+
+@main.command("new-plugin")
+@click.argument("name")
+@click.option("--directory", "-d", type=click.Path(file_okay=False), default=".",
+              show_default=True, help="where to create the package folder")
+def new_plugin(name, directory):
+    """Write a platform plugin package skeleton that passes its own tests.
+
+    NAME is the platform's name (lowercase, e.g. woocommerce): the package is
+    backorder-NAME with module backorder_NAME, an entry point, a fake platform,
+    the conformance suite wired to it, and a README.
+    """
+    from pathlib import Path
+
+    from backorder.scaffold import new_plugin as write
+
+    written = write(name, Path(directory))
+    root = written[0].parent
+    click.echo(f"wrote {len(written)} files in {root}")
+    click.echo(f"next: cd {root} && pip install -e '.[test]' && pytest")

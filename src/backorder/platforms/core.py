@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from backorder import yaml12
 from backorder.errors import ConfigError, MalformedDelivery, WebhookRejected
 from backorder.hookspecs import hookimpl
 from backorder.models import CatalogItem, StockLevel
@@ -32,7 +32,7 @@ def _catalog(store: StoreConfig) -> list[CatalogItem]:
     if not path:
         return []
     try:
-        return _catalog_adapter.validate_python(yaml.safe_load(Path(path).read_text("utf-8")))
+        return _catalog_adapter.validate_python(yaml12.load(Path(path).read_text("utf-8")))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(
@@ -50,8 +50,11 @@ class CorePlatform(BasePlatform):
 
     def fetch_levels(self, store: StoreConfig, skus: Sequence[str]) -> Sequence[StockLevel]:
         wanted = set(skus)
+        # one reading per version of the file: an edited file is applied, a re-read is not
+        path = store.connection.get("catalog_file")
+        ref = f"catalog_file@{Path(path).stat().st_mtime_ns}" if path else "catalog_file"
         return [
-            StockLevel(sku=item.sku, on_hand=item.on_hand, source_ref="catalog_file")
+            StockLevel(sku=item.sku, on_hand=item.on_hand, source_ref=ref)
             for item in _catalog(store)
             if item.on_hand is not None and (not wanted or item.sku in wanted)
         ]

@@ -22,6 +22,7 @@ from backorder.rules.ordering import (
     decide_line,
     default_notice,
     record_line,
+    refuse_whole,
 )
 from backorder.rules.switching import disable, enable, receive_incoming, settle
 
@@ -41,6 +42,7 @@ __all__ = [
     "purchasable",
     "receive_incoming",
     "record_line",
+    "refuse_whole",
     "salable_qty",
     "settle",
     "status",

@@ -10,6 +10,7 @@ from backorder.models import (
     ItemState,
     LineDecision,
     Mode,
+    RefusalReason,
     StoreSettings,
     trusted,
 )
@@ -68,6 +69,7 @@ def _refused(line_no: int, sku: str, qty: int, error: str) -> LineDecision:
         accepted=False,
         error=error,
         message=None,
+        reason=RefusalReason.of(error),
     )
 
 
@@ -117,6 +119,7 @@ def decide_line(
         accepted=True,
         message=message,
         error=None if granted == qty else f"clamped: {qty - granted} not sold",
+        reason=None if granted == qty else RefusalReason.CLAMPED,
     )
 
 
@@ -127,9 +130,23 @@ def record_line(line_no: int, item: ItemState, qty: int, decided: LineDecision) 
     rule is kept as a note so a report can show the oversell.
     """
     in_stock = min(qty, max(item.on_hand, 0)) if item.tracked else qty
+    error = (None if decided.accepted and decided.error is None
+             else f"recorded past the rules: {decided.error}")
     return _decision(
         line_no=line_no, sku=item.sku, requested=qty, in_stock=in_stock,
         backordered=qty - in_stock, accepted=True, message=decided.message,
-        error=None if decided.accepted and decided.error is None
-        else f"recorded past the rules: {decided.error}",
+        error=error, reason=RefusalReason.of(error),
     )
+
+
+def refuse_whole(decisions: list[LineDecision]) -> list[LineDecision]:
+    """The lines of a refused order: an order is booked whole or not at all, so a line
+    the rules passed is not accepted either, and says why (``order_refused``)."""
+    if all(d.accepted for d in decisions):
+        return decisions
+    return [
+        d if not d.accepted else _refused(
+            d.line_no, d.sku, d.requested, "order_refused: another line of the order was refused"
+        )
+        for d in decisions
+    ]

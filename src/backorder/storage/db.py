@@ -8,12 +8,36 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from backorder.errors import StorageError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+"""PostgreSQL's serialization failure and deadlock: the transaction may simply run again."""
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a driver error means "run the transaction again" (a deadlock, a
+    serialization failure, SQLite's busy database)."""
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(orig or "")
+
+
+def storage_error(exc: BaseException) -> StorageError:
+    """A driver's exception as backorder's :class:`StorageError` (the driver's first line,
+    no statement or parameters): callers catch one kind whatever the database."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0]
+    return StorageError(f"the database failed: {type(orig).__name__}: {first}")
 
 
 def _file_sqlite(url: str) -> bool:
@@ -45,15 +69,24 @@ def _sqlite_begin(conn) -> None:
 class Database:
     """One database (SQLite file or PostgreSQL URL) shared by any number of stores."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, **engine_options: Any) -> None:
+        """
+        :param url: a SQLAlchemy URL (``sqlite:///file.db``, ``postgresql+psycopg://...``).
+        :param migrate: bring the schema up to date now (once per process is enough: an
+            embedding application passes this object around instead of opening another).
+        :param engine_options: passed to :func:`sqlalchemy.create_engine`, e.g. the pool:
+            ``pool_size`` (default 5), ``max_overflow`` (10), ``pool_timeout`` (30 s),
+            ``pool_recycle``, ``pool_pre_ping`` (default on for PostgreSQL). Size the pool
+            to the threads that call the services at once (README: "Embedding backorder").
+        """
         self.url = url
-        options: dict = {"pool_pre_ping": not self.is_sqlite}
+        engine_options.setdefault("pool_pre_ping", not self.is_sqlite)
         if self.is_sqlite and _file_sqlite(url):
             # Every live thread keeps a write connection (see transaction()); a bounded
             # pool (15) would make the 16th thread wait 30 s and fail. SQLite connections
             # are file handles: let the pool grow with the threads (issue 20, item 2).
-            options["max_overflow"] = -1
-        self.engine = sa.create_engine(url, future=True, **options)
+            engine_options.setdefault("max_overflow", -1)
+        self.engine = sa.create_engine(url, **engine_options)
         # SQLite has one writer at a time anyway: this process's threads queue for it
         # here, in order, instead of polling the database lock (busy_timeout).
         self._write_lock = (os.getpid(), threading.RLock())
@@ -92,19 +125,33 @@ class Database:
         On SQLite each thread keeps one connection for its write transactions instead of
         taking one from the pool every time: checkout, reset and return cost more than a
         one-order transaction's own statements. PostgreSQL uses the pool as usual.
+
+        :raises backorder.errors.StorageError: the database failed (a lost race or a
+            deadlock is raised as the driver's, for the caller to retry).
         """
-        if not self.is_sqlite:
-            with self.engine.begin() as conn:
-                yield conn
-            return
-        with self._lock():
-            kept = self._writer()
-            if kept is None:
+        try:
+            if not self.is_sqlite:
                 with self.engine.begin() as conn:
                     yield conn
                 return
-            with kept.begin():
-                yield kept
+            with self._lock():
+                kept = self._writer()
+                if kept is None:
+                    with self.engine.begin() as conn:
+                        yield conn
+                    return
+                with kept.begin():
+                    yield kept
+        except self.driver_errors as exc:
+            if self._retried(exc):
+                raise  # the caller's retry loop (StoreService.transact) runs it again
+            raise storage_error(exc) from exc
+
+    def _retried(self, exc: BaseException) -> bool:
+        """A lost race (a unique key taken meanwhile) or a deadlock: left as it is for
+        :meth:`StoreService.transact`, which runs the transaction again."""
+        integrity = (sa.exc.IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError)
+        return isinstance(exc, integrity) or retryable(exc)
 
     def _lock(self) -> threading.RLock:
         """This process's write lock (a forked child gets a fresh one: a lock copied
@@ -129,11 +176,25 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        """A read-only transaction: a consistent snapshot that does not block writers."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(backorder_read_only=True)
-            with conn.begin():
-                yield conn
+        """A read-only transaction: a consistent snapshot that does not block writers.
+
+        :raises backorder.errors.StorageError: the database failed (the driver's own
+            exception is its ``__cause__``).
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(backorder_read_only=True)
+                with conn.begin():
+                    yield conn
+        except self.driver_errors as exc:
+            raise storage_error(exc) from exc
+
+    @property
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        """The exceptions a database call may raise: SQLAlchemy's wrapped ones and the
+        driver's own (the fast paths use the driver's cursor directly)."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        return (sa.exc.DBAPIError, dbapi.Error)
 
     def dispose(self) -> None:
         for conn in list(self._kept):

@@ -16,7 +16,7 @@ from typing import overload
 
 import sqlalchemy as sa
 
-from backorder.models import DomainEvent, ItemState, LineDecision, OrderResult
+from backorder.models import DomainEvent, ItemState, LineDecision, OrderResult, RefusalReason
 from backorder.storage import keys
 from backorder.storage.schema import (
     ITEM_STATE_COLUMNS,
@@ -122,6 +122,14 @@ def movement_applied(conn: sa.Connection, store: str, key: str) -> bool:
     return conn.execute(query).first() is not None
 
 
+def movement_on_hand_after(conn: sa.Connection, store: str, key: str) -> int | None:
+    """The stock figure the movement with this idempotency key left, or None if none."""
+    query = sa.select(movements.c.on_hand_after).where(
+        movements.c.store == store, movements.c.idempotency_key == key
+    )
+    return conn.execute(query).scalar()
+
+
 def record_movement(
     conn: sa.Connection,
     store: str,
@@ -165,6 +173,42 @@ def latest_levels(conn: sa.Connection, store: str, skus: Sequence[str]) -> dict[
         .group_by(movements.c.sku)
     )
     return {sku: as_utc(when) for sku, when in conn.execute(query)}
+
+
+NET_SOURCE = "(net of platform orders)"
+"""The end of a ``net_of_orders`` sync movement's source: how its watermark is found."""
+
+
+def net_watermarks(
+    conn: sa.Connection, store: str, skus: Sequence[str]
+) -> dict[str, dt.datetime]:
+    """Per SKU, the newest ``as_of`` of a ``net_of_orders`` figure applied: platform orders
+    placed up to then are counted in the stock already."""
+    if not skus:
+        return {}
+    query = (
+        sa.select(movements.c.sku, sa.func.max(movements.c.as_of))
+        .where(
+            movements.c.store == store,
+            movements.c.sku.in_(list(skus)),
+            movements.c.kind == "sync",
+            movements.c.source.endswith(NET_SOURCE),
+        )
+        .group_by(movements.c.sku)
+    )
+    rows = ((sku, as_utc(when)) for sku, when in conn.execute(query))
+    return {sku: when for sku, when in rows if when is not None}
+
+
+def order_delta_after(conn: sa.Connection, store: str, sku: str, when: dt.datetime) -> int:
+    """The stock the ledger's order movements of a SKU placed after ``when`` took (<= 0)."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(movements.c.delta), 0)).where(
+        movements.c.store == store,
+        movements.c.sku == sku,
+        movements.c.kind == "order",
+        movements.c.created_at > when,
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def ledger_balance(conn: sa.Connection, store: str, sku: str) -> int:
@@ -243,6 +287,7 @@ def load_order(conn: sa.Connection, store: str, order_id: str) -> OrderResult | 
                 accepted=line.accepted,
                 error=line.error,
                 message=line.message,
+                reason=RefusalReason.of(line.error),
             )
             for line in lines
         ],

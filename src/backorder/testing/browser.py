@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -48,13 +48,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(app: Any, port: int | None = None, timeout: float = 20.0) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 in a background thread; yields ``http://127.0.0.1:PORT``."""
+def serve(
+    app: Any, port: int | None = None, timeout: float = 20.0, *,
+    lifespan: Literal["on", "off"] = "off",
+) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 in a background thread; yields ``http://127.0.0.1:PORT``.
+
+    ``lifespan="on"`` runs the app's lifespan (start-up and shut-down) as a server would."""
     import uvicorn
 
     port = port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

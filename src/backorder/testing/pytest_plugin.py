@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -45,16 +45,25 @@ def backorder_db(tmp_path) -> Iterator[Database]:
 
 @pytest.fixture
 def store_service(backorder_db) -> Callable[..., StoreService]:
-    """Build a :class:`StoreService` on the test database: ``store_service(switch_condition=0)``."""
+    """Build a :class:`StoreService` on the test database: ``store_service(switch_condition=0)``.
+
+    ``connection`` is the store's connection table (a plugin's credentials and shop
+    settings, as ``[stores.NAME.connection]`` in a config file); other keyword arguments
+    are store settings.
+    """
 
     def build(
         name: str = "test",
         platform: str = "core",
         pm: PluginManager | None = None,
         clock=None,
+        connection: Mapping[str, Any] | None = None,
         **settings: Any,
     ) -> StoreService:
-        store = StoreConfig(name=name, platform=platform, settings=StoreSettings(**settings))
+        store = StoreConfig(
+            name=name, platform=platform, settings=StoreSettings(**settings),
+            connection=dict(connection or {}),
+        )
         kwargs = {"clock": clock} if clock else {}
         return StoreService(backorder_db, store, pm=pm, **kwargs)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from backorder_lightspeed_ecom.mapping import (
     translate,
     variant_update,
 )
-from backorder_lightspeed_ecom.sync import line_sku
+from backorder_lightspeed_ecom.sync import _placed_at, line_sku
 from backorder_lightspeed_ecom.webhooks import parse, verify_headers
 
 
@@ -47,8 +48,11 @@ class LightspeedPlatform(BasePlatform):
 
     def fetch_levels(self, store: StoreConfig, skus: Sequence[str]) -> Sequence[StockLevel]:
         wanted = set(skus)
+        # source_ref names this reading: a fixed ref per variant made every later sync a
+        # no-op (the ledger books a ref once); one run id per call, as sync.py does.
+        run = uuid.uuid4().hex[:12]
         return [
-            StockLevel(sku=item.sku, on_hand=item.on_hand, source_ref=f"v{item.variant_id}")
+            StockLevel(sku=item.sku, on_hand=item.on_hand, source_ref=f"{run}:v{item.variant_id}")
             for item in self.fetch_catalog(store)
             if item.on_hand is not None and (not wanted or item.sku in wanted)
         ]
@@ -70,6 +74,8 @@ class LightspeedPlatform(BasePlatform):
         return OrderIn(
             order_id=str(order.id),
             customer_email=order.email,
+            # when it was placed: a variant figure updated since counts it already
+            placed_at=_placed_at(order.createdAt),
             lines=[LineRequest(sku=line_sku(p, {}), qty=p.quantityOrdered) for p in products],
         )
 

@@ -99,6 +99,9 @@ def _variant_event(record: object, body: bytes) -> WebhookEvent:
         product_id=str(variant.product_id) if variant.product_id else None,
         tracking_enabled=tracked,
         as_of=as_of,  # a late delivery of an older level is skipped
+        # Lightspeed lowers stockLevel on every sale: the figure is net of its orders up to
+        # updatedAt, so an order delivered after it must not take the units again
+        basis="net_of_orders",
     )
 
 

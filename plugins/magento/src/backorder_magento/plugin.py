@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -82,8 +83,13 @@ class MagentoPlatform(BasePlatform):
                 items = [client.stock_item(sku).model_copy(update={"sku": sku}) for sku in skus]
             for item in items:
                 refuse_decimal(item)
+        # source_ref names this reading: "qty:N" alone repeated whenever the figure came
+        # back to an earlier value (5, 3, 5: the second 5 was skipped); one run id per call.
+        run = uuid.uuid4().hex[:12]
         return [
-            StockLevel(sku=item.sku, on_hand=_whole(item.qty), source_ref=f"qty:{item.qty:g}")
+            StockLevel(
+                sku=item.sku, on_hand=_whole(item.qty), source_ref=f"{run}:qty:{item.qty:g}"
+            )
             for item in items
             if item.qty is not None and item.sku
         ]
