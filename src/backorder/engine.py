@@ -53,6 +53,7 @@ from backorder.plugins import PluginManager
 from backorder.storage import event_log, records
 from backorder.storage.db import Database
 from backorder.storage.fastpath import gc_paused
+from backorder.storefront_api import readmodel
 from backorder.unit_of_work import UnitOfWork
 
 log = logging.getLogger("backorder.engine")
@@ -183,6 +184,7 @@ class StoreService:
                     uow = UnitOfWork(conn, self.name, self.settings, at)
                     result = work(uow)
                     self.notifications.record(conn, uow.events)
+                    readmodel.refresh(conn, self.name, self.settings, uow.changed, at)
                     uow.push_ids = self.outbox.queue(conn, uow, reason)
             except (records.VersionConflict, sa.exc.IntegrityError):
                 continue
