@@ -38,6 +38,7 @@
   }
 
   function listen(root, selector, fn) {
+    if (!root) { return; }
     ["change", "input", "click", "keyup"].forEach(function (type) {
       root.addEventListener(type, function (event) {
         if (event.target && event.target.closest && event.target.closest(selector)) { fn(); }
@@ -50,7 +51,10 @@
        add-to-cart.html): [data-product-sku] is rewritten by the theme on each variant
        choice; qty[] with data-quantity-change buttons; #form-action-addToCart. */
     cornerstone: {
-      detect: function () { return $(".productView form[data-cart-item-add]"); },
+      detect: function () {
+        var form = $(".productView form[data-cart-item-add]");
+        return form ? form.closest(".productView") : null;
+      },
       setup: function (root) {
         var form = $("form[data-cart-item-add]", root);
         return {
@@ -115,6 +119,7 @@
             listen(form, "#product_configure_variants, input[name=quantity], select, .change", fn);
           },
           button: $("a.cart, button.cart, .cart .btn", form),
+          buttonLabel: $("a.cart span, button.cart span", form),
           description: $(".product-configure", form) || form.firstElementChild,
           after: $(".cart", form)
         };
@@ -242,8 +247,10 @@
       var m = item.messages || {};
       say(places.description, m.inventory_description);
       say(places.shipping, m.shipping_description);
-      say(places.alert, m.over_threshold_alert && item.ships && item.ships.when === "never"
-        ? m.over_threshold_alert : (m.mixed_cart_alert || ""));
+      var when = item.ships ? item.ships.when : "";
+      /* the mixed-cart alert only when the quantity is part stock, part backorder */
+      var mixed = item.status !== "backorder" && when === "later" ? m.mixed_cart_alert : "";
+      say(places.alert, when === "never" && item.purchasable ? m.over_threshold_alert : mixed);
       button.show(m.button_text, m.button_color);
       root.setAttribute("data-backorder-state", item.status);
     }
