@@ -46,6 +46,8 @@ MAX_AGE = 15
 RATE = 120
 """Requests per client address per :data:`RATE_WINDOW` seconds."""
 RATE_WINDOW = 60.0
+STORE_TTL = 2.0
+"""Seconds a store's settings (messages, origins) are reused before being read again."""
 PARAMS = {"sku": "sku", "product_id": "product_ids", "variant_id": "variant_ids", "qty": "qty"}
 KEY = re.compile(r"^[^\x00-\x1f\x7f]{1,255}$")
 ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -61,9 +63,10 @@ class BadRequest(Exception):
 class RateLimiter:
     """A fixed window per client address: at most ``rate`` requests per ``window`` seconds."""
 
-    def __init__(self, rate: int = RATE, window: float = RATE_WINDOW,
+    def __init__(self, rate: int | None = None, window: float = RATE_WINDOW,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.window, self.clock = rate, window, clock
+        self.rate = RATE if rate is None else rate
+        self.window, self.clock = window, clock
         self._counts: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
 
@@ -156,6 +159,21 @@ def storefront_routes(
     """The API and script routes; ``service_of`` finds a store's service by name (None:
     no such store)."""
     limiter = limiter or RateLimiter()
+    known: dict[str, tuple[float, StoreService | None]] = {}
+
+    def store_of(name: str) -> StoreService | None:
+        """The store's service, looked up again after :data:`STORE_TTL` seconds (a store's
+        settings edited in the web app show within that; each lookup reads the database)."""
+        now = time.monotonic()
+        hit = known.get(name)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        service = service_of(name)
+        if len(known) > 10_000:
+            known.clear()
+        known[name] = (now + STORE_TTL, service)
+        return service
+
     script = SCRIPT.read_bytes()
     script_etag = '"' + hashlib.sha256(script).hexdigest()[:32] + '"'
 
@@ -174,7 +192,7 @@ def storefront_routes(
         if wait:
             raise BadRequest(429, f"too many requests: try again in {int(wait) + 1} s")
         name = request.path_params["store"]
-        service = service_of(name) if len(name) <= 64 else None
+        service = store_of(name) if len(name) <= 64 else None
         if service is None:
             raise BadRequest(404, "no such store")
         return service, allowed(request, service)
@@ -227,7 +245,8 @@ def storefront_routes(
 
 
 def _lookup(service: StoreService, asked: dict[str, Any]) -> list[ItemView]:
-    with service.db.read() as conn:
+    # one statement: no explicit read-only transaction needed, its snapshot is its own
+    with service.db.engine.connect() as conn:
         return readmodel.lookup(conn, service.name, skus=asked["sku"],
                                 product_ids=asked["product_ids"],
                                 variant_ids=asked["variant_ids"])

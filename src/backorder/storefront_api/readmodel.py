@@ -90,6 +90,31 @@ def rebuild(conn: sa.Connection, store: str, settings: StoreSettings, at: dt.dat
     return written
 
 
+_LOOKUPS: dict[tuple[bool, bool, bool], sa.Select] = {}
+
+
+def _lookup_statement(shape: tuple[bool, bool, bool]) -> sa.Select:
+    """The lookup for one combination of keys, built once (the API's hot path: building
+    and caching a fresh statement per request costs more than running it)."""
+    statement = _LOOKUPS.get(shape)
+    if statement is None:
+        c = storefront_items.c
+        columns = (c.sku, c.product_id, c.variant_id)
+        names = ("skus", "product_ids", "variant_ids")
+        wanted = [
+            column.in_(sa.bindparam(name, expanding=True))
+            for column, name, given in zip(columns, names, shape, strict=True)
+            if given
+        ]
+        statement = (
+            sa.select(c.view)
+            .where(c.store == sa.bindparam("store"), sa.or_(*wanted))
+            .order_by(c.sku)
+        )
+        _LOOKUPS[shape] = statement
+    return statement
+
+
 def lookup(
     conn: sa.Connection,
     store: str,
@@ -99,17 +124,13 @@ def lookup(
     variant_ids: Sequence[str] = (),
 ) -> list[ItemView]:
     """The stored views of the items asked for (by SKU, product or variant), by SKU."""
-    c = storefront_items.c
-    wanted = [
-        column.in_(list(values))
-        for column, values in ((c.sku, skus), (c.product_id, product_ids),
-                               (c.variant_id, variant_ids))
-        if values
-    ]
-    if not wanted:
+    shape = (bool(skus), bool(product_ids), bool(variant_ids))
+    if not any(shape):
         return []
-    query = sa.select(c.view).where(c.store == store, sa.or_(*wanted)).order_by(c.sku)
-    return [ItemView.model_validate(view) for view in conn.execute(query).scalars()]
+    params = {"store": store, "skus": list(skus), "product_ids": list(product_ids),
+              "variant_ids": list(variant_ids)}
+    rows = conn.execute(_lookup_statement(shape), params).scalars()
+    return [ItemView.model_validate(view) for view in rows]
 
 
 def known_store(conn: sa.Connection, store: str) -> bool:
