@@ -61,7 +61,10 @@ def throughput(base: str, urls: list[str], threads: int) -> float:
 
     chunks = [urls[i::threads] for i in range(threads)]
     clients = [httpx.Client(base_url=base, headers={"Origin": ORIGIN}) for _ in chunks]
-    workers = [threading.Thread(target=run, args=(c, chunk)) for c, chunk in zip(clients, chunks, strict=True)]
+    workers = [
+        threading.Thread(target=run, args=(c, chunk))
+        for c, chunk in zip(clients, chunks, strict=True)
+    ]
     start = time.perf_counter()
     for w in workers:
         w.start()
