@@ -13,11 +13,12 @@ ORIGIN = "https://shop.example.com"
 HOSTILE = '<img src=x onerror="window.__pwned=1">Ships <b>soon</b>'
 
 
-def build_app(tmp_path, plugin_manager, *, storefront: dict | None = None, items=None):
+def build_app(tmp_path, plugin_manager, *, storefront: dict | None = None, items=None,
+              database: str | None = None):
     """The serve app with store ``shop``: TENT in stock, LAMP low, MUG on backorder (two
     variants, MUG-RED in stock), GONE unavailable, UNTRACKED never counted."""
     config = parse_config({
-        "database": f"sqlite:///{tmp_path}/storefront.db",
+        "database": database or f"sqlite:///{tmp_path}/storefront.db",
         "stores": {"shop": {
             "platform": "core",
             "settings": {"defaults": {"low_stock_level": 3}},

@@ -215,3 +215,17 @@ def test_rebuild_command_refills_the_read_model(shop, tmp_path):
     assert "5 item(s)" in result.output
     assert by_sku(client.get("/storefront/shop/items?sku=LAMP", headers=H))["LAMP"][
         "status"] == "low_stock"
+
+
+@pytest.mark.postgres
+def test_the_api_reads_the_read_model_on_postgresql(tmp_path, plugin_manager, pg_url):
+    app, service = build_app(tmp_path, plugin_manager, database=pg_url)
+    try:
+        client = TestClient(app)
+        got = by_sku(client.get("/storefront/shop/items?sku=MUG-BLUE&product_id=12&qty=7",
+                                headers=H))
+        assert set(got) == {"MUG-BLUE", "MUG-RED"}
+        assert got["MUG-BLUE"]["ships"] == {"when": "later", "date": "2031-05-20"}
+        assert got["MUG-RED"]["messages"]["mixed_cart_alert"].startswith("7 added")
+    finally:
+        service.db.dispose()
