@@ -152,10 +152,13 @@ class StoreService:
     @property
     def pushes(self) -> bool:
         """Whether changes go to the platform after commit: its plugin is loaded and it
-        pushes items, or the store publishes storefront messages."""
+        pushes items, or the store publishes storefront messages to a platform that takes
+        them (``publishes``; a plugin without the attribute is asked anyway)."""
         if self.pm is None or self.store.platform not in self.pm.platform_names():
             return False
-        return self.platform.pushes or self.store.storefront.publish
+        platform = self.platform
+        publishes = self.store.storefront.publish and getattr(platform, "publishes", True)
+        return platform.pushes or publishes
 
     # ----------------------------------------------------------------- transactions
     def transact(

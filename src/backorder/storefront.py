@@ -6,7 +6,7 @@ the messages by name. Every message is a merchant-edited text with ``{token}``
 placeholders (see :mod:`backorder.documents.templating`); an empty text shows nothing,
 and a token whose value is unlimited or unknown renders empty, as the seed says.
 
-With ``publish = true`` in a store's storefront settings, the messages of every item a
+With ``publish = true`` (the default) in a store's storefront settings, the messages of every item a
 change touched are handed to the store's platform (``Platform.publish_storefront``) after
 the change commits, through the push outbox (:func:`publish`).
 """
@@ -70,8 +70,9 @@ class StorefrontSettings(BaseModel):
 
     theme: str = Field(default="cornerstone", max_length=64)
     """The storefront theme the store runs (seed 001 §3), for plugins placing messages."""
-    publish: bool = False
-    """Hand the messages to the platform after every change (through the push outbox)."""
+    publish: bool = True
+    """Hand the messages of assigned items to the platform after every change (through the
+    push outbox), where its plugin takes them; false keeps them to the storefront API."""
     in_stock_description: str = "{stock} in stock"
     low_stock_level: NonNegativeInt | None = None
     """Show the low-stock description when the stock drops below this (seed 001 §4.2.1);

@@ -26,7 +26,7 @@ def magento_sandbox() -> SandboxStore:
 def shop(tmp_path, plugin_manager, magento_store, magento_sandbox):
     db = Database(f"sqlite:///{tmp_path}/storefront.db")
     store = magento_store.model_copy(update={"storefront": StorefrontSettings(
-        publish=True, shipping_description="Ships in 3 weeks")})
+        shipping_description="Ships in 3 weeks")})  # publish: on by default
     service = StoreService(db, store, plugin_manager, lambda: NOW)
     service.sync_from_platform()
     yield service, magento_sandbox
@@ -48,7 +48,8 @@ def test_messages_are_published_as_product_attributes(shop):
 def test_nothing_is_published_when_the_store_says_not(tmp_path, plugin_manager, magento_store,
                                                       magento_sandbox):
     db = Database(f"sqlite:///{tmp_path}/quiet.db")
-    service = StoreService(db, magento_store, plugin_manager, lambda: NOW)
+    quiet = magento_store.model_copy(update={"storefront": StorefrontSettings(publish=False)})
+    service = StoreService(db, quiet, plugin_manager, lambda: NOW)
     service.sync_from_platform()
     service.assign(["BAG"])
     service.edit("BAG", ItemEdit(on_hand=0, threshold=5))

@@ -101,10 +101,13 @@ def uninstall(client: BigCommerceClient) -> int:
 
 def availability_texts(store: StoreConfig, views: list[ItemView]) -> Mapping[str, str]:
     """Each item's availability text from the store's own messages, for shoppers on themes
-    without the script: the shipping description while on backorder, else nothing."""
+    without the script: the shipping description while on backorder (with the expected
+    back-in-stock text when a date is known), else nothing."""
+    # the text is all a theme without the script shows: the date, when known, always goes in
+    settings = store.storefront.model_copy(update={"show_back_in_stock_date": True})
     texts = {}
     for view in views:
-        messages = storefront_messages(view, store.storefront, timezone=store.settings.timezone)
+        messages = storefront_messages(view, settings, timezone=store.settings.timezone)
         on_backorder = bool(messages["button_text"] or messages["shipping_description"])
         text = messages["shipping_description"] or messages["inventory_description"]
         texts[view.sku] = text[:255] if on_backorder else ""
