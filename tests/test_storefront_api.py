@@ -229,3 +229,26 @@ def test_the_api_reads_the_read_model_on_postgresql(tmp_path, plugin_manager, pg
         assert got["MUG-RED"]["messages"]["mixed_cart_alert"].startswith("7 added")
     finally:
         service.db.dispose()
+
+
+def test_the_worker_refills_an_empty_or_outdated_read_model(shop):
+    from backorder.engine import StoreService
+    from backorder.storefront_api import readmodel
+    from backorder.worker import worker_pass
+
+    client, service = shop
+    with service.db.transaction() as conn:  # as after the upgrade that added the table
+        conn.execute(storefront_items.delete())
+    readmodel._checked.clear()
+    worker_pass(service, tick=False)
+    assert by_sku(client.get("/storefront/shop/items?sku=TENT", headers=H))["TENT"][
+        "status"] == "in_stock"
+    # the store's default low-stock level is edited: every stored view is outdated
+    settings = service.settings.model_copy(update={
+        "defaults": service.settings.defaults.model_copy(update={"low_stock_level": 50})})
+    edited = StoreService(service.db, service.store.model_copy(update={"settings": settings}))
+    assert readmodel.ensure(edited) == 5
+    assert readmodel.ensure(edited) == 0  # checked once per settings
+    with service.db.read() as conn:
+        [view] = readmodel.lookup(conn, "shop", skus=["TENT"])
+    assert view.status.value == "low_stock"

@@ -159,6 +159,7 @@ storefront_items = sa.Table(
     sa.Column("product_id", sa.String(64)),
     sa.Column("variant_id", sa.String(64)),
     sa.Column("view", sa.JSON, nullable=False),
+    sa.Column("basis", sa.String(16), nullable=False, server_default=""),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("store", "sku"),
     sa.Index(None, "store", "product_id"),
@@ -166,7 +167,7 @@ storefront_items = sa.Table(
 )
 """The storefront read model: each item's computed view, rewritten in every change's
 transaction (:mod:`backorder.storefront_api.readmodel`); the public storefront API reads
-only this table."""
+only this table. ``basis``: a digest of the store settings the view was computed with."""
 
 import_runs = sa.Table(
     "import_runs",

@@ -6,13 +6,16 @@ moment the change commits and never ahead of it. The public storefront API reads
 table (:func:`lookup`); the messages are rendered per request from the stored view and the
 store's storefront settings, so a message edited in the web app shows at once.
 
-Views depend on the store's settings (default threshold, mode...): after changing those,
-or after upgrading, run :func:`rebuild` (``backorder storefront rebuild``).
+Views depend on the store's settings (default threshold, mode...): each row keeps a digest
+of the settings it was computed with (``basis``), and the worker pass rebuilds a store's
+read model when it misses items (after upgrading) or was computed with other settings
+(:func:`ensure`); ``backorder storefront-rebuild`` does it by hand.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +27,7 @@ from backorder.storage import records
 from backorder.storage.schema import items, storefront_items
 
 if TYPE_CHECKING:
+    from backorder.engine import StoreService
     from backorder.models import StoreSettings
 
 CHUNK = 900
@@ -35,13 +39,19 @@ def _chunks(values: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]
         yield values[start : start + size]
 
 
-def _row(store: str, view: ItemView, at: dt.datetime) -> dict:
+def basis(settings: StoreSettings) -> str:
+    """A digest of the settings a view depends on: rows of another basis are stale."""
+    return hashlib.sha256(settings.model_dump_json().encode()).hexdigest()[:16]
+
+
+def _row(store: str, view: ItemView, at: dt.datetime, made_with: str) -> dict:
     return {
         "store": store,
         "sku": view.sku,
         "product_id": view.product_id,
         "variant_id": view.variant_id,
         "view": view.model_dump(mode="json"),
+        "basis": made_with,
         "updated_at": at,
     }
 
@@ -70,7 +80,8 @@ def refresh(
                 storefront_items.c.store == store, storefront_items.c.sku.in_(part)
             )
         )
-    rows = [_row(store, rules.view(state, settings), at) for state in states.values()]
+    made_with = basis(settings)
+    rows = [_row(store, rules.view(state, settings), at, made_with) for state in states.values()]
     if rows:
         conn.execute(storefront_items.insert(), rows)
     return len(rows)
@@ -80,10 +91,11 @@ def rebuild(conn: sa.Connection, store: str, settings: StoreSettings, at: dt.dat
     """Rewrite the whole store's read model from its items; returns the rows written."""
     conn.execute(storefront_items.delete().where(storefront_items.c.store == store))
     skus = list(conn.execute(sa.select(items.c.sku).where(items.c.store == store)).scalars())
-    written = 0
+    written, made_with = 0, basis(settings)
     for part in _chunks(skus, 5000):
         loaded = records.load_items(conn, store, skus=part)
-        rows = [_row(store, rules.view(e.item, settings), at) for e in loaded.values()]
+        rows = [_row(store, rules.view(e.item, settings), at, made_with)
+                for e in loaded.values()]
         if rows:
             conn.execute(storefront_items.insert(), rows)
         written += len(rows)
@@ -122,10 +134,39 @@ def lookup(
     return views
 
 
-def known_store(conn: sa.Connection, store: str) -> bool:
-    """Whether the read model holds any item of ``store``."""
-    query = sa.select(storefront_items.c.id).where(storefront_items.c.store == store).limit(1)
-    return conn.execute(query).first() is not None
+def stale(conn: sa.Connection, store: str, settings: StoreSettings) -> bool:
+    """Whether the store's read model misses items or was computed with other settings
+    (after an upgrade; after the store defaults were edited)."""
+    c = storefront_items.c
+    other = sa.select(c.id).where(c.store == store, c.basis != basis(settings)).limit(1)
+    if conn.execute(other).first() is not None:
+        return True
+    count = sa.select(sa.func.count()).select_from(storefront_items).where(c.store == store)
+    ours = conn.execute(count).scalar_one()
+    theirs = conn.execute(
+        sa.select(sa.func.count()).select_from(items).where(items.c.store == store)
+    ).scalar_one()
+    return bool(ours != theirs)
 
 
-__all__ = ["known_store", "lookup", "rebuild", "refresh"]
+_checked: dict[str, str] = {}
+"""Store -> the settings basis its read model was last found current with (this process)."""
+
+
+def ensure(service: StoreService) -> int:
+    """Rebuild the store's read model when it is stale; checked once per settings basis per
+    process (the worker pass calls it). Returns the rows rebuilt (0: it was current)."""
+    made_with = basis(service.settings)
+    if _checked.get(service.name) == made_with:
+        return 0
+    with service.db.read() as conn:
+        needed = stale(conn, service.name, service.settings)
+    written = 0
+    if needed:
+        with service.db.transaction() as conn:
+            written = rebuild(conn, service.name, service.settings, service.clock())
+    _checked[service.name] = made_with
+    return written
+
+
+__all__ = ["basis", "ensure", "lookup", "rebuild", "refresh", "stale"]

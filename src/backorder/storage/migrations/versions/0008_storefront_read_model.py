@@ -1,5 +1,6 @@
 """storefront_items: the storefront read model (each item's computed view), which the
-public storefront API reads; filled by every change and by ``backorder storefront rebuild``
+public storefront API reads; filled by every change, and rebuilt by the worker when it is
+empty or the store settings changed (``backorder storefront-rebuild`` by hand)
 
 Revision ID: 0008_storefront
 Revises: 0007
@@ -23,6 +24,7 @@ def upgrade() -> None:
         sa.Column("product_id", sa.String(length=64), nullable=True),
         sa.Column("variant_id", sa.String(length=64), nullable=True),
         sa.Column("view", sa.JSON(), nullable=False),
+        sa.Column("basis", sa.String(length=16), server_default="", nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_storefront_items")),
         sa.UniqueConstraint("store", "sku", name=op.f("uq_storefront_items_store_sku")),
