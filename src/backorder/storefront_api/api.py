@@ -26,15 +26,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
-
 from backorder.models import ItemView, Status
 from backorder.storefront import storefront_messages
 from backorder.storefront_api import readmodel
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Starlette is the server extra: imported where the routes are built
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import BaseRoute
+
     from backorder.engine import StoreService
 
 SCRIPT = Path(__file__).with_name("static") / "backorder.js"
@@ -148,6 +148,8 @@ def item_answer(view: ItemView, service: StoreService, qty: int | None) -> dict[
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    from starlette.responses import JSONResponse
+
     return JSONResponse({"error": message}, status_code=status,
                         headers={**SECURITY, "Cache-Control": "no-store", **(headers or {})})
 
@@ -158,6 +160,9 @@ def storefront_routes(
 ) -> list[BaseRoute]:
     """The API and script routes; ``service_of`` finds a store's service by name (None:
     no such store)."""
+    from starlette.responses import Response
+    from starlette.routing import Route
+
     limiter = limiter or RateLimiter()
     known: dict[str, tuple[float, StoreService | None]] = {}
 
