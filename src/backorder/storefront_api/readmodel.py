@@ -15,6 +15,7 @@ read model when it misses items (after upgrading) or was computed with other set
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -40,9 +41,20 @@ def _chunks(values: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]
         yield values[start : start + size]
 
 
+_digests: dict[int, tuple[StoreSettings, str]] = {}
+
+
 def basis(settings: StoreSettings) -> str:
-    """A digest of the settings a view depends on: rows of another basis are stale."""
-    return hashlib.sha256(settings.model_dump_json().encode()).hexdigest()[:16]
+    """A digest of the settings a view depends on: rows of another basis are stale.
+    Remembered per settings object (a store's service keeps one; every change asks)."""
+    known = _digests.get(id(settings))
+    if known is not None and known[0] is settings:
+        return known[1]
+    digest = hashlib.sha256(settings.model_dump_json().encode()).hexdigest()[:16]
+    if len(_digests) > 1000:
+        _digests.clear()
+    _digests[id(settings)] = (settings, digest)
+    return digest
 
 
 def _row(store: str, view: ItemView, at: dt.datetime, made_with: str) -> dict:
@@ -60,6 +72,7 @@ def _row(store: str, view: ItemView, at: dt.datetime, made_with: str) -> dict:
 COLUMNS = ("store", "sku", "product_id", "variant_id", "view", "basis", "updated_at")
 
 
+@functools.lru_cache(maxsize=8)
 def _upsert_sql(dialect: sa.Dialect) -> str:
     """One row written or rewritten (SQLite and PostgreSQL share the ``ON CONFLICT``)."""
     update = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])
