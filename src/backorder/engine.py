@@ -60,6 +60,7 @@ from backorder.plugins import PluginManager
 from backorder.storage import event_log, races, records
 from backorder.storage.db import Database, storage_error
 from backorder.storage.fastpath import gc_paused
+from backorder.storefront_api import readmodel
 from backorder.unit_of_work import UnitOfWork
 
 log = logging.getLogger("backorder.engine")
@@ -177,10 +178,13 @@ class StoreService:
     @property
     def pushes(self) -> bool:
         """Whether changes go to the platform after commit: its plugin is loaded and it
-        pushes items, or the store publishes storefront messages."""
+        pushes items, or the store publishes storefront messages to a platform that takes
+        them (``publishes``; a plugin without the attribute is asked anyway)."""
         if self.pm is None or self.store.platform not in self.pm.platform_names():
             return False
-        return self.platform.pushes or self.store.storefront.publish
+        platform = self.platform
+        publishes = self.store.storefront.publish and getattr(platform, "publishes", True)
+        return platform.pushes or publishes
 
     # ----------------------------------------------------------------- transactions
     def transact(
@@ -209,6 +213,7 @@ class StoreService:
                     uow = UnitOfWork(conn, self.name, self.settings, at)
                     result = work(uow)
                     self.notifications.record(conn, uow.events)
+                    readmodel.refresh(conn, self.name, self.settings, uow.changed, at)
                     uow.push_ids = self.outbox.queue(conn, uow, reason)
             except Exception as exc:
                 # Lost a race (see storage.races): another writer committed first, or

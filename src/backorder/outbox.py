@@ -98,7 +98,9 @@ class PushOutbox:
                         platform.apply_items(svc.store, views, row.reason)
                     except PushIncomplete as exc:  # the others were saved: publish them too
                         error = exc
-                if views and svc.store.storefront.publish:
+                if views and svc.store.storefront.publish and getattr(
+                    platform, "publishes", True
+                ):
                     storefront.publish(platform, svc.store, views, row.reason)
             except Exception as exc:  # keep going: the row is retried after a backoff
                 error = exc

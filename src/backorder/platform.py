@@ -199,6 +199,12 @@ class BasePlatform:
     def apply_items(self, store: StoreConfig, items: Sequence[ItemView], reason: str) -> None:
         return None
 
+    @property
+    def publishes(self) -> bool:
+        """True when a subclass overrides :meth:`publish_storefront` (the core then hands it
+        the messages of changed items, unless the store turns ``storefront.publish`` off)."""
+        return type(self).publish_storefront is not BasePlatform.publish_storefront
+
     def parse_webhook(
         self, store: StoreConfig, headers: Mapping[str, str], body: bytes
     ) -> Sequence[WebhookEvent]:

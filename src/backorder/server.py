@@ -97,6 +97,7 @@ def create_app(
 
         pm = get_manager()
     from backorder.admin.app import web_routes
+    from backorder.storefront_api.api import storefront_routes
     from backorder.stores import StoreDirectory
 
     stores = StoreDirectory(config, db, pm, services=given)  # config-file and installed stores
@@ -169,6 +170,7 @@ def create_app(
         routes=[
             Route("/webhooks/{store}", receive, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
+            *storefront_routes(work.service),
             *web,
         ],
         lifespan=lifespan,

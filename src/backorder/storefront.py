@@ -6,7 +6,7 @@ the messages by name. Every message is a merchant-edited text with ``{token}``
 placeholders (see :mod:`backorder.documents.templating`); an empty text shows nothing,
 and a token whose value is unlimited or unknown renders empty, as the seed says.
 
-With ``publish = true`` in a store's storefront settings, the messages of every item a
+With ``publish = true`` (the default) in a store's storefront settings, the messages of every item a
 change touched are handed to the store's platform (``Platform.publish_storefront``) after
 the change commits, through the push outbox (:func:`publish`).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PrivateAttr, model_validator
@@ -56,6 +56,9 @@ MESSAGE_FIELDS = (
 )
 
 
+ORIGIN_PATTERN = r"^https?://[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?$"
+"""A web origin as a browser sends it: scheme, host, optional port; no path."""
+
 THEMES = ("cornerstone", "other")
 """Themes the web app offers (seed 001 §3: the store's theme, or "Other"); any name is kept."""
 
@@ -67,8 +70,9 @@ class StorefrontSettings(BaseModel):
 
     theme: str = Field(default="cornerstone", max_length=64)
     """The storefront theme the store runs (seed 001 §3), for plugins placing messages."""
-    publish: bool = False
-    """Hand the messages to the platform after every change (through the push outbox)."""
+    publish: bool = True
+    """Hand the messages of assigned items to the platform after every change (through the
+    push outbox), where its plugin takes them; false keeps them to the storefront API."""
     in_stock_description: str = "{stock} in stock"
     low_stock_level: NonNegativeInt | None = None
     """Show the low-stock description when the stock drops below this (seed 001 §4.2.1);
@@ -89,6 +93,13 @@ class StorefrontSettings(BaseModel):
     """The message of a ``notify`` order line with units on backorder (tokens ``{name}``
     ``{sku}`` ``{qty}`` ``{in_stock}`` ``{backordered}``); unset: the platform's wording."""
     date_format: str = "%Y-%m-%d"
+    show_stock: bool = False
+    """The public storefront API tells the on-hand count (``stock``); off: it never does."""
+    origins: list[Annotated[str, Field(pattern=ORIGIN_PATTERN)]] = Field(
+        default_factory=list, max_length=50
+    )
+    """The storefront's web origins (``https://shop.example.com``) allowed to call the
+    public storefront API from a browser (CORS); none: no browser may."""
 
     _templates: dict[str, MessageTemplate] = PrivateAttr(default_factory=dict)
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from backorder.engine import StoreService
 from backorder.models import DomainEvent
+from backorder.storefront_api import readmodel
 from backorder.webhooks import apply_deliveries
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def worker_pass(
     """One store's pass: deliveries, the tick and promised dates (when ``tick``), pushes,
     notifications."""
     report = PassReport(service.name)
+    readmodel.ensure(service)  # after an upgrade or a settings edit: once per process
     report.webhooks, report.webhooks_failed = apply_deliveries(service, now=now)
     if tick:
         report.events = service.tick(now)

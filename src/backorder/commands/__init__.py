@@ -10,6 +10,7 @@ Each module of this package attaches its commands to :data:`main` (defined in
 - ``operations``: import, export, report, serve, tick, sync
 - ``plugins``: plugins, and the ``sandbox`` group platform plugins fill
 - ``demo``, ``simulate``
+- ``storefront_api``: storefront-rebuild
 
 Plugins add their own commands through the plugin manager's ``add_commands``, called once below.
 """
@@ -27,6 +28,7 @@ from backorder.commands import (  # noqa: F401  (each module attaches its comman
     orders,
     plugins,
     simulate,
+    storefront_api,
 )
 from backorder.commands.group import main
 from backorder.errors import PluginLoadError

@@ -175,7 +175,7 @@ class _Applier:
             bind_date=sql.bind_date,
             bind_json=sql.bind_json,
             utc=sql.utc,
-            pushed=uow.changed if service.pushes else None,
+            pushed=uow.changed,  # the storefront read model needs them, pushes or not
         )
         # What every row of a table has in common, written once per statement (see
         # ImportStatements.insert): the rows carry only their statement's columns.

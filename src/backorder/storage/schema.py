@@ -150,6 +150,25 @@ push_outbox = sa.Table(
 )
 """Platform pushes (backorder_apply_items) written with the change they report."""
 
+storefront_items = sa.Table(
+    "storefront_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("store", sa.String(64), nullable=False),
+    sa.Column("sku", sa.String(255), nullable=False),
+    sa.Column("product_id", sa.String(64)),
+    sa.Column("variant_id", sa.String(64)),
+    sa.Column("view", sa.JSON, nullable=False),
+    sa.Column("basis", sa.String(16), nullable=False, server_default=""),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("store", "sku"),
+    sa.Index(None, "store", "product_id"),
+    sa.Index(None, "store", "variant_id"),
+)
+"""The storefront read model: each item's computed view, rewritten in every change's
+transaction (:mod:`backorder.storefront_api.readmodel`); the public storefront API reads
+only this table. ``basis``: a digest of the store settings the view was computed with."""
+
 import_runs = sa.Table(
     "import_runs",
     metadata,

@@ -71,3 +71,49 @@ def hooks_command(ctx: click.Context, ensure: bool, destination: str | None) -> 
     for repair in client.ensure_hooks(SCOPES, url, headers):
         hook_id = repair.hook.id if repair.hook else "?"
         click.echo(f"  {repair.scope}: {repair.action} (hook {hook_id})")
+
+
+@bigcommerce_group.group("storefront")
+def storefront_group() -> None:
+    """The storefront script (backorder.js) on the store's pages, via the Scripts API."""
+
+
+@storefront_group.command("install")
+@click.pass_context
+def storefront_install(ctx: click.Context) -> None:
+    """Install backorder.js on every storefront page (again: changes nothing)."""
+    from backorder_bigcommerce import storefront
+
+    store = bigcommerce_store(ctx)
+    done = storefront.install(client_for(store), store, connection(store))
+    click.echo(f"storefront script of store {store.name!r}: {done}")
+
+
+@storefront_group.command("uninstall")
+@click.pass_context
+def storefront_uninstall(ctx: click.Context) -> None:
+    """Remove backorder.js from the store's pages."""
+    from backorder_bigcommerce import storefront
+
+    store = bigcommerce_store(ctx)
+    gone = storefront.uninstall(client_for(store))
+    click.echo(f"storefront script of store {store.name!r}: {gone} removed")
+
+
+@storefront_group.command("status")
+@click.pass_context
+def storefront_status(ctx: click.Context) -> None:
+    """Say whether backorder.js is installed, and as configured; exits 1 when not."""
+    from backorder_bigcommerce import storefront
+
+    store = bigcommerce_store(ctx)
+    found = storefront.ours(client_for(store))
+    if not found:
+        click.echo(f"storefront script of store {store.name!r}: not installed")
+        ctx.exit(1)
+    wanted = storefront.script_body(store, connection(store))
+    current = all(found[0].get(k) == v for k, v in wanted.items())
+    click.echo(
+        f"storefront script of store {store.name!r}: installed ({found[0].get('uuid')}), "
+        + ("up to date" if current else "outdated: run install")
+    )

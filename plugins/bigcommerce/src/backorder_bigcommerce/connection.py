@@ -9,6 +9,7 @@
     webhook_header = "X-Backorder-Secret"        # the custom header registered with hooks
     mode = "app"                                  # or "native" (beta native backorders)
     location_id = 1
+    storefront_api_url = "https://backorder.example.com"   # for the storefront script
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class Connection(BaseModel):
     webhook_destination: str | None = None
     mode: Literal["app", "native"] = "app"
     location_id: int = 1
+    storefront_api_url: str | None = None
+    """The public https URL of ``backorder serve`` (serves /storefront/backorder.js and the
+    storefront API); needed by ``backorder bigcommerce storefront install``."""
 
     @property
     def level_basis(self) -> Literal["absolute", "platform_count"]:

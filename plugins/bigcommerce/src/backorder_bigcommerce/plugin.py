@@ -83,7 +83,12 @@ class BigCommercePlatform(BasePlatform):
         return read_levels(client, conn, skus)
 
     def apply_items(self, store: StoreConfig, items: Sequence[ItemView], reason: str) -> None:
-        push.apply(client_for(store), connection(store), items, reason)
+        texts = None
+        if store.storefront.publish:  # the store's own messages, for themes without the script
+            from backorder_bigcommerce.storefront import availability_texts
+
+            texts = availability_texts(store, list(items))
+        push.apply(client_for(store), connection(store), items, reason, texts)
 
     def fetch_order(self, store: StoreConfig, order_id: str) -> OrderIn:
         client = client_for(store)

@@ -14,7 +14,7 @@ available costs only the tracking batch).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,8 +61,15 @@ def mirror_for(client: BigCommerceClient) -> Mirror:
     return _mirrors.setdefault(client, Mirror())
 
 
-def apply(client: BigCommerceClient, conn: Connection, items: Sequence[ItemView], reason: str):
-    """Translate one core change into product, variant and inventory batches."""
+def apply(
+    client: BigCommerceClient,
+    conn: Connection,
+    items: Sequence[ItemView],
+    reason: str,
+    texts: Mapping[str, str] | None = None,
+):
+    """Translate one core change into product, variant and inventory batches; ``texts``
+    (SKU -> availability text) replaces the built-in wording (the store's own messages)."""
     mirror = mirror_for(client)
     products: dict[int, dict[str, Any]] = {}
     variants: dict[int, dict[str, Any]] = {}
@@ -104,7 +111,10 @@ def apply(client: BigCommerceClient, conn: Connection, items: Sequence[ItemView]
             product["inventory_tracking"] = "none"
         if vid is None:
             product["availability"] = "available" if view.purchasable else "disabled"
-            product["availability_description"] = availability_text(view)
+            product["availability_description"] = (
+                texts[view.sku] if texts is not None and view.sku in texts
+                else availability_text(view)
+            )
         else:
             variant_ids[vid] = pid
             variants[vid] = {

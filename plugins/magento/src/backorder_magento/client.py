@@ -147,6 +147,16 @@ class MagentoClient:
                 return
             page += 1
 
+    def set_custom_attributes(self, sku: str, values: dict[str, str]) -> None:
+        """``PUT /V1/products/{sku}`` with only ``custom_attributes``: the other product
+        fields stay as they are (catalogProductRepositoryV1 save, a partial product)."""
+        attributes = [{"attribute_code": code, "value": value} for code, value in values.items()]
+        self._call(
+            "PUT",
+            f"/products/{_sku(sku)}",
+            json={"product": {"sku": sku, "custom_attributes": attributes}},
+        )
+
     # ----------------------------------------------------- CatalogInventory
     def stock_item(self, sku: str) -> StockItem:
         """``GET /V1/stockItems/{sku}``."""

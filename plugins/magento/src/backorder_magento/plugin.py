@@ -54,6 +54,17 @@ def _ordered_units(line: Mapping[str, Any], order_id: str) -> int:
     return max(round(qty), 1)
 
 
+STOREFRONT_ATTRIBUTES = {
+    "backorder_message": "inventory_description",
+    "backorder_shipping": "shipping_description",
+}
+"""Product attribute (text, created once by the merchant) -> the storefront message it holds."""
+
+
+def storefront_attributes(messages: Mapping[str, str]) -> dict[str, str]:
+    return {code: messages.get(name, "") for code, name in STOREFRONT_ATTRIBUTES.items()}
+
+
 class MagentoPlatform(BasePlatform):
     name = NAME
     backorder_notice = MSG_BACKORDER_NOTIFY
@@ -101,6 +112,14 @@ class MagentoPlatform(BasePlatform):
                 if changes:
                     current = client.stock_item(view.sku)
                     client.update_stock_item(view.sku, current.item_id or 0, changes)
+
+    def publish_storefront(
+        self, store: StoreConfig, sku: str, messages: Mapping[str, str]
+    ) -> None:
+        """The messages as the product attributes a Luma block shows (README, "Storefront"):
+        ``backorder_message`` (the availability text) and ``backorder_shipping``."""
+        with client_for(store) as client:
+            client.set_custom_attributes(sku, storefront_attributes(messages))
 
     def fetch_order(self, store: StoreConfig, order_id: str) -> OrderIn:
         with client_for(store) as client:

@@ -83,6 +83,8 @@ class SandboxStore:
         self.items: dict[str, StockItem] = {}
         self.reservations: dict[str, float] = {}
         self.orders: dict[str, dict[str, Any]] = {}
+        self.custom_attributes: dict[str, dict[str, Any]] = {}
+        """Per SKU, the custom attributes written (the published storefront messages)."""
         self.faults: list[Fault | dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
         self.stale_reads = 0
@@ -124,8 +126,11 @@ class SandboxStore:
 
     # --------------------------------------------------------------------- reads
     def product_json(self, sku: str) -> dict[str, Any]:
+        attributes = [{"attribute_code": code, "value": value}
+                      for code, value in self.custom_attributes.get(sku, {}).items()]
         return {
             **self.products[sku],
+            **({"custom_attributes": attributes} if attributes else {}),
             "extension_attributes": {"stock_item": self.stock_item_json(sku)},
         }
 
@@ -305,6 +310,22 @@ def create_app(store: SandboxStore | None = None) -> Starlette:
 
         return endpoint
 
+    async def save_product(request: Request):
+        """``PUT /V1/products/{sku}``: the sandbox keeps the custom attributes it is sent
+        (what was published) and answers the product."""
+        sku = request.path_params["sku"]
+        try:
+            body = await request.json()
+            product = body["product"]
+            attributes = product.get("custom_attributes") or []
+            pairs = {a["attribute_code"]: a.get("value") for a in attributes}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return _error(400, "\"product\" is required. Enter and try again.")
+        if product.get("sku", sku) != sku:
+            return _error(400, "The sku in the body does not match the URL.")
+        store.custom_attributes.setdefault(sku, {}).update(pairs)
+        return JSONResponse(store.product_json(sku))
+
     async def products(request: Request):
         size = int(request.query_params.get("searchCriteria[pageSize]", 20) or 20)
         page = int(request.query_params.get("searchCriteria[currentPage]", 1) or 1)
@@ -441,6 +462,7 @@ def create_app(store: SandboxStore | None = None) -> Starlette:
     prefix = "/rest/{store_code}/V1"
     routes = [
         Route(f"{prefix}/products", guarded(products)),
+        Route(f"{prefix}/products/{{sku}}", guarded(save_product), methods=["PUT"]),
         Route(f"{prefix}/stockItems/lowStock", guarded(low_stock)),
         Route(f"{prefix}/stockItems/{{sku}}", guarded(stock_item)),
         Route(

@@ -103,6 +103,22 @@ def build_app(
             api(lambda q, location_id, body: s.location_settings(location_id, body)),
             methods=["PUT"],
         ),
+        Route(f"{v3}/content/scripts", api(lambda q: s.list_scripts(q)), methods=["GET"]),
+        Route(
+            f"{v3}/content/scripts",
+            api(lambda q, body: {"data": s.create_script(body), "meta": {}}),
+            methods=["POST"],
+        ),
+        Route(
+            f"{v3}/content/scripts/{{uuid}}",
+            api(lambda q, uuid, body: {"data": s.update_script(uuid, body), "meta": {}}),
+            methods=["PUT"],
+        ),
+        Route(
+            f"{v3}/content/scripts/{{uuid}}",
+            api(lambda q, uuid: s.delete_script(uuid)),
+            methods=["DELETE"],
+        ),
         Route(f"{v3}/hooks", api(lambda q: s.list_hooks(q)), methods=["GET"]),
         Route(
             f"{v3}/hooks/{{hook_id:int}}",

@@ -27,6 +27,16 @@ OUT_OF_STOCK_MESSAGE = (
 )
 
 
+SCRIPT_ENUMS = {
+    "kind": ("src", "script_tag"),
+    "load_method": ("default", "async", "defer"),
+    "location": ("head", "footer"),
+    "visibility": ("storefront", "all_pages", "checkout", "order_confirmation"),
+    "consent_category": ("essential", "functional", "analytics", "targeting"),
+}
+"""The Scripts API's enumerations (BigCommerce scripts OpenAPI, script_Base)."""
+
+
 class ApiError(Exception):
     """An HTTP error response: status and JSON body."""
 
@@ -154,11 +164,14 @@ class SandboxState:
         self.orders: dict[int, dict[str, Any]] = {}
         self.order_lines: dict[int, list[dict[str, Any]]] = {}
         self.hooks: dict[int, dict[str, Any]] = {}
+        self.scripts: dict[str, dict[str, Any]] = {}
+        """Storefront scripts by uuid (``/v3/content/scripts``): what was published."""
         self.outbox: list[Delivery] = []
         self.delivered: list[dict[str, Any]] = []
         self.requests = 0
         self._ids = {
             "product": 100, "variant": 1000, "order": 5000, "line": 1, "hook": 1, "shipment": 0,
+            "script": 0,
         }
 
     # ------------------------------------------------------------------ seeding
@@ -660,6 +673,50 @@ class SandboxState:
         limit = min(int(params.get("limit", 50)), 250)
         page = int(params.get("page", 1))
         return self.order_lines[order_id][(page - 1) * limit : page * limit]
+
+    # ------------------------------------------------------------------- scripts
+    def list_scripts(self, params: dict[str, str]) -> dict[str, Any]:
+        ids = sorted(self.scripts, key=lambda u: self.scripts[u]["date_created"])
+        return self._paged(ids, params, lambda i: self.scripts[i], default=50, maximum=250)
+
+    def _checked_script(self, body: Any, old: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The Scripts API's rules (BigCommerce scripts OpenAPI, script_Base/script_Post)."""
+        if not isinstance(body, dict):
+            raise _error(422, "body must be an object")
+        merged = {**(old or {}), **body}
+        for key, allowed in SCRIPT_ENUMS.items():
+            if key in merged and merged[key] not in allowed:
+                raise _error(422, f"{key}: must be one of {', '.join(allowed)}")
+        if not merged.get("name"):
+            raise _error(422, "name is required")
+        if merged.get("kind") == "script_tag":
+            tag = merged.get("html") or ""
+            if len(tag) > 65536 or tag.lower().count("<script") != 1:
+                raise _error(422, "html must hold exactly one script tag (at most 65536 chars)")
+        elif merged.get("kind") == "src" and not merged.get("src"):
+            raise _error(422, "src is required for kind src")
+        return merged
+
+    def create_script(self, body: Any) -> dict[str, Any]:
+        script = self._checked_script(body)
+        uuid = f"b0c0{self._next('script'):028x}"
+        now = f"2026-01-01T00:00:{int(self.clock.now()) % 60:02d}+00:00"
+        script.update(uuid=uuid, date_created=now, date_modified=now)
+        script.setdefault("enabled", True)
+        self.scripts[uuid] = script
+        return script
+
+    def update_script(self, uuid: str, body: Any) -> dict[str, Any]:
+        if uuid not in self.scripts:
+            raise _error(404, "script not found")
+        self.scripts[uuid] = self._checked_script(body, self.scripts[uuid])
+        return self.scripts[uuid]
+
+    def delete_script(self, uuid: str) -> dict[str, Any]:
+        script = self.scripts.pop(uuid, None)
+        if script is None:
+            raise _error(404, "script not found")
+        return {}
 
     # --------------------------------------------------------------------- hooks
     def list_hooks(self, params: dict[str, str]) -> dict[str, Any]:
