@@ -6,7 +6,6 @@ Order dates are shown, and date filters read, in the store's time zone
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -14,6 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from backorder.csv_cells import SafeWriter
 from backorder.engine import StoreService
 from backorder.eta import promise_text
 from backorder.storage.schema import items, order_lines, orders
@@ -176,8 +176,10 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def write_csv(records: list[ReportRecord], out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\r\n")
+def write_csv(records: list[ReportRecord], out: TextIO, *, escape_formulas: bool = True) -> None:
+    """The report as CSV; a cell a spreadsheet would run as a formula gets a leading ``'``
+    (see :mod:`backorder.csv_cells`) unless ``escape_formulas`` is false."""
+    writer = SafeWriter(out, escape_formulas=escape_formulas, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for record in records:
         writer.writerow(record.cells())

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from backorder.commands.group import Context, main, pass_ctx
+from backorder.commands.params import check_writable
 from backorder.documents.render import KINDS
 
 # WeasyPrint reports "Step 5 - Creating layout - Page N" on this logger while it lays out.
@@ -98,6 +99,8 @@ def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
 
     if not order_ids and not all_orders:
         raise click.UsageError("name at least one ORDER_ID, or use --all")
+    check_writable(pdf_out, "--pdf")
+    check_writable(html_out, "--html")
     service = obj.service
     service.incoming.refresh()  # the promised dates printed are today's
     with service.db.transaction() as conn:

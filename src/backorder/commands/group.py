@@ -57,6 +57,9 @@ class Group(click.Group):
             if isinstance(exc, ValidationError):
                 exc = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             fail(str(exc))
+        except OSError as exc:  # a file the command reads or writes (disk full, no access)
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc}")
 
 
 @click.group(cls=Group)

@@ -10,7 +10,7 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import print_json
-from backorder.commands.params import parse_date, parse_day
+from backorder.commands.params import check_writable, parse_date, parse_day
 from backorder.http.extras import needs_extra
 
 PROGRESS_MIN_BYTES = 2_000_000
@@ -62,12 +62,21 @@ class _Bars:
     help="Write a CSV of every change here.",
 )
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: big files).")
+@click.option(
+    "--escape-formulas/--keep-formulas",
+    default=True,
+    show_default=True,
+    help="Write a cell a spreadsheet would run as a formula (=, +, -, @) with a leading '.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def import_(obj: Context, file, mode, columns, dialect, changes_file, progress, as_json):
+def import_(
+    obj: Context, file, mode, columns, dialect, changes_file, progress, escape_formulas, as_json
+):
     """Import FILE: validate every row first, then apply all of it or nothing."""
     from backorder.imports import ImportFailed, changes_csv, import_csv
 
+    check_writable(changes_file, "--changes")
     if progress is None:
         progress = sys.stderr.isatty() and Path(file).stat().st_size >= PROGRESS_MIN_BYTES
     bars = _Bars() if progress else None
@@ -90,7 +99,7 @@ def import_(obj: Context, file, mode, columns, dialect, changes_file, progress, 
         bars.close()
     if changes_file:
         with open(changes_file, "w", newline="", encoding="utf-8") as out:
-            changes_csv(report, out)
+            changes_csv(report, out, escape_formulas=escape_formulas)
     if as_json:
         print_json(report.model_dump(mode="json"))
         return
@@ -115,17 +124,25 @@ def import_(obj: Context, file, mode, columns, dialect, changes_file, progress, 
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True), default="-")
 @click.option("--dialect", help="A platform's CSV dialect (default: backorder's own).")
 @click.option("--all", "everything", is_flag=True, help="Unassigned items too.")
+@click.option(
+    "--escape-formulas/--keep-formulas",
+    default=True,
+    show_default=True,
+    help="Write a cell a spreadsheet would run as a formula (=, +, -, @) with a leading '.",
+)
 @pass_ctx
-def export(obj: Context, file, dialect, everything):
+def export(obj: Context, file, dialect, everything, escape_formulas):
     """Write the import template of the assigned items to FILE (default: stdout)."""
     from backorder.imports import export_csv
 
+    check_writable(file, "export")
     assigned = None if everything else True
+    options = {"dialect": dialect, "assigned": assigned, "escape_formulas": escape_formulas}
     if file == "-":
-        export_csv(obj.service, sys.stdout, dialect=dialect, assigned=assigned)
+        export_csv(obj.service, sys.stdout, **options)
         return
     with open(file, "w", newline="", encoding="utf-8") as out:
-        count = export_csv(obj.service, out, dialect=dialect, assigned=assigned)
+        count = export_csv(obj.service, out, **options)
     click.echo(f"{count} item(s) written to {file}", err=True)
 
 
@@ -136,12 +153,21 @@ def export(obj: Context, file, dialect, everything):
 @click.option("--category")
 @click.option("--brand")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--escape-formulas/--keep-formulas",
+    default=True,
+    show_default=True,
+    help="Write a cell a spreadsheet would run as a formula (=, +, -, @) with a leading '.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def report(obj: Context, search, date_from, date_to, category, brand, csv_file, as_json):
+def report(
+    obj: Context, search, date_from, date_to, category, brand, csv_file, escape_formulas, as_json
+):
     """Backordered order lines, one per line, with order dates in the store's time zone."""
     from backorder import report as reporting
 
+    check_writable(csv_file, "--csv")
     records = reporting.backorder_report(
         obj.service,
         search=search,
@@ -151,10 +177,10 @@ def report(obj: Context, search, date_from, date_to, category, brand, csv_file, 
         brand=brand,
     )
     if csv_file == "-":
-        reporting.write_csv(records, sys.stdout)
+        reporting.write_csv(records, sys.stdout, escape_formulas=escape_formulas)
     elif csv_file:
         with open(csv_file, "w", newline="", encoding="utf-8") as out:
-            reporting.write_csv(records, out)
+            reporting.write_csv(records, out, escape_formulas=escape_formulas)
         click.echo(f"{len(records)} record(s) written to {csv_file}", err=True)
     elif as_json:
         print_json([r.model_dump(mode="json") for r in records])

@@ -3,17 +3,68 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from backorder.errors import ConfigError, StorageError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+_EXAMPLES = "sqlite:///backorder.db or postgresql+psycopg://user@host/dbname"
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: its password hidden, even when it does not parse."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _create_engine(url: str, **options: Any) -> sa.Engine:
+    """The engine for ``url``; a URL that cannot work is one :class:`ConfigError` naming it."""
+    shown = shown_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise ConfigError(f"database {shown!r}: not a database URL (use {_EXAMPLES})") from None
+    try:
+        return sa.create_engine(parsed, future=True, **options)
+    except sa.exc.NoSuchModuleError:
+        raise ConfigError(
+            f"database {shown!r}: unknown kind of database {parsed.drivername!r} "
+            f"(use {_EXAMPLES})"
+        ) from None
+    except ImportError as exc:
+        hint = ""
+        if parsed.drivername.startswith("postgresql"):
+            hint = " (backorder uses postgresql+psycopg://: pip install 'backorder[postgres]')"
+        raise ConfigError(
+            f"database {shown!r}: its driver is not installed: no module {exc.name!r}{hint}"
+        ) from None
+    except (sa.exc.ArgumentError, TypeError, ValueError) as exc:
+        raise ConfigError(f"database {shown!r}: {exc}") from None
+
+
+def _reason(exc: sa.exc.DBAPIError) -> str:
+    """The driver's first line of why it could not connect (the URL is printed separately)."""
+    text = str(exc.orig).strip() or type(exc.orig).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    reason = lines[0] if lines else text
+    if "FATAL:" in text:
+        reason = text[text.index("FATAL:") + 6:].strip().splitlines()[0]
+    if "unable to open database file" in text:
+        reason += " (does its folder exist, and may it be written?)"
+    return f"cannot open it: {reason}"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -41,7 +92,7 @@ class Database:
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
-        self.engine = sa.create_engine(url, future=True, pool_pre_ping=not self.is_sqlite)
+        self.engine = _create_engine(url, pool_pre_ping=not self.is_sqlite)
         self._writers = threading.local()
         # every live thread's, for dispose(); a finished thread's goes back to the pool
         self._kept: weakref.WeakSet[sa.Connection] = weakref.WeakSet()
@@ -49,7 +100,10 @@ class Database:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
         if migrate:
-            self.migrate()
+            try:
+                self.migrate()
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                raise StorageError(f"database {shown_url(url)!r}: {_reason(exc)}") from None
 
     @property
     def is_sqlite(self) -> bool:

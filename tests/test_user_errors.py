@@ -1,0 +1,267 @@
+"""A user's mistakes through the CLI: one line saying what is wrong and where, exit status 2,
+the store unchanged; never a traceback (issue 17, and issue 20 items 10-12)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from backorder.commands import main
+from backorder.models import MAX_QTY
+
+
+@pytest.fixture(autouse=True)
+def only_core(monkeypatch):
+    monkeypatch.setenv("BACKORDER_PLUGINS", "core")
+    monkeypatch.delenv("BACKORDER_CONFIG", raising=False)
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args, **kwargs):
+        return runner.invoke(main, [str(a) for a in args], **kwargs)
+
+    return invoke
+
+
+def store_digest(tmp_path) -> str:
+    db = tmp_path / "backorder.db"
+    return hashlib.sha256(db.read_bytes()).hexdigest() if db.exists() else ""
+
+
+def refused(result, *needles: str) -> str:
+    """The one error line of a refused command (asserting exit 2 and no traceback)."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    ), result.exception
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert lines, result.output
+    for needle in needles:
+        assert needle in result.output, (needle, result.output)
+    return lines[0]
+
+
+@pytest.fixture
+def shop(cli, tmp_path):
+    """A store with three assigned items: A (3 on hand), B (-2), C (0)."""
+    (tmp_path / "items.csv").write_text("SKU,Name,Stock\nA,Apple,3\nB,Bean,-2\nC,Corn,0\n")
+    out = cli("import", "items.csv", "--mode", "assign")
+    assert out.exit_code == 0, out.output
+    return cli
+
+
+# ------------------------------------------------------------------ huge quantities
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("order", "1", "A=100000000000000000000000"),
+        ("edit", "A", "--stock", "100000000000000000000000"),
+        ("edit", "A", "--stock", str(MAX_QTY + 1)),
+        ("edit", "A", "--incoming", "100000000000000000000000"),
+    ],
+)
+def test_a_quantity_beyond_the_documented_maximum_is_refused(shop, tmp_path, args):
+    before = store_digest(tmp_path)
+    refused(shop(*args), "1000000000")
+    assert store_digest(tmp_path) == before
+
+
+# ------------------------------------------------------------------ CSV files
+def write(tmp_path, name: str, data: bytes | str) -> str:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return name
+
+
+@pytest.mark.parametrize(
+    ("data", "needles"),
+    [
+        ("SKU,Stock\nA,100000000000000000000000\n", ["big.csv:row 2: column Stock", "1,000,"]),
+        ("SKU,Stock\nA,3000000000\n", ["big.csv:row 2: column Stock", "1,000,000,000"]),
+        ("SKU,Stock\nA,999999999999999999\n", ["big.csv:row 2: column Stock"]),
+        ("SKU,Stock\nA,-3000000000\n", ["big.csv:row 2: column Stock", "-1000000000"]),
+        ("SKU,Incoming Stock\nA,12345678901234567890\n", ["row 2: column Incoming Stock"]),
+        ("SKU,Backorder Threshold\nA,3000000000\n", ["row 2: column Backorder Threshold"]),
+        ("SKU,Stock\nA, 3000000000 \n", ["big.csv:row 2: column Stock"]),  # the slow path
+        ("SKU,Name\nA,a\x00b\n", ["big.csv:row 2: column Name", "NUL"]),
+        ("SKU,Name\nA\x00,x\n", ["big.csv:row 2: column SKU", "NUL"]),
+        ("SKU,Name\nA," + "x" * 200_000 + "\n", ["big.csv:row 2: a cell longer than 131,072"]),
+        ('SKU,Name\nA,"open quote\nB,x\n' + "y" * 140_000 + "\n", ["big.csv:row 4: a cell"]),
+        (b"SKU,Name\nA,caf\xe9\n", ["big.csv: not UTF-8 text", "CSV UTF-8"]),
+        ("SKU;Stock\nA;3\n", ["big.csv:row 1: the file looks ';'-delimited"]),
+        ("SKU\tStock\nA\t3\n", ["big.csv:row 1: the file looks tab-delimited"]),
+        ("SKU," + ",".join(f"c{i}" for i in range(5000)) + "\n", ["5,001 columns", "at most 200"]),
+    ],
+)
+def test_a_csv_that_cannot_be_stored_is_refused_naming_row_and_column(
+    shop, tmp_path, data, needles
+):
+    before = store_digest(tmp_path)
+    result = shop("import", write(tmp_path, "big.csv", data), "--mode", "update")
+    refused(result, *needles)
+    assert "nothing was imported" in result.output
+    assert store_digest(tmp_path) == before
+
+
+def test_the_header_check_is_linear_in_the_number_of_columns(shop, tmp_path):
+    """40,000 repeated columns took 19 s when each was counted over the whole header."""
+    header = ",".join(["Stock"] * 40_000)
+    from backorder.imports.reading import _check_header
+
+    started = time.process_time()
+    errors = _check_header(["SKU", *header.split(",")], "wide.csv", None)
+    assert errors == ["wide.csv:row 1: column Stock: appears twice"]
+    assert time.process_time() - started < 5  # quadratic: minutes; linear: milliseconds
+
+
+def test_a_huge_header_is_refused_by_its_column_count(shop, tmp_path):
+    name = write(tmp_path, "wide.csv", ",".join(["Stock"] * 300_000) + "\n")
+    refused(shop("import", name, "--mode", "update"), "300,000 columns", "at most 200")
+
+
+# ------------------------------------------------------------------ database URLs
+@pytest.mark.parametrize(
+    ("url", "needles"),
+    [
+        ("foo://x", ["database 'foo://x'", "unknown kind of database 'foo'"]),
+        ("garbage", ["database 'garbage'", "not a database URL"]),
+        ("postgresql+asyncpg://u:s3cret@localhost/x", ["no module 'asyncpg'", "u:***@"]),
+        ("sqlite:///no/such/folder/x.db", ["sqlite:///no/such/folder/x.db", "cannot open it"]),
+    ],
+)
+def test_a_database_url_that_cannot_work_is_one_line_naming_it(cli, url, needles):
+    line = refused(cli("--db", url, "status"), *needles)
+    assert "s3cret" not in line
+
+
+def test_an_unreachable_postgresql_is_one_line_with_the_password_hidden(cli):
+    pytest.importorskip("psycopg")
+    url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/x"
+    result = cli("--db", url, "status")
+    line = refused(result, "postgres:***@127.0.0.1:1/x", "cannot open it")
+    assert "s3cret" not in result.output and line.count("\n") == 0
+
+
+def test_a_missing_postgresql_database_is_named(cli):
+    url = os.environ.get("BACKORDER_TEST_PG")
+    if not url:
+        pytest.skip("BACKORDER_TEST_PG is not set (a PostgreSQL URL to test against)")
+    missing = url.rsplit("/", 1)[0] + "/backorder_no_such_database"
+    refused(cli("--db", missing, "status"), "backorder_no_such_database", "does not exist")
+
+
+# ------------------------------------------------------------------ output paths
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "no/such/folder/out.csv"),
+        ("report", "--csv", "no/such/folder/out.csv"),
+        ("render", "packing-slip", "1", "--pdf", "no/such/folder/out.pdf"),
+        ("render", "packing-slip", "1", "--html", "no/such/folder/out.html"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_refused_first(shop, tmp_path, args):
+    before = store_digest(tmp_path)
+    refused(shop(*args), "no/such/folder/out", "cannot write there")
+    assert store_digest(tmp_path) == before
+
+
+def test_import_with_an_unwritable_change_log_changes_nothing(shop, tmp_path):
+    """It used to apply the import, then crash writing the log: the changes were unlisted."""
+    before = store_digest(tmp_path)
+    name = write(tmp_path, "up.csv", "SKU,Stock\nA,7\n")
+    result = shop("import", name, "--mode", "update", "--changes", "no/such/dir/changes.csv")
+    refused(result, "--changes no/such/dir/changes.csv", "nothing was changed")
+    assert store_digest(tmp_path) == before
+    assert shop("import", name, "--mode", "update").exit_code == 0  # and it still applies
+
+
+# ------------------------------------------------------------------ config
+def test_backorder_config_naming_a_missing_file_is_an_error(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKORDER_CONFIG", str(tmp_path / "typo.toml"))
+    refused(cli("status"), "typo.toml: no such config file", "BACKORDER_CONFIG")
+    assert not (tmp_path / "backorder.db").exists()
+
+
+def test_a_config_that_is_a_folder_is_one_line(cli, tmp_path):
+    (tmp_path / "conf").mkdir()
+    monkeypatched = cli("--config", "conf", "status")
+    assert monkeypatched.exit_code == 2 and "Traceback" not in monkeypatched.output
+
+
+# ------------------------------------------------------------------ CSV formula injection
+FORMULAS = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+
+
+def formula_shop(cli, tmp_path) -> None:
+    rows = io.StringIO()
+    writer = csv.writer(rows)
+    writer.writerow(["SKU", "Name", "Stock", "Category"])
+    for n, text in enumerate(FORMULAS):
+        writer.writerow([f"F{n}", text, -n, "=cat"])
+    writer.writerow(["=SKU", "plain", 4, ""])
+    (tmp_path / "evil.csv").write_text(rows.getvalue())
+    out = cli("import", "evil.csv", "--mode", "assign")
+    assert out.exit_code == 0, out.output
+
+
+def cells(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_export_escapes_formulas_and_the_import_reads_them_back(cli, tmp_path):
+    formula_shop(cli, tmp_path)
+    assert cli("export", "out.csv").exit_code == 0
+    rows = cells((tmp_path / "out.csv").read_text())
+    names = {row[2]: row[3] for row in rows[1:]}
+    for n, text in enumerate(FORMULAS):
+        assert names[f"F{n}"] == "'" + text  # shown as text by a spreadsheet
+    assert names["'=SKU"] == "plain"
+    stock = {row[2]: row[4] for row in rows[1:]}
+    assert stock["F2"] == "-2"  # a negative number is not a formula
+    assert all(not cell.startswith(("=", "+", "@", "\t")) for row in rows for cell in row)
+    before = store_digest(tmp_path)
+    back = cli("import", "out.csv", "--mode", "update")
+    assert back.exit_code == 0, back.output
+    assert "0 changed, 5 unchanged" in back.output  # read back exactly as exported
+    assert store_digest(tmp_path) != "" and cli("export", "again.csv").exit_code == 0
+    assert (tmp_path / "again.csv").read_text() == (tmp_path / "out.csv").read_text()
+    assert before  # (the store existed)
+
+
+def test_export_can_keep_formulas_when_asked(cli, tmp_path):
+    formula_shop(cli, tmp_path)
+    out = cli("export", "--keep-formulas")
+    names = {row[2]: row[3] for row in cells(out.output)[1:]}
+    assert names["F0"] == FORMULAS[0]
+
+
+def test_the_change_log_escapes_formulas(cli, tmp_path):
+    formula_shop(cli, tmp_path)
+    write(tmp_path, "rename.csv", 'SKU,Name\nF1,"=1+1"\n')
+    out = cli("import", "rename.csv", "--mode", "update", "--changes", "changes.csv")
+    assert out.exit_code == 0, out.output
+    rows = cells((tmp_path / "changes.csv").read_text())
+    assert ["F1", "2", "name", "'" + FORMULAS[1], "'=1+1"] in rows
+
+
+def test_the_report_escapes_formulas(cli, tmp_path):
+    formula_shop(cli, tmp_path)
+    out = cli("order", "1", "F0=1", "--email", "=evil@example.com")
+    assert out.exit_code == 0, out.output
+    report = cli("report", "--csv", "-")
+    assert report.exit_code == 0, report.output
+    flat = [cell for row in cells(report.output) for cell in row]
+    assert "'" + FORMULAS[0] in flat and "'=evil@example.com" in flat
+    assert not any(cell.startswith("=") for cell in flat)
