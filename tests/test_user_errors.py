@@ -265,3 +265,37 @@ def test_the_report_escapes_formulas(cli, tmp_path):
     flat = [cell for row in cells(report.output) for cell in row]
     assert "'" + FORMULAS[0] in flat and "'=evil@example.com" in flat
     assert not any(cell.startswith("=") for cell in flat)
+
+
+# ------------------------------------------------------------------ read commands, the demo
+def table_rows(db_path) -> dict[str, list]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{db_path}")
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        rows = {t.name: sorted(map(tuple, conn.execute(t.select()))) for t in meta.sorted_tables}
+    engine.dispose()
+    return rows
+
+
+def test_the_demo_never_writes_into_the_configured_store(cli, tmp_path):
+    (tmp_path / "backorder.toml").write_text(
+        f'database = "sqlite:///{tmp_path}/shop.db"\n[stores.shop]\nplatform = "core"\n'
+    )
+    out = cli("demo")
+    assert out.exit_code == 0, out.output
+    assert "backorder-demo.db" in out.output
+    assert not (tmp_path / "shop.db").exists()
+    assert (tmp_path / "backorder-demo.db").exists()
+
+
+def test_render_shows_todays_promises_and_writes_nothing(cli, tmp_path):
+    assert cli("demo").exit_code == 0
+    db = tmp_path / "backorder-demo.db"
+    before = table_rows(db)
+    out = cli("--db", f"sqlite:///{db}", "render", "packing-slip", "--all")
+    assert out.exit_code == 0, out.output
+    assert "D-1001" in out.output
+    assert table_rows(db) == before

@@ -66,8 +66,11 @@ class _PageCounter(logging.Handler):
 def _page_progress() -> Iterator[None]:
     """A progress bar counting pages as the renderer lays them out (total unknown till done)."""
     logger = logging.getLogger(_PROGRESS_LOGGER)
+    # A generator has no length hint: the bar shows "Page 3", never "3/0" (an empty
+    # tuple's iterator hints a length of 0).
+    pages: Iterator[int] = (page for page in ())
     with click.progressbar(
-        iter(()), label="Laying out pages", show_pos=True, file=sys.stderr
+        pages, label="Laying out pages", show_pos=True, file=sys.stderr
     ) as bar:
         handler, level = _PageCounter(bar), logger.level
         logger.addHandler(handler)
@@ -77,6 +80,21 @@ def _page_progress() -> Iterator[None]:
         finally:
             logger.removeHandler(handler)
             logger.setLevel(level)
+
+
+def _todays_promises(service, orders) -> None:
+    """Give each backordered line the date promised today, worked out (not stored): the
+    stored one may be older than the stock and receipts it depends on."""
+    skus = {line.sku for order in orders for line in order.lines if line.backordered}
+    allocations = {sku: service.incoming.allocation(sku) for sku in sorted(skus)}
+    for order in orders:
+        for line in order.lines:
+            found = allocations.get(line.sku)
+            if found is None:
+                continue
+            for dated in found.lines:
+                if (dated.order_id, dated.line_no) == (order.order_id, line.line_no):
+                    line.eta, line.eta_status = dated.eta, dated.status.value
 
 
 @main.command()
@@ -102,11 +120,15 @@ def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
     check_writable(pdf_out, "--pdf")
     check_writable(html_out, "--html")
     service = obj.service
-    service.incoming.refresh()  # the promised dates printed are today's
-    with service.db.transaction() as conn:
-        ids = list(order_ids) + (all_order_ids(conn, service.name) if all_orders else [])
+    with service.db.read() as conn:  # a command that shows things never writes
+        ids = list(dict.fromkeys(order_ids)) + (
+            all_order_ids(conn, service.name) if all_orders else []
+        )
+        if not ids:
+            raise click.UsageError(f"store {service.name!r} has no orders to render")
         with click.progressbar(length=len(ids), label="Reading orders", file=sys.stderr) as bar:
             orders = list(iter_orders(conn, service.name, ids, progress=bar.update))
+    _todays_promises(service, orders)
     html = render_html(kind, orders, service.store)
     if html_out:
         Path(html_out).write_text(html, encoding="utf-8")
