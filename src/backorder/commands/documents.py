@@ -68,7 +68,8 @@ def _page_progress() -> Iterator[None]:
     logger = logging.getLogger(_PROGRESS_LOGGER)
     # A generator has no length hint: the bar shows "Page 3", never "3/0" (an empty
     # tuple's iterator hints a length of 0).
-    pages: Iterator[int] = (page for page in ())
+    nothing: tuple[int, ...] = ()
+    pages: Iterator[int] = (page for page in nothing)
     with click.progressbar(
         pages, label="Laying out pages", show_pos=True, file=sys.stderr
     ) as bar:
