@@ -299,3 +299,63 @@ def test_render_shows_todays_promises_and_writes_nothing(cli, tmp_path):
     assert out.exit_code == 0, out.output
     assert "D-1001" in out.output
     assert table_rows(db) == before
+
+
+# ------------------------------------------------------------------ silent or wrong
+@pytest.fixture
+def ny_shop(cli, tmp_path):
+    """A store in New York: A and A2 variants of one product (3 each), B at 0."""
+    (tmp_path / "backorder.toml").write_text(
+        '[stores.demo.settings]\ntimezone = "America/New_York"\n'
+    )
+    (tmp_path / "items.csv").write_text(
+        "Product ID,SKU,Name,Stock\n1,A,Apple,3\n1,A2,Apple 2,3\n2,B,Bean,0\n"
+    )
+    assert cli("import", "items.csv", "--mode", "assign").exit_code == 0
+    return cli
+
+
+def test_a_date_without_a_time_is_the_stores_local_day(ny_shop):
+    out = ny_shop("edit", "B", "--incoming", "5", "--back-in-stock", "2026-12-24", "--json")
+    assert out.exit_code == 0, out.output
+    assert '"back_in_stock_date": "2026-12-24T00:00:00-05:00"' in out.output
+    table = ny_shop("status")
+    assert "2026-12-24" in table.output  # midnight UTC would show the 23rd in New York
+    ny_shop("receipt", "B", "PO-1", "--qty", "3", "--expected", "2026-12-01")
+    ny_shop("order", "7", "B=2")
+    queue = ny_shop("fulfil-queue", "B")
+    assert "expected 2026-12-01" in queue.output, queue.output
+
+
+def test_enable_that_changes_nothing_says_why(ny_shop):
+    out = ny_shop("enable", "A")
+    assert out.exit_code == 0
+    assert "A: nothing changed: on hand 3 is above the store's switch condition 0" in out.output
+    again = ny_shop("enable", "B")
+    assert "B: backorder was already on; nothing changed" in again.output
+
+
+def test_unassign_lists_every_variant_it_unassigned(ny_shop):
+    out = ny_shop("unassign", "A")
+    assert out.exit_code == 0, out.output
+    assert "A2" in out.output
+    assert "also unassigned, as variants of the same product: A2" in out.output
+
+
+def test_an_order_id_reused_with_other_lines_is_refused(ny_shop, tmp_path):
+    assert ny_shop("order", "1001", "A=1").exit_code == 0
+    before = store_digest(tmp_path)
+    refused(ny_shop("order", "1001", "A=2"), "order 1001", "A 1 placed, 2 now")
+    refused(ny_shop("order", "1001", "B=1"), "A 1 placed, 0 now", "B 0 placed, 1 now")
+    assert store_digest(tmp_path) == before
+    same = ny_shop("order", "1001", "A=1")
+    assert same.exit_code == 0 and "already placed" in same.output
+
+
+def test_storefront_without_qty_says_when_the_over_threshold_alert_applies(ny_shop):
+    assert ny_shop("edit", "A", "--threshold", "0").exit_code == 0
+    out = ny_shop("storefront", "A")
+    assert out.exit_code == 0
+    assert "(when more than 3 are added) Sorry, only 3 can be bought" in out.output
+    with_qty = ny_shop("storefront", "A", "--qty", "9").output
+    assert "over_threshold_alert   Sorry, only 3 can be bought" in with_qty

@@ -8,6 +8,7 @@ import click
 
 from backorder.commands.group import Context, main
 from backorder.commands.output import print_items
+from backorder.commands.params import store_tz
 from backorder.storage.db import shown_url
 
 DEMO_DB = "backorder-demo.db"
@@ -34,6 +35,8 @@ def demo(ctx, fresh):
     click.echo(f"demo store 'demo' in {shown_url(url)}")
     run_demo(service, click.echo)
     click.echo("")
-    print_items(service.items(assigned=True), False, service.incoming.earliest())
+    print_items(
+        service.items(assigned=True), False, service.incoming.earliest(), tz=store_tz(service)
+    )
     if obj.db_url is None:
         click.echo(f"\nsee it again: backorder --db sqlite:///{DEMO_DB} status")

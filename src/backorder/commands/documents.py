@@ -46,6 +46,9 @@ def storefront(obj: Context, sku, qty, as_json, publish):
     click.echo(f"{sku} ({view.status.value}{f', qty {qty}' if qty else ''})")
     width = max(len(name) for name in messages)
     for name, text in messages.items():
+        if name == "over_threshold_alert" and text and qty is None:
+            # the text a platform shows when too many are added: without --qty none are
+            text = f"(when more than {view.salable} are added) {text}"
         click.echo(f"  {name.ljust(width)}  {text or '-'}")
 
 

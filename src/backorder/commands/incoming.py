@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import click
 
 from backorder.commands.group import Context, main, pass_ctx
-from backorder.commands.params import parse_date
+from backorder.commands.output import local
+from backorder.commands.params import parse_date, store_tz
 from backorder.rules.allocation import Allocation
 
 
-def _show(allocation: Allocation, sku: str, as_json: bool) -> None:
+def _show(allocation: Allocation, sku: str, as_json: bool, tz: dt.tzinfo) -> None:
     if as_json:
         click.echo(json.dumps(allocation.model_dump(mode="json"), indent=2))
         return
@@ -21,16 +23,17 @@ def _show(allocation: Allocation, sku: str, as_json: bool) -> None:
         when = {
             "released": "ready to ship",
             "no_date": "waiting, no receipt covers it yet",
-        }.get(line.status.value) or f"waiting, expected {line.eta and line.eta.date()}"
+        }.get(line.status.value) or f"waiting, expected {line.eta and local(line.eta, tz).date()}"
         click.echo(
             f"{rank:>3}. order {line.order_id} line {line.line_no} "
-            f"(placed {line.placed_at.date().isoformat()}): {line.backordered} backordered, "
+            f"(placed {local(line.placed_at, tz).date().isoformat()}): "
+            f"{line.backordered} backordered, "
             f"{line.released} released: {when}"
         )
     promised = ", ".join(f"{ref} {qty}" for ref, qty in allocation.promised.items())
     if promised:
         click.echo(f"promised from receipts: {promised}")
-    nxt = allocation.next_eta.date().isoformat() if allocation.next_eta else "no date"
+    nxt = local(allocation.next_eta, tz).date().isoformat() if allocation.next_eta else "no date"
     click.echo(f"a new backorder today would be expected: {nxt}")
 
 
@@ -40,7 +43,7 @@ def _show(allocation: Allocation, sku: str, as_json: bool) -> None:
 @pass_ctx
 def fulfil_queue(obj: Context, sku, as_json):
     """The order in which SKU's backordered lines ship (oldest first), and what still waits."""
-    _show(obj.service.incoming.allocation(sku), sku, as_json)
+    _show(obj.service.incoming.allocation(sku), sku, as_json, store_tz(obj.service))
 
 
 @main.command()
@@ -62,8 +65,8 @@ def receipt(obj: Context, sku, ref, qty, expected, arrived, cancel, as_json):
     elif cancel:
         allocation = incoming.cancel(sku, ref)
     else:
-        expected_at = parse_date(expected)
+        expected_at = parse_date(expected, store_tz(obj.service))
         if qty is None or expected_at is None:
             raise click.UsageError("an expected receipt needs --qty and --expected")
         allocation = incoming.expect(sku, ref, qty, expected_at)
-    _show(allocation, sku, as_json)
+    _show(allocation, sku, as_json, store_tz(obj.service))

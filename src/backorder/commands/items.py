@@ -9,9 +9,9 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import print_items
-from backorder.commands.params import parse_date, parse_threshold
+from backorder.commands.params import parse_date, parse_threshold, store_tz
 from backorder.engine import ItemEdit
-from backorder.models import POLICY_FIELDS, ItemInput
+from backorder.models import POLICY_FIELDS, BackorderState, ItemInput
 
 
 def _settings_options(func: Callable) -> Callable:
@@ -28,7 +28,7 @@ def _settings_options(func: Callable) -> Callable:
     return func
 
 
-def _given(stock, threshold, incoming, back_in_stock, mode, low_stock) -> dict[str, Any]:
+def _given(tz, stock, threshold, incoming, back_in_stock, mode, low_stock) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if stock is not None:
         fields["on_hand"] = stock
@@ -37,7 +37,7 @@ def _given(stock, threshold, incoming, back_in_stock, mode, low_stock) -> dict[s
     if incoming is not None:
         fields["incoming_qty"] = incoming
     if back_in_stock is not None:
-        fields["back_in_stock_date"] = parse_date(back_in_stock)
+        fields["back_in_stock_date"] = parse_date(back_in_stock, tz)
     if mode is not None:
         fields["mode"] = mode
     if low_stock is not None:
@@ -52,7 +52,7 @@ def _given(stock, threshold, incoming, back_in_stock, mode, low_stock) -> dict[s
 def status(obj: Context, as_json, show_all):
     """List items with stock, threshold, salable qty, status and ETA; then what is pending."""
     views = obj.service.items(assigned=None if show_all else True)
-    print_items(views, as_json, obj.service.incoming.earliest())
+    print_items(views, as_json, obj.service.incoming.earliest(), tz=store_tz(obj.service))
     if as_json:
         return
     counts: dict[str, int] = {}
@@ -73,9 +73,9 @@ def status(obj: Context, as_json, show_all):
 @pass_ctx
 def assign(obj: Context, skus, as_json, **opts):
     """Assign SKUS (with all variants of their products) to backorder."""
-    fields = _given(**opts)
+    fields = _given(store_tz(obj.service), **opts)
     entries = [ItemInput(sku=sku, **fields) for sku in skus] if fields else list(skus)
-    print_items(obj.service.assign(entries), as_json)
+    print_items(obj.service.assign(entries), as_json, tz=store_tz(obj.service))
 
 
 @main.command()
@@ -89,8 +89,13 @@ def assign(obj: Context, skus, as_json, **opts):
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def unassign(obj: Context, skus, action, as_json):
-    """Stop managing SKUS; the event carries their stock data."""
-    print_items(obj.service.unassign(skus, action.replace("-", "_")), as_json)
+    """Stop managing SKUS (with all variants of their products); the event carries their
+    stock data. Lists every item unassigned, the named ones' sibling variants too."""
+    views = obj.service.unassign(skus, action.replace("-", "_"))
+    print_items(views, as_json, tz=store_tz(obj.service))
+    siblings = [v.sku for v in views if v.sku not in skus]
+    if siblings and not as_json:
+        click.echo(f"also unassigned, as variants of the same product: {', '.join(siblings)}")
 
 
 @main.command()
@@ -112,13 +117,15 @@ def unassign(obj: Context, skus, action, as_json):
 @pass_ctx
 def edit(obj: Context, sku, purchasable, out_of_stock_threshold, use_default, as_json, **opts):
     """Change one item's stock, dates, purchasability or settings."""
-    fields = _given(**opts)
+    fields = _given(store_tz(obj.service), **opts)
     if purchasable is not None:
         fields["purchasing_disabled"] = not purchasable
     if out_of_stock_threshold is not None:
         fields["out_of_stock_threshold"] = out_of_stock_threshold
     print_items(
-        [obj.service.edit(sku, ItemEdit(use_default=list(use_default), **fields))], as_json
+        [obj.service.edit(sku, ItemEdit(use_default=list(use_default), **fields))],
+        as_json,
+        tz=store_tz(obj.service),
     )
 
 
@@ -128,7 +135,24 @@ def edit(obj: Context, sku, purchasable, out_of_stock_threshold, use_default, as
 @pass_ctx
 def enable(obj: Context, skus, as_json):
     """Switch backorder on for SKUS by hand."""
-    print_items(obj.service.enable(skus), as_json)
+    service = obj.service
+    before = {sku: service.item(sku) for sku in skus}
+    views = service.enable(skus)
+    print_items(views, as_json, tz=store_tz(service))
+    if as_json:
+        return
+    switch = service.settings.switch_condition
+    for view in views:
+        was = before[view.sku]
+        if view.state is not was.state:
+            continue
+        if view.state is BackorderState.ENABLED:
+            click.echo(f"{view.sku}: backorder was already on; nothing changed")
+        elif view.on_hand > switch:
+            click.echo(
+                f"{view.sku}: nothing changed: on hand {view.on_hand} is above the store's "
+                f"switch condition {switch}; backorder switches on by itself when it falls to it"
+            )
 
 
 @main.command()
@@ -137,4 +161,4 @@ def enable(obj: Context, skus, as_json):
 @pass_ctx
 def disable(obj: Context, skus, as_json):
     """Switch backorder off for SKUS; they stay off until enabled by hand."""
-    print_items(obj.service.disable(skus), as_json)
+    print_items(obj.service.disable(skus), as_json, tz=store_tz(obj.service))

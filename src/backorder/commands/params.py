@@ -11,15 +11,24 @@ import click
 from backorder.errors import InvalidInput
 
 
-def parse_date(value: str | None) -> dt.datetime | None:
-    """An ISO 8601 date or time; without a time zone it is UTC."""
+def parse_date(value: str | None, tz: dt.tzinfo = dt.UTC) -> dt.datetime | None:
+    """An ISO 8601 date or time; without a time zone it is in ``tz`` (give the store's:
+    a date without a time is the store's local day, as in a CSV import)."""
     if value is None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    # in UTC, as the ledger keeps every time (SQLite drops offsets)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(dt.UTC)
+
+
+def store_tz(service) -> dt.tzinfo:
+    """The store's time zone: every date a command takes or shows is in it."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(service.settings.timezone)
 
 
 def parse_day(value: str | None) -> dt.date | None:
