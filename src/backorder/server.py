@@ -90,8 +90,8 @@ def create_app(
             events = await run_in_threadpool(
                 platform.parse_webhook, service.store, request.headers, body
             )
-        except WebhookRejected as exc:
-            return JSONResponse({"error": str(exc)}, status_code=401)
+        except WebhookRejected as exc:  # 401: not authenticated; 400: authenticated, unreadable
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
         new, duplicates = await run_in_threadpool(record_deliveries, service, list(events))
         task = BackgroundTask(_apply_quietly, service) if new else None
         body_out = {"received": new + duplicates, "new": new, "duplicates": duplicates}
