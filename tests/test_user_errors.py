@@ -359,3 +359,13 @@ def test_storefront_without_qty_says_when_the_over_threshold_alert_applies(ny_sh
     assert "(when more than 3 are added) Sorry, only 3 can be bought" in out.output
     with_qty = ny_shop("storefront", "A", "--qty", "9").output
     assert "over_threshold_alert   Sorry, only 3 can be bought" in with_qty
+
+
+def test_the_packing_slip_notice_counts_only_units_still_waiting(cli, tmp_path):
+    assert cli("demo").exit_code == 0
+    db = f"sqlite:///{tmp_path}/backorder-demo.db"
+    released = cli("--db", db, "render", "packing-slip", "D-1002")  # its unit is ready to ship
+    assert released.exit_code == 0 and "ready to ship" in released.output
+    assert "as soon as they are back in stock" not in released.output
+    waiting = cli("--db", db, "render", "packing-slip", "D-1004")
+    assert "6 item(s) of order D-1004 are on backorder" in waiting.output

@@ -101,6 +101,11 @@ def build_context(
             key: sum(line[key] for line in lines)
             for key in ("requested", "in_stock", "backordered")
         }
+        # The slip's notice speaks of units still waiting for stock: a backordered unit
+        # already released (its stock arrived, "ready to ship") is not among them.
+        waiting = sum(
+            line.backordered for line in order.lines if line.eta_status != "released"
+        )
         rows.append(
             {
                 "order_id": order.order_id,
@@ -108,8 +113,10 @@ def build_context(
                 "customer_email": order.customer_email or "",
                 "lines": lines,
                 **totals,
-                "message": slip.render(order_id=order.order_id, **totals)
-                if totals["backordered"]
+                "message": slip.render(
+                    order_id=order.order_id, **{**totals, "backordered": waiting}
+                )
+                if waiting
                 else "",
             }
         )
