@@ -369,3 +369,13 @@ def test_the_packing_slip_notice_counts_only_units_still_waiting(cli, tmp_path):
     assert "as soon as they are back in stock" not in released.output
     waiting = cli("--db", db, "render", "packing-slip", "D-1004")
     assert "6 item(s) of order D-1004 are on backorder" in waiting.output
+
+
+def test_tick_reports_the_units_it_received(ny_shop):
+    ny_shop("edit", "B", "--incoming", "5", "--back-in-stock", "2026-12-24")
+    early = ny_shop("tick", "--now", "2026-12-23T12:00:00-05:00")
+    assert "received" not in early.output
+    out = ny_shop("tick", "--now", "2026-12-24T00:00:00-05:00")
+    assert out.exit_code == 0, out.output
+    assert "received 5 unit(s) of incoming stock for 1 item(s)" in out.output
+    assert '"received": 0' in ny_shop("tick", "--now", "2026-12-25", "--json").output

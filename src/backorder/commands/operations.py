@@ -238,7 +238,9 @@ def tick(obj: Context, now, all_stores, as_json):
         services = list(StoreDirectory(config, db, get_manager()).values())
     else:
         services = [obj.service]
-    results = worker_passes(services, parse_date(now))
+    at = parse_date(now)
+    due = {s.name: _due_units(s, at) for s in services}
+    results = worker_passes(services, at)
     if as_json:
         print_json(
             [
@@ -248,6 +250,7 @@ def tick(obj: Context, now, all_stores, as_json):
                     "pushes": r.pushes,
                     "pushes_failed": r.pushes_failed,
                     "notified": r.notified,
+                    "received": due.get(r.store, (0, 0))[0],
                 }
                 for r in results
             ]
@@ -256,10 +259,34 @@ def tick(obj: Context, now, all_stores, as_json):
     for result in results:
         prefix = f"{result.store}: " if all_stores else ""
         click.echo(f"{prefix}{len(result.events)} event(s)")
+        units, count = due.get(result.store, (0, 0))
+        if units:
+            click.echo(f"  received {units} unit(s) of incoming stock for {count} item(s)")
         for event in result.events:
             click.echo(f"  {event.type.value} {event.sku or ''} {event.reason or ''}".rstrip())
         if result.pushes or result.pushes_failed:
             click.echo(f"  {result.pushes} push(es) delivered, {result.pushes_failed} failed")
+
+
+def _due_units(service, at) -> tuple[int, int]:
+    """Units (and items) whose back-in-stock date has come by ``at``: what a tick receives."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from backorder.storage.schema import items
+
+    when = at or service.clock()
+    units = sa.func.coalesce(sa.func.sum(items.c.incoming_qty), 0)
+    query = sa.select(units, sa.func.count()).where(
+        items.c.store == service.name,
+        items.c.assigned.is_(True),
+        items.c.incoming_qty > 0,
+        items.c.back_in_stock_date <= when.astimezone(dt.UTC),
+    )
+    with service.db.read() as conn:
+        units, count = conn.execute(query).one()
+    return int(units), int(count)
 
 
 @main.command()
