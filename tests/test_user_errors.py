@@ -379,3 +379,18 @@ def test_tick_reports_the_units_it_received(ny_shop):
     assert out.exit_code == 0, out.output
     assert "received 5 unit(s) of incoming stock for 1 item(s)" in out.output
     assert '"received": 0' in ny_shop("tick", "--now", "2026-12-25", "--json").output
+
+
+def test_plan_limit_is_checked_before_any_row_is_applied(cli, tmp_path, monkeypatch):
+    from backorder.imports import applying
+
+    (tmp_path / "backorder.toml").write_text("[stores.demo.settings]\nplan_limit = 2\n")
+    rows = "".join(f"{n},P{n},{n}\n" for n in range(1, 2001))
+    (tmp_path / "many.csv").write_text("Product ID,SKU,Stock\n" + rows)
+
+    def no_rounds(*args, **kwargs):
+        raise AssertionError("a round of rows was planned before the plan limit was checked")
+
+    monkeypatch.setattr(applying._Applier, "_round", no_rounds)
+    result = cli("import", "many.csv", "--mode", "assign")
+    refused(result, "plan limit: store 'demo' may assign 2 products", "at least 2000")
