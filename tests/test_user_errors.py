@@ -394,3 +394,26 @@ def test_plan_limit_is_checked_before_any_row_is_applied(cli, tmp_path, monkeypa
     monkeypatch.setattr(applying._Applier, "_round", no_rounds)
     result = cli("import", "many.csv", "--mode", "assign")
     refused(result, "plan limit: store 'demo' may assign 2 products", "at least 2000")
+
+
+def test_status_pages_filters_and_streams_json(cli, tmp_path):
+    import json
+
+    rows = "".join(f"S{n:03},Item {n},{-1 if n % 3 == 0 else 5}\n" for n in range(60))
+    (tmp_path / "many.csv").write_text("SKU,Name,Stock\n" + rows)
+    assert cli("import", "many.csv", "--mode", "assign").exit_code == 0
+    out = cli("status")
+    lines = out.output.splitlines()
+    assert lines[0] == "store 'demo' in sqlite:///backorder.db"
+    assert lines[1] == "60 item(s): 20 backorder, 40 in stock"
+    assert "S049" in out.output and "S050" not in out.output
+    assert "showing 1-50 of 60; next: --offset 50" in out.output
+    rest = cli("status", "--offset", "50")
+    assert "S050" in rest.output and "S049" not in rest.output
+    assert "showing 51-60 of 60" in rest.output
+    only = cli("status", "--status", "backorder", "--search", "item 1")
+    skus = {line.split()[0] for line in only.output.splitlines() if line.startswith("S0")}
+    assert skus == {"S012", "S015", "S018"}
+    everything = json.loads(cli("status", "--json").output)  # no header line in JSON
+    assert [row["sku"] for row in everything] == [f"S{n:03}" for n in range(60)]
+    assert len(json.loads(cli("status", "--json", "--limit", "5", "--offset", "58").output)) == 2

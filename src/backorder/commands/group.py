@@ -37,6 +37,14 @@ class Context:
             )
         return self._service
 
+    def header(self) -> None:
+        """One line naming the store and database a command read (not with --json): an
+        empty table then says where it looked (``backorder.db`` is not the demo's)."""
+        from backorder.storage.db import shown_url
+
+        service = self.service
+        click.echo(f"store {service.name!r} in {shown_url(service.db.url)}")
+
 
 pass_ctx = click.make_pass_decorator(Context)
 

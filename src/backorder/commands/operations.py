@@ -185,6 +185,7 @@ def report(
     elif as_json:
         print_json([r.model_dump(mode="json") for r in records])
     else:
+        obj.header()
         for line in reporting.table(records):
             click.echo(line)
         click.echo(f"{len(records)} backordered line(s)")

@@ -31,6 +31,21 @@ def local(when: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(tz)
 
 
+def _json_item(view: ItemView, etas: dict[str, dt.datetime], tz: dt.tzinfo) -> dict[str, Any]:
+    return view.model_dump(mode="json", exclude={"policy"}) | {
+        "eta": local(etas[view.sku], tz).isoformat() if view.sku in etas else None,
+        "back_in_stock_date": local(view.back_in_stock_date, tz).isoformat()
+        if view.back_in_stock_date
+        else None,
+    }
+
+
+def item_json(view: ItemView, etas: dict[str, dt.datetime], tz: dt.tzinfo) -> str:
+    """One item as the JSON ``print_items`` gives it (indented as an element of a list)."""
+    text = json.dumps(_json_item(view, etas, tz), indent=2, default=str, ensure_ascii=False)
+    return "\n".join("  " + line for line in text.splitlines())
+
+
 def print_items(
     views: list[ItemView],
     as_json: bool,
@@ -42,16 +57,7 @@ def print_items(
     Dates are shown in ``tz`` (the store's), in JSON as ISO 8601 with its offset."""
     etas = etas or {}
     if as_json:
-        print_json([
-            v.model_dump(mode="json", exclude={"policy"})
-            | {
-                "eta": local(etas[v.sku], tz).isoformat() if v.sku in etas else None,
-                "back_in_stock_date": local(v.back_in_stock_date, tz).isoformat()
-                if v.back_in_stock_date
-                else None,
-            }
-            for v in views
-        ])
+        print_json([_json_item(v, etas, tz) for v in views])
         return
     header = ("SKU", "NAME", "ON HAND", "THRESHOLD", "SALABLE", "STATUS", "BUYABLE", "ETA")
     rows = [header] + [
