@@ -417,3 +417,11 @@ def test_status_pages_filters_and_streams_json(cli, tmp_path):
     everything = json.loads(cli("status", "--json").output)  # no header line in JSON
     assert [row["sku"] for row in everything] == [f"S{n:03}" for n in range(60)]
     assert len(json.loads(cli("status", "--json", "--limit", "5", "--offset", "58").output)) == 2
+
+
+@pytest.mark.parametrize("command", [("export",), ("import", "x.csv", "--mode", "update")])
+def test_an_unknown_dialect_lists_the_dialect_names(cli, tmp_path, monkeypatch, command):
+    monkeypatch.delenv("BACKORDER_PLUGINS")
+    (tmp_path / "x.csv").write_text("SKU\nA\n")
+    refused(cli(*command, "--dialect", "magneto"), "no CSV dialect 'magneto'", "backorder, ")
+    assert "magento" in cli(*command, "--dialect", "magneto").output

@@ -78,9 +78,12 @@ def import_csv(
             raise ImportFailed([f"{data}: {exc.strerror or exc}"]) from None
         name = name or str(data)
     tz = ZoneInfo(service.settings.timezone)
-    chosen = dialects(service.pm).get(dialect or BackorderCsv.name)
+    known = dialects(service.pm)
+    chosen = known.get(dialect or BackorderCsv.name)
     if chosen is None:
-        raise ImportFailed([f"--dialect: no CSV dialect {dialect!r} (see backorder plugins)"])
+        raise ImportFailed(
+            [f"--dialect: no CSV dialect {dialect!r}; choose one of {', '.join(sorted(known))}"]
+        )
     if isinstance(chosen, BackorderCsv):
         chosen = BackorderCsv(tz)
     parsed = read_csv(

@@ -33,9 +33,12 @@ def export_csv(
     which the import drops again.
     """
     tz = ZoneInfo(service.settings.timezone)
-    chosen = dialects(service.pm).get(dialect or BackorderCsv.name)
+    known = dialects(service.pm)
+    chosen = known.get(dialect or BackorderCsv.name)
     if chosen is None:
-        raise NotFound(f"--dialect: no CSV dialect {dialect!r} (see backorder plugins)")
+        raise NotFound(
+            f"--dialect: no CSV dialect {dialect!r}; choose one of {', '.join(sorted(known))}"
+        )
     with service.db.transaction() as conn:
         loaded = records.load_items(conn, service.name, assigned=assigned)
         extra = {
