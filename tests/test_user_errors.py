@@ -425,3 +425,39 @@ def test_an_unknown_dialect_lists_the_dialect_names(cli, tmp_path, monkeypatch, 
     (tmp_path / "x.csv").write_text("SKU\nA\n")
     refused(cli(*command, "--dialect", "magneto"), "no CSV dialect 'magneto'", "backorder, ")
     assert "magento" in cli(*command, "--dialect", "magneto").output
+
+
+def test_tick_drains_a_backlog_in_batches_within_its_budget(monkeypatch):
+    from backorder.worker import worker_pass
+
+    class Backlog:
+        """A store with 1,200 events and 250 pushes waiting, handed out a batch at a time."""
+
+        name = "big"
+
+        def __init__(self):
+            self.events, self.pushes = 1200, 250
+            self.outbox = self
+            self.incoming = self
+
+        def deliver(self, now=None):
+            sent, self.pushes = min(100, self.pushes), max(self.pushes - 100, 0)
+            return sent, 0
+
+        def dispatch_events(self):
+            done, self.events = min(500, self.events), max(self.events - 500, 0)
+            return done
+
+        def tick(self, now=None):
+            return []
+
+        def refresh(self, at=None):
+            return []
+
+    monkeypatch.setattr("backorder.worker.apply_deliveries", lambda service, now=None: (0, 0))
+    one_batch = worker_pass(Backlog())  # the serve loop: one batch each, back in seconds
+    assert (one_batch.pushes, one_batch.notified) == (100, 500)
+    drained = worker_pass(Backlog(), budget=60)
+    assert (drained.pushes, drained.notified) == (250, 1200)
+    none = worker_pass(Backlog(), budget=0)  # the budget spent: one batch, then stop
+    assert (none.pushes, none.notified) == (100, 500)

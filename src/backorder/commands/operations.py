@@ -222,9 +222,11 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
 @click.option("--now", help="Pretend it is this time (ISO 8601).")
 @click.option("--all-stores", is_flag=True,
               help="Every store (the config file's and installed ones), not just --store.")
+@click.option("--budget", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Seconds to spend draining a backlog of pushes and notifications.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def tick(obj: Context, now, all_stores, as_json):
+def tick(obj: Context, now, all_stores, budget, as_json):
     """One worker pass: webhooks received, back-in-stock dates, promised dates, pushes and
     notifications due; safe to run from cron."""
     from backorder.config import load_config
@@ -241,7 +243,7 @@ def tick(obj: Context, now, all_stores, as_json):
         services = [obj.service]
     at = parse_date(now)
     due = {s.name: _due_units(s, at) for s in services}
-    results = worker_passes(services, at)
+    results = worker_passes(services, at, budget=budget)
     if as_json:
         print_json(
             [
@@ -267,6 +269,16 @@ def tick(obj: Context, now, all_stores, as_json):
             click.echo(f"  {event.type.value} {event.sku or ''} {event.reason or ''}".rstrip())
         if result.pushes or result.pushes_failed:
             click.echo(f"  {result.pushes} push(es) delivered, {result.pushes_failed} failed")
+        if result.notified:
+            click.echo(f"  {result.notified} event(s) handed to notifiers")
+    left = {
+        service.name: {k: v for k, v in service.outbox.backlog().items() if v}
+        for service in services
+    }
+    for name, backlog in left.items():
+        if backlog:
+            pending = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in backlog.items())
+            click.echo(f"{name}: still pending after --budget {budget:g}s: {pending}")
 
 
 def _due_units(service, at) -> tuple[int, int]:
