@@ -461,3 +461,16 @@ def test_tick_drains_a_backlog_in_batches_within_its_budget(monkeypatch):
     assert (drained.pushes, drained.notified) == (250, 1200)
     none = worker_pass(Backlog(), budget=0)  # the budget spent: one batch, then stop
     assert (none.pushes, none.notified) == (100, 500)
+
+
+def test_a_platform_that_is_down_is_one_line_naming_platform_and_url(cli, tmp_path, monkeypatch):
+    pytest.importorskip("backorder_magento")
+    monkeypatch.delenv("BACKORDER_PLUGINS")
+    monkeypatch.setenv("MG_TOKEN", "t0ken")
+    (tmp_path / "m.toml").write_text(
+        'database = "sqlite:///m.db"\n[stores.mg]\nplatform = "magento"\n'
+        'connection = { base_url = "http://127.0.0.1:1/rest/default", token_env = "MG_TOKEN",'
+        " retries = 0 }\n"
+    )
+    line = refused(cli("--config", "m.toml", "sync"), "Magento GET http://127.0.0.1:1/rest/")
+    assert "no response" in line and "t0ken" not in line
