@@ -474,3 +474,14 @@ def test_a_platform_that_is_down_is_one_line_naming_platform_and_url(cli, tmp_pa
     )
     line = refused(cli("--config", "m.toml", "sync"), "Magento GET http://127.0.0.1:1/rest/")
     assert "no response" in line and "t0ken" not in line
+
+
+def test_report_shows_todays_promises_and_writes_nothing(cli, tmp_path):
+    assert cli("demo").exit_code == 0
+    db = tmp_path / "backorder-demo.db"
+    before = table_rows(db)
+    out = cli("--db", f"sqlite:///{db}", "report")
+    assert out.exit_code == 0, out.output
+    assert "ready to ship" in out.output and "D-1004" in out.output
+    assert cli("--db", f"sqlite:///{db}", "report", "--csv", "-").exit_code == 0
+    assert table_rows(db) == before

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from backorder.csv_cells import SafeWriter
 from backorder.engine import StoreService
+from backorder.errors import NotFound
 from backorder.eta import promise_text
 from backorder.storage.schema import items, order_lines, orders
 
@@ -83,6 +84,7 @@ def _query(
             order.c.order_id,
             order.c.customer_email,
             order.c.placed_at,
+            line.c.line_no,
             line.c.eta,
             line.c.eta_status,
             item.c.category,
@@ -124,8 +126,9 @@ def backorder_report(
 
     ``search`` matches product name or SKU (case-insensitive, anywhere in the text);
     ``category`` and ``brand`` match exactly, ignoring case. ``limit`` and ``offset``
-    page through the records in the database. ``refresh`` first recomputes today's
-    promised dates (the worker does so on every tick; a page of the web app skips it).
+    page through the records in the database. ``refresh`` works out today's promised
+    dates for the lines shown, without storing them (a report only reads; the worker
+    stores them on every tick; a page of the web app skips it).
     """
     tz = ZoneInfo(service.settings.timezone)
     line, order = order_lines, orders
@@ -135,25 +138,35 @@ def backorder_report(
     ).order_by(order.c.placed_at.desc(), order.c.order_id, line.c.line_no)
     if limit is not None:
         query = query.limit(limit).offset(offset)
-    if refresh:
-        service.incoming.refresh()  # today's promised dates
     with service.db.read() as conn:
         rows = conn.execute(query).all()
-    return [
-        ReportRecord(
-            product_name=row.product_name,
-            sku=row.sku,
-            purchased=row.purchased,
-            backordered=row.backordered,
-            order_id=row.order_id,
-            customer_email=row.customer_email,
-            order_date=_utc(row.placed_at).astimezone(tz),
-            expected=promise_text(row.eta, row.eta_status, tz),
-            category=row.category,
-            brand=row.brand,
+    today: dict[tuple[str, int], tuple[dt.datetime | None, str | None]] = {}
+    if refresh:
+        for sku in sorted({row.sku for row in rows}):
+            try:
+                allocation = service.incoming.allocation(sku)
+            except NotFound:  # no longer in the catalog: the stored date stands
+                continue
+            for dated in allocation.lines:
+                today[(dated.order_id, dated.line_no)] = (dated.eta, dated.status.value)
+    records = []
+    for row in rows:
+        eta, status = today.get((row.order_id, row.line_no), (row.eta, row.eta_status))
+        records.append(
+            ReportRecord(
+                product_name=row.product_name,
+                sku=row.sku,
+                purchased=row.purchased,
+                backordered=row.backordered,
+                order_id=row.order_id,
+                customer_email=row.customer_email,
+                order_date=_utc(row.placed_at).astimezone(tz),
+                expected=promise_text(eta, status, tz),
+                category=row.category,
+                brand=row.brand,
+            )
         )
-        for row in rows
-    ]
+    return records
 
 
 def _in_dates(

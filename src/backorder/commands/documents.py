@@ -89,8 +89,15 @@ def _page_progress() -> Iterator[None]:
 def _todays_promises(service, orders) -> None:
     """Give each backordered line the date promised today, worked out (not stored): the
     stored one may be older than the stock and receipts it depends on."""
+    from backorder.errors import NotFound
+
     skus = {line.sku for order in orders for line in order.lines if line.backordered}
-    allocations = {sku: service.incoming.allocation(sku) for sku in sorted(skus)}
+    allocations = {}
+    for sku in sorted(skus):
+        try:
+            allocations[sku] = service.incoming.allocation(sku)
+        except NotFound:  # no longer in the catalog: the stored date stands
+            continue
     for order in orders:
         for line in order.lines:
             found = allocations.get(line.sku)
