@@ -141,7 +141,7 @@ def test_a_huge_header_is_refused_by_its_column_count(shop, tmp_path):
     ],
 )
 def test_a_database_url_that_cannot_work_is_one_line_naming_it(cli, url, needles):
-    line = refused(cli("--db", url, "status"), *needles)
+    line = refused(cli("--db", url, "tick"), *needles)  # a command that opens the database
     assert "s3cret" not in line
 
 
@@ -485,3 +485,12 @@ def test_report_shows_todays_promises_and_writes_nothing(cli, tmp_path):
     assert "ready to ship" in out.output and "D-1004" in out.output
     assert cli("--db", f"sqlite:///{db}", "report", "--csv", "-").exit_code == 0
     assert table_rows(db) == before
+
+
+def test_status_on_a_store_never_made_says_where_it_looked_and_creates_nothing(cli, tmp_path):
+    assert cli("demo").exit_code == 0
+    line = refused(cli("status"), "no database at backorder.db", "backorder-demo.db")
+    assert "--db sqlite:///backorder-demo.db status" in line
+    assert not (tmp_path / "backorder.db").exists()
+    refused(cli("report"), "no database at backorder.db")
+    assert cli("--db", "sqlite:///backorder-demo.db", "status").exit_code == 0

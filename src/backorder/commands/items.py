@@ -64,7 +64,7 @@ def status(obj: Context, as_json, show_all, limit, offset, only_status, search):
     and ETA, a page at a time; then what is pending."""
     from backorder.admin.queries import ItemFilter, item_page, totals
 
-    service = obj.service
+    service = obj.reading()
     tz = store_tz(service)
     where = ItemFilter(
         search=search or "", assigned="" if show_all else "yes", status=only_status or ""

@@ -169,7 +169,7 @@ def report(
 
     check_writable(csv_file, "--csv")
     records = reporting.backorder_report(
-        obj.service,
+        obj.reading(),
         search=search,
         date_from=parse_day(date_from),
         date_to=parse_day(date_to),
