@@ -494,3 +494,30 @@ def test_status_on_a_store_never_made_says_where_it_looked_and_creates_nothing(c
     assert not (tmp_path / "backorder.db").exists()
     refused(cli("report"), "no database at backorder.db")
     assert cli("--db", "sqlite:///backorder-demo.db", "status").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("receipt", "B", "R9", "--qty", "100000000000000000000000", "--expected", "2026-12-30"),
+        ("receipt", "B", "R9", "--qty", "3000000000", "--expected", "2026-12-30"),
+        ("receipt", "B", "R9", "--arrived", "--qty", "100000000000000000000000"),
+        ("storefront", "B", "--qty", "100000000000000000000000"),
+    ],
+)
+def test_a_receipt_or_cart_beyond_the_maximum_is_refused(shop, tmp_path, args):
+    before = store_digest(tmp_path)
+    result = shop(*args)
+    assert result.exit_code == 2 and "1000000000" in result.output, result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, OverflowError)
+    assert store_digest(tmp_path) == before
+
+
+def test_a_scenario_receipt_beyond_the_maximum_names_it(cli, tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        "items: [{sku: A, on_hand: 1}]\nevents: [{at: 2026-01-01T00:00:00Z, type: receipt,"
+        " sku: A, qty: 100000000000000000000000, expected_at: 2026-02-01T00:00:00Z}]\n"
+    )
+    out = cli("simulate", "s.yaml")  # an event the rules refuse is reported, the run goes on
+    assert out.exit_code == 0 and '"accepted": false' in out.output, out.output
+    assert "qty must be between 0 and 1,000,000,000" in out.output

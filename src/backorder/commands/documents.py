@@ -14,6 +14,7 @@ import click
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.params import check_writable
 from backorder.documents.render import KINDS
+from backorder.models import MAX_QTY
 
 # WeasyPrint reports "Step 5 - Creating layout - Page N" on this logger while it lays out.
 _PROGRESS_LOGGER = "weasyprint.progress"
@@ -21,7 +22,9 @@ _PROGRESS_LOGGER = "weasyprint.progress"
 
 @main.command()
 @click.argument("sku")
-@click.option("--qty", type=click.IntRange(min=1), help="Units a customer adds to the cart.")
+@click.option(
+    "--qty", type=click.IntRange(min=1, max=MAX_QTY), help="Units a customer adds to the cart."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
     "--publish", is_flag=True, help="Also hand them to the platform (backorder_publish_storefront)."

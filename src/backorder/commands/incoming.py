@@ -10,6 +10,7 @@ import click
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import local
 from backorder.commands.params import parse_date, store_tz
+from backorder.models import MAX_QTY
 from backorder.rules.allocation import Allocation
 
 
@@ -49,7 +50,9 @@ def fulfil_queue(obj: Context, sku, as_json):
 @main.command()
 @click.argument("sku")
 @click.argument("ref")
-@click.option("--qty", type=click.IntRange(min=0), help="Units expected (or received).")
+@click.option(
+    "--qty", type=click.IntRange(min=0, max=MAX_QTY), help="Units expected (or received)."
+)
 @click.option("--expected", help="Expected date (ISO 8601).")
 @click.option("--arrived", is_flag=True, help="The receipt is here: book its units.")
 @click.option("--cancel", is_flag=True, help="The receipt will not come.")
