@@ -154,7 +154,9 @@ def test_sigkill_at_a_random_moment(request, url, backend):
         setup.upsert_catalog([ItemInput(sku=s, on_hand=5) for s in SKUS])
         setup.db.dispose()
     db = Database(url, migrate=False)
-    rng = random.Random()
+    # Seeded, so a failure can be run again (BACKORDER_CRASH_SEED picks other moments).
+    seed = int(os.environ.get("BACKORDER_CRASH_SEED", "17"))
+    rng = random.Random(seed)
     for _ in range(3):
         proc = start_child(url, None, store=store)
         time.sleep(rng.uniform(0.8, 2.0))  # start-up (~0.7 s) then somewhere in the orders

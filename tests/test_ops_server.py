@@ -104,7 +104,10 @@ def test_core_webhook_is_authenticated_deduped_and_applied(setup):
     assert pending_deliveries(main) == []
 
     bad = client.post("/webhooks/main", content=b'{"kind": "stock"}', headers=TOKEN)
+    # authenticated, then unreadable: 400 (401 is for a delivery that failed authentication)
     assert bad.status_code == 400 and "body field delivery_id" in bad.json()["error"]
+    assert client.post("/webhooks/main", content=b"{not json", headers=TOKEN).status_code == 400
+    assert client.post("/webhooks/main", content=b"{not json").status_code == 401  # auth first
     assert client.post("/webhooks/nowhere", content=b"{}").status_code == 404
 
 

@@ -128,12 +128,17 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Read the config; with no file at the default path, a single demo store on SQLite."""
-    explicit = path is not None
-    path = Path(path or os.environ.get("BACKORDER_CONFIG", DEFAULT_CONFIG))
+    """Read the config; with no file at the default path, a single demo store on SQLite.
+
+    A file named on purpose (``path``, or ``$BACKORDER_CONFIG``) must exist: a typo there
+    must not run the command on an empty store."""
+    from_env = path is None and bool(os.environ.get("BACKORDER_CONFIG"))
+    explicit = path is not None or from_env
+    path = Path(path or os.environ.get("BACKORDER_CONFIG") or DEFAULT_CONFIG)
     if not path.exists():
         if explicit:
-            raise ConfigError(f"{path}: no such config file")
+            named = " (named by $BACKORDER_CONFIG)" if from_env else ""
+            raise ConfigError(f"{path}: no such config file{named}")
         return parse_config({"stores": {"demo": {"platform": "core"}}}, "<built-in demo>")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

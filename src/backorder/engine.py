@@ -409,7 +409,10 @@ class StoreService:
         """
         at = at or self.clock()
 
+        done: list[str] = []  # every SKU unassigned: the named ones and their siblings
+
         def work(uow: UnitOfWork):
+            done.clear()
             found = uow.require(skus)
             products = {e.item.product_id for e in found.values() if e.item.product_id}
             if products:
@@ -417,6 +420,7 @@ class StoreService:
             for sku, loaded in found.items():
                 if not loaded.item.assigned:
                     continue
+                done.append(sku)
                 item = loaded.item.model_copy(
                     update={
                         "assigned": False,
@@ -444,7 +448,7 @@ class StoreService:
                 uow.write(loaded, item)
 
         self.transact(work, "unassign" if action == "keep" else f"unassign:{action}", at=at)
-        return [self.item(sku) for sku in skus]
+        return [self.item(sku) for sku in dict.fromkeys([*skus, *done])]
 
     def edit(
         self, sku: str, changes: ItemEdit, *, key: str | None = None, at: dt.datetime | None = None

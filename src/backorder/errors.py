@@ -45,7 +45,16 @@ class ConfigError(InvalidInput):
 
 
 class WebhookRejected(InvalidInput):
-    """A webhook delivery that failed authentication or could not be parsed."""
+    """A webhook delivery that failed authentication or could not be parsed.
+
+    Platforms authenticate first, then parse: a message naming the ``body`` is a delivery
+    that was authenticated but could not be read (:attr:`status` 400); any other (a
+    header, the connection's secret) failed authentication (401).
+    """
+
+    @property
+    def status(self) -> int:
+        return 400 if str(self).startswith("body") else 401
 
 
 class MalformedDelivery(WebhookRejected):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from backorder.errors import InvalidInput, NotFound, Refused
-from backorder.models import DomainEvent, EventType, ItemState
+from backorder.models import MAX_QTY, DomainEvent, EventType, ItemState
 from backorder.rules.allocation import Allocation, LineStatus, Receipt, allocate
 from backorder.storage import receipts as store_receipts
 from backorder.storage import records
@@ -43,6 +43,11 @@ def promise_text(
     return "no date yet"
 
 
+
+def _check_qty(ref: str, qty: int) -> None:
+    if not 0 <= qty <= MAX_QTY:
+        raise InvalidInput(f"receipt {ref}: qty must be between 0 and {MAX_QTY:,}")
+
 class IncomingStock:
     def __init__(self, service: StoreService) -> None:
         self.service = service
@@ -58,8 +63,7 @@ class IncomingStock:
         at: dt.datetime | None = None,
     ) -> Allocation:
         """Add a receipt, or change one that slipped or shrank; waiting lines are re-dated."""
-        if qty < 0:
-            raise InvalidInput(f"receipt {ref}: qty must not be negative")
+        _check_qty(ref, qty)
         if expected_at.tzinfo is None:
             raise InvalidInput(f"receipt {ref}: expected_at needs a time zone")
 
@@ -89,6 +93,8 @@ class IncomingStock:
         self, sku: str, ref: str, qty: int | None = None, *, at: dt.datetime | None = None
     ) -> Allocation:
         """The receipt is here: its units are booked (once) and release the oldest lines."""
+        if qty is not None:
+            _check_qty(ref, qty)
         return self._close(sku, ref, "arrived", qty, at or self.service.clock())
 
     def _close(self, sku, ref, status, qty, at) -> Allocation:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -27,8 +26,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from backorder.csv_cells import SafeWriter
 from backorder.engine import StoreService
-from backorder.errors import InvalidInput
+from backorder.errors import InvalidInput, NotFound
 from backorder.eta import promise_text
 from backorder.rules.lifecycle import LineCounts, left, line_status
 from backorder.storage import item_search
@@ -196,8 +196,9 @@ def backorder_report(
     ``search`` matches product name or SKU (case-insensitive, anywhere in the text);
     ``category`` and ``brand`` match exactly, ignoring case. ``limit`` and ``offset``
     page through the records in the database. ``status``: ``open`` (default),
-    ``shipped``, ``cancelled`` or ``all``. ``refresh`` first recomputes today's
-    promised dates (the worker does so on every tick; a page of the web app skips it).
+    ``shipped``, ``cancelled`` or ``all``. ``refresh`` works out today's promised dates for
+    the lines shown, without storing them (a report only reads; the worker stores them on
+    every tick; a page of the web app skips it).
     """
     tz = ZoneInfo(service.settings.timezone)
     line, order = order_lines, orders
@@ -207,15 +208,26 @@ def backorder_report(
     ).order_by(order.c.placed_at.desc(), order.c.order_id, line.c.line_no)
     if limit is not None:
         query = query.limit(limit).offset(offset)
-    if refresh:
-        service.incoming.refresh()  # today's promised dates
     with service.db.read() as conn:
         rows = conn.execute(query).all()
-    return [_record(row, tz) for row in rows]
+    today: dict[tuple[str, int], tuple[dt.datetime | None, str | None]] = {}
+    if refresh:
+        for sku in sorted({row.sku for row in rows}):
+            try:
+                allocation = service.incoming.allocation(sku)
+            except NotFound:  # no longer in the catalog: the stored date stands
+                continue
+            for dated in allocation.lines:
+                today[(dated.order_id, dated.line_no)] = (dated.eta, dated.status.value)
+    return [_record(row, tz, today.get((row.order_id, row.line_no))) for row in rows]
 
 
-def _record(row: Any, tz: dt.tzinfo) -> ReportRecord:
+def _record(
+    row: Any, tz: dt.tzinfo, promised: tuple[dt.datetime | None, str | None] | None = None
+) -> ReportRecord:
+    """``promised``: today's (eta, eta status) worked out for the line, else the stored."""
     counts = _counts(row)
+    eta, eta_status = promised or (row.eta, row.eta_status)
     return ReportRecord(
         product_name=row.product_name,
         sku=row.sku,
@@ -224,7 +236,7 @@ def _record(row: Any, tz: dt.tzinfo) -> ReportRecord:
         order_id=row.order_id,
         customer_email=row.customer_email,
         order_date=_utc(row.placed_at).astimezone(tz),
-        expected=promise_text(row.eta, row.eta_status, tz),
+        expected=promise_text(eta, eta_status, tz),
         category=row.category,
         brand=row.brand,
         cancelled=row.cancelled,
@@ -372,8 +384,10 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def write_csv(records: list[ReportRecord], out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\r\n")
+def write_csv(records: list[ReportRecord], out: TextIO, *, escape_formulas: bool = True) -> None:
+    """The report as CSV; a cell a spreadsheet would run as a formula gets a leading ``'``
+    (see :mod:`backorder.csv_cells`) unless ``escape_formulas`` is false."""
+    writer = SafeWriter(out, escape_formulas=escape_formulas, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for record in records:
         writer.writerow(record.cells())

@@ -139,8 +139,8 @@ def create_app(
             )
         except MalformedDelivery as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        except WebhookRejected as exc:
-            return JSONResponse({"error": str(exc)}, status_code=401)
+        except WebhookRejected as exc:  # 401: not authenticated; 400: authenticated, unreadable
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
         except ValidationError as exc:  # a plugin built an event the core cannot take
             return JSONResponse({"error": _validation_message(exc)}, status_code=400)
         except RecursionError:

@@ -57,25 +57,49 @@ class PassReport:
 
 
 def worker_pass(
-    service: StoreService, now: dt.datetime | None = None, *, tick: bool = True
+    service: StoreService,
+    now: dt.datetime | None = None,
+    *,
+    tick: bool = True,
+    budget: float | None = None,
 ) -> PassReport:
     """One store's pass: deliveries, the tick and promised dates (when ``tick``), pushes,
-    notifications."""
+    notifications.
+
+    Without ``budget`` pushes and notifications go one batch each (the serve loop comes
+    back in seconds). With ``budget`` (seconds) batches are repeated until nothing due is
+    left or the time is up: a backlog (a big import's events and pushes) drains in one
+    ``backorder tick`` instead of one batch per run.
+    """
     report = PassReport(service.name)
     readmodel.ensure(service)  # after an upgrade or a settings edit: once per process
+    deadline = None if budget is None else time.monotonic() + budget
     report.webhooks, report.webhooks_failed = apply_deliveries(service, now=now)
     if tick:
         report.events = service.tick(now)
         report.events += service.incoming.refresh(at=now)
-    report.pushes, report.pushes_failed = service.outbox.deliver(now=now)
-    report.notified = service.dispatch_events()
+    while True:
+        sent, failed = service.outbox.deliver(now=now)
+        report.pushes += sent
+        report.pushes_failed += failed
+        if not sent + failed or deadline is None or time.monotonic() >= deadline:
+            break
+    while True:
+        done = service.dispatch_events()
+        report.notified += done
+        if not done or deadline is None or time.monotonic() >= deadline:
+            break
     return report
 
 
 def worker_passes(
-    services: Iterable[StoreService], now: dt.datetime | None = None, *, tick: bool = True
+    services: Iterable[StoreService],
+    now: dt.datetime | None = None,
+    *,
+    tick: bool = True,
+    budget: float | None = None,
 ) -> list[PassReport]:
-    return [worker_pass(service, now, tick=tick) for service in services]
+    return [worker_pass(service, now, tick=tick, budget=budget) for service in services]
 
 
 class Every:

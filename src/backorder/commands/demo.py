@@ -1,4 +1,4 @@
-"""``backorder demo``: the demo store, start to finish (on SQLite unless configured)."""
+"""``backorder demo``: the demo store, start to finish, in its own SQLite file (or --db)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import click
 
 from backorder.commands.group import Context, main
 from backorder.commands.output import print_items
+from backorder.commands.params import store_tz
+from backorder.storage.db import shown_url
+
+DEMO_DB = "backorder-demo.db"
 
 
 @main.command()
@@ -15,14 +19,24 @@ from backorder.commands.output import print_items
 @click.pass_context
 def demo(ctx, fresh):
     """Run the demo store: assign, sell into backorder, use up a threshold, receive stock."""
+    from backorder.config import StoreConfig
     from backorder.demo import run_demo
+    from backorder.engine import StoreService
+    from backorder.plugins import get_manager
+    from backorder.storage.db import Database
 
     obj: Context = ctx.obj
-    if obj.db_url is None and obj.config_path is None and not Path("backorder.toml").exists():
-        obj.db_url = "sqlite:///backorder-demo.db"
-        if fresh:
-            Path("backorder-demo.db").unlink(missing_ok=True)
-    run_demo(obj.service, click.echo)
+    # Never the configured store: the demo's items and orders must not land in a
+    # merchant's database. Its own SQLite file, unless --db names another database.
+    url = obj.db_url or f"sqlite:///{DEMO_DB}"
+    if fresh and obj.db_url is None:
+        Path(DEMO_DB).unlink(missing_ok=True)
+    service = StoreService(Database(url), StoreConfig(name="demo"), pm=get_manager())
+    click.echo(f"demo store 'demo' in {shown_url(url)}")
+    run_demo(service, click.echo)
     click.echo("")
-    service = obj.service
-    print_items(service.items(assigned=True), False, service.incoming.earliest())
+    print_items(
+        service.items(assigned=True), False, service.incoming.earliest(), tz=store_tz(service)
+    )
+    if obj.db_url is None:
+        click.echo(f"\nsee it again: backorder --db sqlite:///{DEMO_DB} status")

@@ -12,7 +12,9 @@ from pathlib import Path
 import click
 
 from backorder.commands.group import Context, main, pass_ctx
+from backorder.commands.params import check_writable
 from backorder.documents.render import KINDS
+from backorder.models import MAX_QTY
 
 # WeasyPrint reports "Step 5 - Creating layout - Page N" on this logger while it lays out.
 _PROGRESS_LOGGER = "weasyprint.progress"
@@ -20,7 +22,9 @@ _PROGRESS_LOGGER = "weasyprint.progress"
 
 @main.command()
 @click.argument("sku")
-@click.option("--qty", type=click.IntRange(min=1), help="Units a customer adds to the cart.")
+@click.option(
+    "--qty", type=click.IntRange(min=1, max=MAX_QTY), help="Units a customer adds to the cart."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
     "--publish", is_flag=True, help="Also hand them to the platform (backorder_publish_storefront)."
@@ -45,6 +49,9 @@ def storefront(obj: Context, sku, qty, as_json, publish):
     click.echo(f"{sku} ({view.status.value}{f', qty {qty}' if qty else ''})")
     width = max(len(name) for name in messages)
     for name, text in messages.items():
+        if name == "over_threshold_alert" and text and qty is None:
+            # the text a platform shows when too many are added: without --qty none are
+            text = f"(when more than {view.salable} are added) {text}"
         click.echo(f"  {name.ljust(width)}  {text or '-'}")
 
 
@@ -65,8 +72,12 @@ class _PageCounter(logging.Handler):
 def _page_progress() -> Iterator[None]:
     """A progress bar counting pages as the renderer lays them out (total unknown till done)."""
     logger = logging.getLogger(_PROGRESS_LOGGER)
+    # A generator has no length hint: the bar shows "Page 3", never "3/0" (an empty
+    # tuple's iterator hints a length of 0).
+    nothing: tuple[int, ...] = ()
+    pages: Iterator[int] = (page for page in nothing)
     with click.progressbar(
-        iter(()), label="Laying out pages", show_pos=True, file=sys.stderr
+        pages, label="Laying out pages", show_pos=True, file=sys.stderr
     ) as bar:
         handler, level = _PageCounter(bar), logger.level
         logger.addHandler(handler)
@@ -76,6 +87,28 @@ def _page_progress() -> Iterator[None]:
         finally:
             logger.removeHandler(handler)
             logger.setLevel(level)
+
+
+def _todays_promises(service, orders) -> None:
+    """Give each backordered line the date promised today, worked out (not stored): the
+    stored one may be older than the stock and receipts it depends on."""
+    from backorder.errors import NotFound
+
+    skus = {line.sku for order in orders for line in order.lines if line.backordered}
+    allocations = {}
+    for sku in sorted(skus):
+        try:
+            allocations[sku] = service.incoming.allocation(sku)
+        except NotFound:  # no longer in the catalog: the stored date stands
+            continue
+    for order in orders:
+        for line in order.lines:
+            found = allocations.get(line.sku)
+            if found is None:
+                continue
+            for dated in found.lines:
+                if (dated.order_id, dated.line_no) == (order.order_id, line.line_no):
+                    line.eta, line.eta_status = dated.eta, dated.status.value
 
 
 @main.command()
@@ -98,12 +131,18 @@ def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
 
     if not order_ids and not all_orders:
         raise click.UsageError("name at least one ORDER_ID, or use --all")
+    check_writable(pdf_out, "--pdf")
+    check_writable(html_out, "--html")
     service = obj.service
-    service.incoming.refresh()  # the promised dates printed are today's
-    with service.db.transaction() as conn:
-        ids = list(order_ids) + (all_order_ids(conn, service.name) if all_orders else [])
+    with service.db.read() as conn:  # a command that shows things never writes
+        ids = list(dict.fromkeys(order_ids)) + (
+            all_order_ids(conn, service.name) if all_orders else []
+        )
+        if not ids:
+            raise click.UsageError(f"store {service.name!r} has no orders to render")
         with click.progressbar(length=len(ids), label="Reading orders", file=sys.stderr) as bar:
             orders = list(iter_orders(conn, service.name, ids, progress=bar.update))
+    _todays_promises(service, orders)
     html = render_html(kind, orders, service.store)
     if html_out:
         Path(html_out).write_text(html, encoding="utf-8")

@@ -37,6 +37,46 @@ class Context:
             )
         return self._service
 
+    def reading(self) -> StoreService:
+        """The store service for a command that only shows things: a SQLite file that does
+        not exist yet is an error (opening it would create an empty store and show nothing),
+        naming the demo's database, which is where a new user's items usually are."""
+        from pathlib import Path
+
+        import sqlalchemy as sa
+
+        from backorder.config import load_config
+        from backorder.errors import NotFound
+
+        if self._service is None:
+            config = load_config(self.config_path)
+            config.store(self.store_name)
+            url = self.db_url or config.database
+            try:
+                parsed = sa.engine.make_url(url)
+            except (sa.exc.ArgumentError, ValueError):
+                parsed = None  # the service names what is wrong with it
+            if (
+                parsed is not None
+                and parsed.get_backend_name() == "sqlite"
+                and parsed.database not in (None, "", ":memory:")
+                and not Path(str(parsed.database)).exists()
+            ):
+                raise NotFound(
+                    f"no database at {parsed.database} yet, so nothing to show (the demo's "
+                    "store is in backorder-demo.db: backorder --db sqlite:///backorder-demo.db "
+                    "status)"
+                )
+        return self.service
+
+    def header(self) -> None:
+        """One line naming the store and database a command read (not with --json): an
+        empty table then says where it looked (``backorder.db`` is not the demo's)."""
+        from backorder.storage.db import shown_url
+
+        service = self.service
+        click.echo(f"store {service.name!r} in {shown_url(service.db.url)}")
+
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -57,6 +97,9 @@ class Group(click.Group):
             if isinstance(exc, ValidationError):
                 exc = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             fail(str(exc))
+        except OSError as exc:  # a file the command reads or writes (disk full, no access)
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc}")
 
 
 @click.group(cls=Group)

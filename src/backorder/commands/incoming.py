@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import click
 
 from backorder.commands.group import Context, main, pass_ctx
-from backorder.commands.params import parse_date
+from backorder.commands.output import local
+from backorder.commands.params import parse_date, store_tz
+from backorder.models import MAX_QTY
 from backorder.rules.allocation import Allocation
 
 
 def _show(
-    allocation: Allocation, sku: str, as_json: bool, counts: dict | None = None
+    allocation: Allocation, sku: str, as_json: bool, tz: dt.tzinfo, counts: dict | None = None
 ) -> None:
     """``counts``: (order id, line no) -> the line's totals, for ``fulfil-queue``."""
     if as_json:
@@ -30,7 +33,7 @@ def _show(
         when = {
             "released": "ready to ship",
             "no_date": "waiting, no receipt covers it yet",
-        }.get(line.status.value) or f"waiting, expected {line.eta and line.eta.date()}"
+        }.get(line.status.value) or f"waiting, expected {line.eta and local(line.eta, tz).date()}"
         found = (counts or {}).get((line.order_id, line.line_no))
         done = (
             f"ordered {found.ordered}, cancelled {found.cancelled}, shipped {found.shipped}; "
@@ -38,13 +41,14 @@ def _show(
         )
         click.echo(
             f"{rank:>3}. order {line.order_id} line {line.line_no} "
-            f"(placed {line.placed_at.date().isoformat()}): {done}{line.backordered} "
-            f"backordered, {line.released} released, {line.waiting} waiting: {when}"
+            f"(placed {local(line.placed_at, tz).date().isoformat()}): {done}"
+            f"{line.backordered} backordered, {line.released} released, "
+            f"{line.waiting} waiting: {when}"
         )
     promised = ", ".join(f"{ref} {qty}" for ref, qty in allocation.promised.items())
     if promised:
         click.echo(f"promised from receipts: {promised}")
-    nxt = allocation.next_eta.date().isoformat() if allocation.next_eta else "no date"
+    nxt = local(allocation.next_eta, tz).date().isoformat() if allocation.next_eta else "no date"
     click.echo(f"a new backorder today would be expected: {nxt}")
 
 
@@ -56,13 +60,15 @@ def fulfil_queue(obj: Context, sku, as_json):
     """The order in which SKU's backordered lines ship (oldest first), and what still waits."""
     service = obj.service
     allocation = service.incoming.allocation(sku)
-    _show(allocation, sku, as_json, service.lifecycle.line_counts(sku))
+    _show(allocation, sku, as_json, store_tz(service), service.lifecycle.line_counts(sku))
 
 
 @main.command()
 @click.argument("sku")
 @click.argument("ref")
-@click.option("--qty", type=click.IntRange(min=0), help="Units expected (or received).")
+@click.option(
+    "--qty", type=click.IntRange(min=0, max=MAX_QTY), help="Units expected (or received)."
+)
 @click.option("--expected", help="Expected date (ISO 8601).")
 @click.option("--arrived", is_flag=True, help="The receipt is here: book its units.")
 @click.option("--cancel", is_flag=True, help="The receipt will not come.")
@@ -78,8 +84,8 @@ def receipt(obj: Context, sku, ref, qty, expected, arrived, cancel, as_json):
     elif cancel:
         allocation = incoming.cancel(sku, ref)
     else:
-        expected_at = parse_date(expected)
+        expected_at = parse_date(expected, store_tz(obj.service))
         if qty is None or expected_at is None:
             raise click.UsageError("an expected receipt needs --qty and --expected")
         allocation = incoming.expect(sku, ref, qty, expected_at)
-    _show(allocation, sku, as_json)
+    _show(allocation, sku, as_json, store_tz(obj.service))

@@ -10,7 +10,7 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import print_json
-from backorder.commands.params import parse_date, parse_day
+from backorder.commands.params import check_writable, parse_date, parse_day
 from backorder.http.extras import needs_extra
 
 PROGRESS_MIN_BYTES = 2_000_000
@@ -62,12 +62,21 @@ class _Bars:
     help="Write a CSV of every change here.",
 )
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: big files).")
+@click.option(
+    "--escape-formulas/--keep-formulas",
+    default=True,
+    show_default=True,
+    help="Write a cell a spreadsheet would run as a formula (=, +, -, @) with a leading '.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def import_(obj: Context, file, mode, columns, dialect, changes_file, progress, as_json):
+def import_(
+    obj: Context, file, mode, columns, dialect, changes_file, progress, escape_formulas, as_json
+):
     """Import FILE: validate every row first, then apply all of it or nothing."""
     from backorder.imports import ImportFailed, changes_csv, import_csv
 
+    check_writable(changes_file, "--changes")
     if progress is None:
         progress = sys.stderr.isatty() and Path(file).stat().st_size >= PROGRESS_MIN_BYTES
     bars = _Bars() if progress else None
@@ -90,7 +99,7 @@ def import_(obj: Context, file, mode, columns, dialect, changes_file, progress, 
         bars.close()
     if changes_file:
         with open(changes_file, "w", newline="", encoding="utf-8") as out:
-            changes_csv(report, out)
+            changes_csv(report, out, escape_formulas=escape_formulas)
     if as_json:
         print_json(report.model_dump(mode="json"))
         return
@@ -115,17 +124,25 @@ def import_(obj: Context, file, mode, columns, dialect, changes_file, progress, 
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True), default="-")
 @click.option("--dialect", help="A platform's CSV dialect (default: backorder's own).")
 @click.option("--all", "everything", is_flag=True, help="Unassigned items too.")
+@click.option(
+    "--escape-formulas/--keep-formulas",
+    default=True,
+    show_default=True,
+    help="Write a cell a spreadsheet would run as a formula (=, +, -, @) with a leading '.",
+)
 @pass_ctx
-def export(obj: Context, file, dialect, everything):
+def export(obj: Context, file, dialect, everything, escape_formulas):
     """Write the import template of the assigned items to FILE (default: stdout)."""
     from backorder.imports import export_csv
 
+    check_writable(file, "export")
     assigned = None if everything else True
+    options = {"dialect": dialect, "assigned": assigned, "escape_formulas": escape_formulas}
     if file == "-":
-        export_csv(obj.service, sys.stdout, dialect=dialect, assigned=assigned)
+        export_csv(obj.service, sys.stdout, **options)
         return
     with open(file, "w", newline="", encoding="utf-8") as out:
-        count = export_csv(obj.service, out, dialect=dialect, assigned=assigned)
+        count = export_csv(obj.service, out, **options)
     click.echo(f"{count} item(s) written to {file}", err=True)
 
 
@@ -139,15 +156,24 @@ def export(obj: Context, file, dialect, everything):
               default="open", show_default=True,
               help="Lines with units left to ship, shipped, cancelled, or all.")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--escape-formulas/--keep-formulas",
+    default=True,
+    show_default=True,
+    help="Write a cell a spreadsheet would run as a formula (=, +, -, @) with a leading '.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def report(obj: Context, search, date_from, date_to, category, brand, status, csv_file,
-           as_json):
+def report(
+    obj: Context, search, date_from, date_to, category, brand, status, csv_file,
+    escape_formulas, as_json,
+):
     """Backordered order lines, one per line, with order dates in the store's time zone."""
     from backorder import report as reporting
 
+    check_writable(csv_file, "--csv")
     records = reporting.backorder_report(
-        obj.service,
+        obj.reading(),
         search=search,
         date_from=parse_day(date_from),
         date_to=parse_day(date_to),
@@ -156,14 +182,15 @@ def report(obj: Context, search, date_from, date_to, category, brand, status, cs
         status=status,
     )
     if csv_file == "-":
-        reporting.write_csv(records, sys.stdout)
+        reporting.write_csv(records, sys.stdout, escape_formulas=escape_formulas)
     elif csv_file:
         with open(csv_file, "w", newline="", encoding="utf-8") as out:
-            reporting.write_csv(records, out)
+            reporting.write_csv(records, out, escape_formulas=escape_formulas)
         click.echo(f"{len(records)} record(s) written to {csv_file}", err=True)
     elif as_json:
         print_json([r.model_dump(mode="json") for r in records])
     else:
+        obj.header()
         for line in reporting.table(records):
             click.echo(line)
         click.echo(f"{len(records)} backordered line(s)")
@@ -202,9 +229,11 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
 @click.option("--now", help="Pretend it is this time (ISO 8601).")
 @click.option("--all-stores", is_flag=True,
               help="Every store (the config file's and installed ones), not just --store.")
+@click.option("--budget", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Seconds to spend draining a backlog of pushes and notifications.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def tick(obj: Context, now, all_stores, as_json):
+def tick(obj: Context, now, all_stores, budget, as_json):
     """One worker pass: webhooks received, back-in-stock dates, promised dates, pushes and
     notifications due; safe to run from cron."""
     from backorder.config import load_config
@@ -219,7 +248,9 @@ def tick(obj: Context, now, all_stores, as_json):
         services = list(StoreDirectory(config, db, get_manager()).values())
     else:
         services = [obj.service]
-    results = worker_passes(services, parse_date(now))
+    at = parse_date(now)
+    due = {s.name: _due_units(s, at) for s in services}
+    results = worker_passes(services, at, budget=budget)
     if as_json:
         print_json(
             [
@@ -229,6 +260,7 @@ def tick(obj: Context, now, all_stores, as_json):
                     "pushes": r.pushes,
                     "pushes_failed": r.pushes_failed,
                     "notified": r.notified,
+                    "received": due.get(r.store, (0, 0))[0],
                 }
                 for r in results
             ]
@@ -237,10 +269,44 @@ def tick(obj: Context, now, all_stores, as_json):
     for result in results:
         prefix = f"{result.store}: " if all_stores else ""
         click.echo(f"{prefix}{len(result.events)} event(s)")
+        units, count = due.get(result.store, (0, 0))
+        if units:
+            click.echo(f"  received {units} unit(s) of incoming stock for {count} item(s)")
         for event in result.events:
             click.echo(f"  {event.type.value} {event.sku or ''} {event.reason or ''}".rstrip())
         if result.pushes or result.pushes_failed:
             click.echo(f"  {result.pushes} push(es) delivered, {result.pushes_failed} failed")
+        if result.notified:
+            click.echo(f"  {result.notified} event(s) handed to notifiers")
+    left = {
+        service.name: {k: v for k, v in service.outbox.backlog().items() if v}
+        for service in services
+    }
+    for name, backlog in left.items():
+        if backlog:
+            pending = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in backlog.items())
+            click.echo(f"{name}: still pending after --budget {budget:g}s: {pending}")
+
+
+def _due_units(service, at) -> tuple[int, int]:
+    """Units (and items) whose back-in-stock date has come by ``at``: what a tick receives."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from backorder.storage.schema import items
+
+    when = at or service.clock()
+    units = sa.func.coalesce(sa.func.sum(items.c.incoming_qty), 0)
+    query = sa.select(units, sa.func.count()).where(
+        items.c.store == service.name,
+        items.c.assigned.is_(True),
+        items.c.incoming_qty > 0,
+        items.c.back_in_stock_date <= when.astimezone(dt.UTC),
+    )
+    with service.db.read() as conn:
+        units, count = conn.execute(query).one()
+    return int(units), int(count)
 
 
 @main.command()

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import click
 
+from backorder.errors import InvalidInput
 
-def parse_date(value: str | None) -> dt.datetime | None:
-    """An ISO 8601 date or time; without a time zone it is UTC."""
+
+def parse_date(value: str | None, tz: dt.tzinfo = dt.UTC) -> dt.datetime | None:
+    """An ISO 8601 date or time; without a time zone it is in ``tz`` (give the store's:
+    a date without a time is the store's local day, as in a CSV import)."""
     if value is None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    # in UTC, as the ledger keeps every time (SQLite drops offsets)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(dt.UTC)
+
+
+def store_tz(service) -> dt.tzinfo:
+    """The store's time zone: every date a command takes or shows is in it."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(service.settings.timezone)
 
 
 def parse_day(value: str | None) -> dt.date | None:
@@ -38,3 +51,25 @@ def parse_threshold(value: str | None) -> int | None:
     if number < 0:
         raise click.BadParameter("must not be negative")
     return number
+
+
+def check_writable(path: str | None, option: str) -> None:
+    """Refuse an output file that cannot be written, before the command changes anything.
+
+    ``-`` (stdout) and ``None`` (not asked for) pass. The file itself is not created.
+    """
+    if path is None or path == "-":
+        return
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    problem = None
+    if target.is_dir():
+        problem = "is a folder"
+    elif not folder.is_dir():
+        problem = f"folder {str(folder)!r} does not exist"
+    elif target.exists() and not os.access(target, os.W_OK):
+        problem = "the file may not be written"
+    elif not target.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        problem = f"folder {str(folder)!r} may not be written"
+    if problem:
+        raise InvalidInput(f"{option} {path}: cannot write there: {problem}; nothing was changed")

@@ -78,9 +78,12 @@ def import_csv(
             raise ImportFailed([f"{data}: {exc.strerror or exc}"]) from None
         name = name or str(data)
     tz = ZoneInfo(service.settings.timezone)
-    chosen = dialects(service.pm).get(dialect or BackorderCsv.name)
+    known = dialects(service.pm)
+    chosen = known.get(dialect or BackorderCsv.name)
     if chosen is None:
-        raise ImportFailed([f"--dialect: no CSV dialect {dialect!r} (see backorder plugins)"])
+        raise ImportFailed(
+            [f"--dialect: no CSV dialect {dialect!r}; choose one of {', '.join(sorted(known))}"]
+        )
     if isinstance(chosen, BackorderCsv):
         chosen = BackorderCsv(tz)
     parsed = read_csv(
@@ -193,6 +196,8 @@ class _Applier:
         rows, name = self.parsed.rows, self.parsed.name
         limit = self.service.settings.plan_limit if self.mode == "assign" else None
         assigned_before = self.sql.assigned_products(self.store) if limit is not None else set()
+        if limit is not None:
+            self._plan_limit_up_front(limit, assigned_before)
         wanted: set[str] | None = set() if limit is not None else None
         # Siblings (seed 001: an assigned product's other variants come along) are looked
         # for only if some product of the file had an unassigned item before its round
@@ -223,6 +228,23 @@ class _Applier:
             self._flush()
         if progress:
             progress("applying", total, total)
+
+    def _plan_limit_up_front(self, limit: int, assigned_before: set[str]) -> None:
+        """Refuse before writing anything when the products the file names by ID already pass
+        the plan limit (the full check, rows without an ID too, follows the rounds)."""
+        slot = self.parsed.slots.product_id
+        if not slot:
+            return
+        named = {row[slot] for row in self.parsed.rows if row[slot] not in (None, UNSET)}
+        total = len(named | assigned_before)
+        if total > limit:
+            raise ImportFailed(
+                [
+                    f"{self.parsed.name}: plan limit: store {self.store!r} may assign {limit} "
+                    f"products; {len(assigned_before)} are assigned and this file would make "
+                    f"at least {total}; nothing was imported"
+                ]
+            )
 
     def _round(
         self, chunk: list[tuple], start: int, wanted: set[str] | None, progress: Progress | None

@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,9 @@ from pydantic import (
     create_model,
     field_validator,
 )
+
+from backorder.csv_cells import unescape
+from backorder.models import MAX_QTY
 
 UNLIMITED = "unlimited"
 LOCAL_DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%Y %H:%M")
@@ -123,15 +126,31 @@ class Slow(Exception):
     """A cell a fast reader is not sure about: the row goes through :data:`Row`."""
 
 
-_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})").fullmatch
-_NATURAL = re.compile(r"0|[1-9][0-9]{0,17}").fullmatch
+# At most as many digits as MAX_QTY has: a longer number goes to the model, which names
+# the limit; one of as many digits is compared with it by the reader.
+_DIGITS = len(str(MAX_QTY)) - 1
+_INT = re.compile(rf"-?(?:0|[1-9][0-9]{{0,{_DIGITS}}})").fullmatch
+_NATURAL = re.compile(rf"0|[1-9][0-9]{{0,{_DIGITS}}}").fullmatch
+
+
+def _in_range(cell: str) -> int:
+    number = int(cell)
+    if -MAX_QTY <= number <= MAX_QTY:
+        return number
+    raise Slow
 
 
 def _text_reader(column: CsvColumn, tz: dt.tzinfo) -> CellReader:
     limit, required = column.max_length or sys.maxsize, column.required
 
     def read(cell: str) -> Any:
-        if cell and cell.strip() is cell and len(cell) <= limit:
+        if (
+            cell
+            and cell.strip() is cell
+            and len(cell) <= limit
+            and "\x00" not in cell
+            and cell[0] != "'"  # maybe an escaped formula (backorder.csv_cells)
+        ):
             return cell  # (strip gives the very same string when there is no blank)
         if cell.strip() or required:
             raise Slow
@@ -144,7 +163,7 @@ def _number_reader(match: Callable[[str], Any]) -> Callable[[CsvColumn, dt.tzinf
     def make(column: CsvColumn, tz: dt.tzinfo) -> CellReader:
         def read(cell: str) -> Any:
             if match(cell):
-                return int(cell)
+                return _in_range(cell)
             if not cell.strip():
                 return None
             raise Slow
@@ -157,7 +176,7 @@ def _number_reader(match: Callable[[str], Any]) -> Callable[[CsvColumn, dt.tzinf
 def _threshold_reader(column: CsvColumn, tz: dt.tzinfo) -> CellReader:
     def read(cell: str) -> Any:
         if _NATURAL(cell):
-            return int(cell)
+            return _in_range(cell)
         stripped = cell.strip()
         if not stripped:
             return None
@@ -189,10 +208,14 @@ def _date_reader(column: CsvColumn, tz: dt.tzinfo) -> CellReader:
 
 
 # ---------------------------------------------------------------------- the model
+_NO_NUL = r"^[^\x00]*$"
+"""Text a database can store: PostgreSQL refuses the NUL character in text."""
+
+
 def _text_field(column: CsvColumn) -> tuple[Any, Any]:
     if column.required:
-        return str, Field(min_length=1, max_length=column.max_length)
-    return str | None, Field(None, max_length=column.max_length)
+        return str, Field(min_length=1, max_length=column.max_length, pattern=_NO_NUL)
+    return str | None, Field(None, max_length=column.max_length, pattern=_NO_NUL)
 
 
 class _Kind(NamedTuple):
@@ -206,10 +229,18 @@ class _Kind(NamedTuple):
 
 _KINDS: dict[Cell, _Kind] = {
     Cell.TEXT: _Kind(_text_field, _text_reader),
-    Cell.INTEGER: _Kind(lambda c: (int | None, Field(None)), _number_reader(_INT)),
-    Cell.COUNT: _Kind(lambda c: (int | None, Field(None, ge=0)), _number_reader(_NATURAL)),
+    Cell.INTEGER: _Kind(
+        lambda c: (int | None, Field(None, ge=-MAX_QTY, le=MAX_QTY)), _number_reader(_INT)
+    ),
+    Cell.COUNT: _Kind(
+        lambda c: (int | None, Field(None, ge=0, le=MAX_QTY)), _number_reader(_NATURAL)
+    ),
     Cell.THRESHOLD: _Kind(
-        lambda c: (NonNegativeInt | Literal["unlimited"] | None, Field(None)), _threshold_reader
+        lambda c: (
+            Annotated[NonNegativeInt, Field(le=MAX_QTY)] | Literal["unlimited"] | None,
+            Field(None),
+        ),
+        _threshold_reader,
     ),
     Cell.DATE: _Kind(lambda c: (dt.datetime | None, Field(None)), _date_reader),
 }
@@ -219,6 +250,10 @@ def _unlimited(cls, value: Any) -> Any:
     if isinstance(value, str) and value.strip().lower() == UNLIMITED:
         return UNLIMITED
     return value
+
+
+def _unescape(cls, value: Any) -> Any:
+    return unescape(value) if isinstance(value, str) else value
 
 
 def _date(cls, value: Any, info: ValidationInfo) -> Any:
@@ -240,6 +275,7 @@ Row: type[BaseModel] = create_model(  # type: ignore[call-overload]  # fields bu
     __validators__={
         "_unlimited": field_validator(*_fields_of(Cell.THRESHOLD), mode="before")(_unlimited),
         "_date": field_validator(*_fields_of(Cell.DATE), mode="before")(_date),
+        "_unescape": field_validator(*_fields_of(Cell.TEXT), mode="before")(_unescape),
     },
     **{name: _KINDS[BY_FIELD[name].cell].field(BY_FIELD[name]) for name in FIELDS},
 )
@@ -257,6 +293,14 @@ def cell_readers(fields: Sequence[str], tz: dt.tzinfo) -> list[CellReader]:
     return [_KINDS[BY_FIELD[name].cell].reader(BY_FIELD[name], tz) for name in fields]
 
 
+def _beyond_max(value: Any) -> bool:
+    """A whole number (or its text) beyond what any figure may be."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?[0-9]+\s*", value):
+        digits = value.strip().lstrip("+-").lstrip("0")
+        return len(digits) > len(str(MAX_QTY)) or (bool(digits) and int(digits) > MAX_QTY)
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_QTY
+
+
 def validate_cells(
     cells: dict[str, Any], tz: dt.tzinfo, name: str, line_no: int
 ) -> BaseModel | list[str]:
@@ -272,9 +316,15 @@ def validate_cells(
             if column in problems:
                 continue
             message = error["msg"].removeprefix("Value error, ")
-            if field_name in BY_FIELD and BY_FIELD[field_name].cell is Cell.THRESHOLD:
+            if error["type"] == "string_pattern_mismatch":
+                message = "contains a NUL character (\\x00), which cannot be stored"
+            elif _beyond_max(error["input"]):
+                low = -MAX_QTY if BY_FIELD[field_name].cell is Cell.INTEGER else 0
+                message = f"must be between {low} and {MAX_QTY:,} (the most any figure may be)"
+            elif field_name in BY_FIELD and BY_FIELD[field_name].cell is Cell.THRESHOLD:
                 message = "a whole number (0 or more), 'unlimited', or blank for the store default"
             if error["type"] != "value_error":
-                message += f" (got {error['input']!r})"
+                shown = repr(error["input"])
+                message += f" (got {shown if len(shown) <= 60 else shown[:50] + '…'})"
             problems[column] = f"{name}:row {line_no}: column {column}: {message}"
         return list(problems.values())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from backorder import rules
+from backorder.csv_cells import SafeDictWriter, SafeWriter
 from backorder.engine import StoreService
 from backorder.errors import NotFound
 from backorder.imports.applying import ImportReport
@@ -23,16 +23,22 @@ def export_csv(
     *,
     dialect: str | None = None,
     assigned: bool | None = True,
+    escape_formulas: bool = True,
 ) -> int:
     """Write the template of the store's items (assigned ones by default); returns the rows.
 
     The core dialect leaves ``Backorder Threshold`` blank for items that follow the
-    store default, so importing the template back changes nothing.
+    store default, so importing the template back changes nothing. A text a spreadsheet
+    would run as a formula is written with a leading ``'`` (:mod:`backorder.csv_cells`),
+    which the import drops again.
     """
     tz = ZoneInfo(service.settings.timezone)
-    chosen = dialects(service.pm).get(dialect or BackorderCsv.name)
+    known = dialects(service.pm)
+    chosen = known.get(dialect or BackorderCsv.name)
     if chosen is None:
-        raise NotFound(f"--dialect: no CSV dialect {dialect!r} (see backorder plugins)")
+        raise NotFound(
+            f"--dialect: no CSV dialect {dialect!r}; choose one of {', '.join(sorted(known))}"
+        )
     with service.db.transaction() as conn:
         loaded = records.load_items(conn, service.name, assigned=assigned)
         extra = {
@@ -43,7 +49,9 @@ def export_csv(
                 )
             )
         }
-    writer = csv.DictWriter(out, fieldnames=list(chosen.columns), lineterminator="\r\n")
+    writer = SafeDictWriter(
+        out, list(chosen.columns), escape_formulas=escape_formulas, lineterminator="\r\n"
+    )
     writer.writeheader()
     count = 0
     if isinstance(chosen, BackorderCsv):
@@ -61,9 +69,9 @@ def export_csv(
     return count
 
 
-def changes_csv(report: ImportReport, out: TextIO) -> None:
-    """The report of what changed, one line per item and field."""
-    writer = csv.writer(out, lineterminator="\r\n")
+def changes_csv(report: ImportReport, out: TextIO, *, escape_formulas: bool = True) -> None:
+    """The report of what changed, one line per item and field (formulas escaped)."""
+    writer = SafeWriter(out, escape_formulas=escape_formulas, lineterminator="\r\n")
     writer.writerow(["SKU", "Row", "Field", "Before", "After"])
     for change in report.changes:
         for key, value in change.items():

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import operator
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import ValidationError
 
+from backorder.csv_cells import unescape
 from backorder.dialects import CsvDialect
 from backorder.errors import InvalidInput
 from backorder.imports.columns import (
@@ -51,6 +53,11 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
+
+MAX_COLUMNS = 200
+"""The most columns an import file may have (the widest dialect has a few dozen)."""
+CELL_LIMIT = csv.field_size_limit()
+"""The longest cell the CSV reader takes (131,072 characters; no column holds as much)."""
 
 class Slots(NamedTuple):
     """Where each field of :data:`~backorder.imports.columns.Row` sits in the rows of one
@@ -106,24 +113,40 @@ def read_csv(
 
     ``data`` is the file's bytes or its path (streamed: only the validated rows are kept).
     """
+    opened: list[Any] = []  # the csv reader, whose line number names where it failed
     try:
         with _open_text(data) as text:
-            return _read(text, data, name, mode, columns, tz, dialect, progress)
+            return _read(text, data, name, mode, columns, tz, dialect, progress, opened)
+    except csv.Error as exc:
+        line_no = max(opened[0].line_num if opened else 1, 1)
+        if "field limit" in str(exc):
+            raise ImportFailed(
+                [f"{name}:row {line_no}: a cell longer than {CELL_LIMIT:,} characters "
+                 "(no column holds that much; is a quote left open?)"]
+            ) from None
+        raise ImportFailed([f"{name}:row {line_no}: not readable as CSV: {exc}"]) from None
     except UnicodeDecodeError:
         raw = data if isinstance(data, bytes) else Path(data).read_bytes()
         try:
             raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ImportFailed([f"{name}: not UTF-8 text (byte {exc.start})"]) from None
+            raise ImportFailed(
+                [f"{name}: not UTF-8 text (byte {exc.start}); save it as CSV UTF-8 and retry"]
+            ) from None
         raise
 
 
-def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFile:
+def _read(text, source, name, mode, columns, tz, dialect, progress, opened) -> ParsedFile:
     custom = dialect is not None and not isinstance(dialect, BackorderCsv)
     reader = csv.reader(text)
+    opened.append(reader)
     header = next(reader, None)
     if not header:
         raise ImportFailed([f"{name}: the file is empty; it needs a header row"])
+    if len(header) > MAX_COLUMNS:
+        raise ImportFailed(
+            [f"{name}:row 1: {len(header):,} columns; an import file has at most {MAX_COLUMNS}"]
+        )
     header = [h.strip() for h in header]
     errors = _check_header(header, name, dialect if custom else None)
     wanted = _applied(columns, mode, errors, name)
@@ -168,7 +191,7 @@ def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFil
             if not "".join(cells).strip():
                 continue
             try:
-                entry = dialect.read_row(dict(zip(header, cells, strict=True)))
+                entry = dialect.read_row(dict(zip(header, map(unescape, cells), strict=True)))
             except (ValueError, ValidationError) as exc:
                 errors.append(f"{name}:row {line_no}: {exc}")
                 continue
@@ -203,16 +226,25 @@ def _read(text, source, name, mode, columns, tz, dialect, progress) -> ParsedFil
 
 
 def _check_header(header: list[str], name: str, dialect: CsvDialect | None) -> list[str]:
+    """Every problem of the header row, in time linear in its length."""
     known = list(dialect.columns) if dialect is not None else list(COLUMNS)
+    if len(header) == 1 and header[0] not in known:
+        for sep, what in ((";", "';'"), ("\t", "tab")):
+            if sep in header[0]:
+                return [
+                    f"{name}:row 1: the file looks {what}-delimited; "
+                    "an import file is comma-separated (export it as CSV with commas)"
+                ]
+    known_set = set(known)
     errors = [
         f"{name}:row 1: column {h or '(blank)'}: unknown column (expected: {', '.join(known)})"
         for h in header
-        if h not in known
+        if h not in known_set
     ]
     errors += [
         f"{name}:row 1: column {h}: appears twice"
-        for h in dict.fromkeys(header)
-        if header.count(h) > 1
+        for h, count in Counter(header).items()
+        if count > 1
     ]
     if dialect is None and "SKU" not in header:
         errors.append(f"{name}:row 1: column SKU: missing (every row needs its SKU)")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from backorder.csv_cells import SafeWriter
 from backorder.models import DomainEvent, EventType
 from backorder.notify.settings import ETA_TOKENS, CustomerEtaSettings
 
@@ -97,7 +97,7 @@ def _value(key: str, value: object) -> object:
 
 def unassign_csv(event: DomainEvent) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out, lineterminator="\r\n")
     writer.writerow(UNASSIGN_COLUMNS)
     data = event.data
     writer.writerow(

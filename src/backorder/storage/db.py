@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import weakref
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from backorder.errors import StorageError
+from backorder.errors import ConfigError, StorageError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -42,8 +43,59 @@ def storage_error(exc: BaseException) -> StorageError:
 
 def _file_sqlite(url: str) -> bool:
     """A SQLite database in a file (SQLAlchemy pools those with a QueuePool)."""
-    database = sa.make_url(url).database or ""
+    try:
+        database = sa.make_url(url).database or ""
+    except (sa.exc.ArgumentError, ValueError):
+        return False  # not a URL at all: _create_engine says so
     return database not in ("", ":memory:") and not database.startswith("file::memory")
+
+
+_EXAMPLES = "sqlite:///backorder.db or postgresql+psycopg://user@host/dbname"
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: its password hidden, even when it does not parse."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _create_engine(url: str, **options: Any) -> sa.Engine:
+    """The engine for ``url``; a URL that cannot work is one :class:`ConfigError` naming it."""
+    shown = shown_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise ConfigError(f"database {shown!r}: not a database URL (use {_EXAMPLES})") from None
+    try:
+        return sa.create_engine(parsed, future=True, **options)
+    except sa.exc.NoSuchModuleError:
+        raise ConfigError(
+            f"database {shown!r}: unknown kind of database {parsed.drivername!r} "
+            f"(use {_EXAMPLES})"
+        ) from None
+    except ImportError as exc:
+        hint = ""
+        if parsed.drivername.startswith("postgresql"):
+            hint = " (backorder uses postgresql+psycopg://: pip install 'backorder[postgres]')"
+        raise ConfigError(
+            f"database {shown!r}: its driver is not installed: no module {exc.name!r}{hint}"
+        ) from None
+    except (sa.exc.ArgumentError, TypeError, ValueError) as exc:
+        raise ConfigError(f"database {shown!r}: {exc}") from None
+
+
+def _reason(exc: sa.exc.DBAPIError) -> str:
+    """The driver's first line of why it could not connect (the URL is printed separately)."""
+    text = str(exc.orig).strip() or type(exc.orig).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    reason = lines[0] if lines else text
+    if "FATAL:" in text:
+        reason = text[text.index("FATAL:") + 6:].strip().splitlines()[0]
+    if "unable to open database file" in text:
+        reason += " (does its folder exist, and may it be written?)"
+    return f"cannot open it: {reason}"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -86,7 +138,7 @@ class Database:
             # pool (15) would make the 16th thread wait 30 s and fail. SQLite connections
             # are file handles: let the pool grow with the threads (issue 20, item 2).
             engine_options.setdefault("max_overflow", -1)
-        self.engine = sa.create_engine(url, **engine_options)
+        self.engine = _create_engine(url, **engine_options)
         # SQLite has one writer at a time anyway: this process's threads queue for it
         # here, in order, instead of polling the database lock (busy_timeout).
         self._write_lock = (os.getpid(), threading.RLock())
@@ -97,7 +149,10 @@ class Database:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
         if migrate:
-            self.migrate()
+            try:
+                self.migrate()
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                raise StorageError(f"database {shown_url(url)!r}: {_reason(exc)}") from None
 
     @property
     def is_sqlite(self) -> bool:

@@ -103,13 +103,14 @@ def to_item_input(fields: Mapping[str, Any], config: ItemOptions | None = None) 
     eff = effective(item, config)
     translated: dict[str, Any] = {
         "sku": item.sku,
-        "name": item.name or "",
         "tracked": eff.manage_stock,
         "on_hand": _whole(item.qty, "qty"),
         "mode": MODES[eff.backorders],
         "min_sale_qty": _whole(eff.min_sale_qty, "min_sale_qty") or 1,
         "max_sale_qty": _whole(eff.max_sale_qty, "max_sale_qty") or None,
     }
+    if item.name is not None:  # a row without a name (the CSV has none) keeps the stored one
+        translated["name"] = item.name
     if item.product_id is not None:
         translated["product_id"] = str(item.product_id)
     if eff.qty_increments:

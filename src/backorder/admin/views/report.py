@@ -4,7 +4,6 @@ CSV export (the CLI's ``backorder report --csv``, the same query and columns).""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +14,7 @@ from backorder import report as reporting
 from backorder.admin import queries
 from backorder.admin.forms import ReportQuery, parse
 from backorder.admin.pages import Page, store_page
+from backorder.csv_cells import SafeWriter
 
 CSV_PAGE = 10_000
 
@@ -79,7 +79,7 @@ async def report_csv(page: Page) -> Response:
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = SafeWriter(out, lineterminator="\r\n")
         writer.writerow(reporting.CSV_COLUMNS)
         after = None
         while True:  # by key: each batch starts after the last row of the one before
