@@ -44,6 +44,7 @@ class UnitOfWork:
     :ivar changed: SKU -> new state (or ``None`` when only the SKU is known) of every item
         the change wrote: the push outbox sends these to the platform.
     :ivar push_ids: the push outbox rows written with the change.
+    :ivar pending: how many of its events were stored for a notifier (0: none to dispatch).
     """
 
     def __init__(
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.stored: list[DomainEvent] = []
         self.changed: dict[str, ItemState | None] = {}
         self.push_ids: list[int] = []
+        self.pending = 0
 
     # ----------------------------------------------------------------- reading
     def require(self, skus: Iterable[str]) -> dict[str, Loaded]:
