@@ -34,6 +34,8 @@ PG_URL = os.environ.get("BACKORDER_BENCH_PG", "postgresql+psycopg://postgres@127
 
 def scale(quick: bool) -> dict:
     """Sizes of the full run (the issue's) and of ``--quick``."""
+    if os.environ.get("BENCH_TINY"):  # developing the benchmark itself
+        return {"lines": 1_000, "skus": 100, "items": 10_000, "rows": 10_000, "race_orders": 10}
     if quick:
         return {
             "lines": 10_000,
@@ -69,16 +71,62 @@ def _raw(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _service(path: Path):
-    from backorder.config import StoreConfig
+THRESHOLD = 16
+"""The bench store's backorder threshold: with 30 % of the SKUs starting at 0 and about 20
+units asked of each, about 10 % of the orders meet a line past it and are refused."""
+
+
+def _config(path: Path, platform: str = "core", extra: str = "") -> Path:
+    """The store's config file, as a merchant writes it (``backorder.toml``)."""
+    config = path.with_suffix(".toml")
+    config.write_text(
+        f'database = "sqlite:///{path}"\n\n'
+        f"[stores.{STORE}]\nplatform = \"{platform}\"\n{extra}\n"
+        f"[stores.{STORE}.settings.defaults]\nthreshold = {THRESHOLD}\nmode = \"notify\"\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _memory(field: str) -> float:
+    """``VmRSS`` or ``VmHWM`` (peak) of this process in MB. Not ``ru_maxrss``: Linux keeps
+    that across ``fork`` and ``exec``, so a step would report its parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+BASELINE: list[float] = []
+"""The step's resident memory when its measured work began (modules loaded, service built)."""
+
+
+def _start() -> float:
+    """Start the measured work: note the memory in use now; returns the clock."""
+    BASELINE[:] = [_memory("VmRSS")]
+    return time.perf_counter()
+
+
+LOADED: list[str] = []
+"""The plugins the step's service loaded (reported in its RESULT line)."""
+
+
+def _service(path: Path, platform: str = "core", extra: str = ""):
+    """The service exactly as the CLI builds it (``commands.group.Context.service``): the
+    config file read, the plugin manager made with every installed plugin, the store's
+    database opened; only the clock is fixed, so runs write the same rows."""
+    from backorder.config import load_config
     from backorder.engine import StoreService
-    from backorder.models import BackorderPolicy, StoreSettings
+    from backorder.plugins import get_manager
     from backorder.storage.db import Database
 
-    settings = StoreSettings(defaults=BackorderPolicy(threshold=None, mode="notify"))
-    return StoreService(
-        Database(f"sqlite:///{path}"), StoreConfig(name=STORE, settings=settings), clock=lambda: AT
-    )
+    config = load_config(_config(path, platform, extra))
+    pm = get_manager()
+    LOADED[:] = sorted(str(name) for name, _ in pm.loaded())
+    return StoreService(Database(config.database), config.store(STORE), pm=pm, clock=lambda: AT)
 
 
 def _copy_db(src: Path, *targets: Path) -> None:
@@ -153,7 +201,7 @@ def _orders_in(workload):
 def orders_ours(work: Path, size: dict) -> float:
     service = _service(work / "orders-ours.db")
     workload = order_workload(size)
-    started = time.perf_counter()
+    started = _start()
     for order in _orders_in(workload):
         service.place_order(order)
     return time.perf_counter() - started
@@ -162,7 +210,7 @@ def orders_ours(work: Path, size: dict) -> float:
 def orders_ours_batch(work: Path, size: dict) -> float:
     service = _service(work / "orders-ours_batch.db")
     workload = order_workload(size)
-    started = time.perf_counter()
+    started = _start()
     service.place_orders(list(_orders_in(workload)))
     return time.perf_counter() - started
 
@@ -172,123 +220,132 @@ _MESSAGE = (
 )
 
 
-def _raw_orders(conn: sqlite3.Connection, workload, *, per_order: bool) -> None:
-    """The engine's statements for these orders, issued by hand (the bench catalog's rules:
-    unlimited threshold, notify mode, switch condition 0)."""
+def _raw_line(sku: str, qty: int, on_hand: int, state: str) -> tuple[int, int, str | None]:
+    """The rules of the bench catalog for one line (notify mode, threshold ``THRESHOLD``,
+    over-threshold ``refuse``, switch condition 0): ``(in stock, backordered, error)``."""
+    allowed = state != "disabled"
+    salable = max(on_hand + THRESHOLD, 0) if allowed else max(on_hand, 0)
+    if qty > salable:
+        over = "over_threshold" if allowed else "out_of_stock"
+        return 0, 0, f"{over}: only {salable} can be bought"
+    in_stock = min(qty, max(on_hand, 0))
+    return in_stock, qty - in_stock, None
+
+
+def _raw_settle(sku: str, on_hand: int, state: str, at: str, events: list) -> tuple:
+    """The switching rules as orders meet them (stock only falls): ``(state, reason)``;
+    their events appended as stored (dispatched: no notifier listens)."""
+    reason = None
+    if state == "idle" and on_hand <= 0:
+        state = "enabled"
+        events.append((STORE, "backorder_enabled", sku, None, "{}", at, at))
+    if state == "enabled" and on_hand + THRESHOLD <= 0:
+        data = json.dumps({"threshold": THRESHOLD})
+        events.append((STORE, "threshold_exhausted", sku, None, data, at, at))
+        events.append((STORE, "backorder_disabled", sku, "threshold_used_up", "{}", at, at))
+        state, reason = "disabled", "threshold_used_up"
+    return state, reason
+
+
+def _raw_decide(order_id, lines, on_hand, state, names, at):
+    """One order against ``on_hand``/``state`` (left as they are): ``(accepted, line rows
+    without the order's key, errors, after)`` with ``after`` the accepted order's new stock."""
+    current: dict[str, int] = {}
+    decided, errors = [], []
+    for line_no, (sku, qty) in enumerate(lines, start=1):
+        level = current.get(sku, on_hand[sku])
+        in_stock, back, error = _raw_line(sku, qty, level, state[sku])
+        if error is None:
+            current[sku] = level - qty
+            message = _MESSAGE.format(name=names[sku] or sku, n=back) if back else None
+        else:
+            errors.append(f"line {line_no} ({sku}): {error}")
+            message = None
+        decided.append(
+            (names[sku], line_no, sku, qty, in_stock, back, int(error is None), error, message)
+        )
+    return not errors, decided, errors, current
+
+
+def _raw_effects(order_id, decided, on_hand, at, moves, events) -> None:
+    """An accepted order's ledger rows and ``order_backordered`` events."""
+    level = dict(on_hand)
+    for _name, line_no, sku, qty, _in_stock, back, _ok, _error, _message in decided:
+        level[sku] -= qty
+        moves.append(
+            (
+                STORE, sku, -qty, level[sku], "order", f"order {order_id} line {line_no}",
+                f"order:{order_id}:{line_no}", at,
+            )
+        )
+        if back:
+            data = {"order_id": order_id, "line_no": line_no, "requested": qty, "backordered": back}
+            events.append((STORE, "order_backordered", sku, None, json.dumps(data), at, at))
+
+
+_INSERT_LINES = (
+    "INSERT INTO order_lines (name, line_no, sku, requested, in_stock, backordered, accepted, "
+    "error, message, order_pk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_MOVES = (
+    "INSERT INTO movements (store, sku, delta, on_hand_after, kind, source, idempotency_key, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_EVENTS = (
+    "INSERT INTO events (store, type, sku, reason, data, at, dispatched_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_ITEM = (
+    "UPDATE items SET on_hand=?, state=?, disabled_reason=?, version=?, updated_at=? "
+    "WHERE items.id = ? AND items.version = ?"
+)
+
+
+def _raw_orders(conn: sqlite3.Connection, workload) -> None:
+    """The engine's statements for these orders, one transaction each, issued by hand."""
     at = _stamp(AT)
-    if not per_order:
-        conn.execute("BEGIN IMMEDIATE")
     for order_id, lines in workload:
-        if per_order:
-            conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         conn.execute(
-            "SELECT orders.id, orders.store, orders.order_id, orders.placed_at, "
-            "orders.customer_email, orders.accepted, orders.errors FROM orders "
-            "WHERE orders.store = ? AND orders.order_id = ?",
-            (STORE, order_id),
+            "SELECT id FROM orders WHERE store = ? AND order_id = ?", (STORE, order_id)
         ).fetchone()
         skus = sorted({sku for sku, _ in lines})
         rows = conn.execute(
-            "SELECT id, version, on_hand, state, name FROM items WHERE store = ? AND sku IN "
-            f"({', '.join('?' * len(skus))}) ORDER BY sku",
+            "SELECT id, version, on_hand, state, name, disabled_reason FROM items "
+            f"WHERE store = ? AND sku IN ({', '.join('?' * len(skus))}) ORDER BY sku",
             (STORE, *skus),
         ).fetchall()
-        loaded = {sku: list(row) for sku, row in zip(skus, rows, strict=True)}
-        current = {sku: row[2] for sku, row in loaded.items()}
+        loaded = dict(zip(skus, rows, strict=True))
+        on_hand = {sku: row[2] for sku, row in loaded.items()}
+        state = {sku: row[3] for sku, row in loaded.items()}
+        names = {sku: row[4] for sku, row in loaded.items()}
+        accepted, decided, errors, after = _raw_decide(order_id, lines, on_hand, state, names, at)
         order_pk = conn.execute(
             "INSERT INTO orders (store, order_id, placed_at, customer_email, accepted, errors) "
             "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            (STORE, order_id, at, None, 1, "[]"),
+            (STORE, order_id, at, None, int(accepted), json.dumps(errors)),
         ).fetchone()[0]
-        decided, moves, events = [], [], []
-        for line_no, (sku, qty) in enumerate(lines, start=1):
-            in_stock = min(qty, max(current[sku], 0))
-            back = qty - in_stock
-            current[sku] -= qty
-            decided.append(
-                (
-                    order_pk,
-                    loaded[sku][4],
-                    line_no,
-                    sku,
-                    qty,
-                    in_stock,
-                    back,
-                    1,
-                    None,
-                    _MESSAGE.format(name=loaded[sku][4] or sku, n=back) if back else None,
-                )
-            )
-            moves.append(
-                (
-                    STORE,
-                    sku,
-                    -qty,
-                    current[sku],
-                    "order",
-                    f"order {order_id} line {line_no}",
-                    f"order:{order_id}:{line_no}",
-                    at,
-                )
-            )
-            if back:
-                events.append(
-                    (
-                        STORE,
-                        "order_backordered",
-                        sku,
-                        None,
-                        json.dumps(
-                            {
-                                "order_id": order_id,
-                                "line_no": line_no,
-                                "requested": qty,
-                                "backordered": back,
-                            }
-                        ),
-                        at,
-                    )
-                )
-        conn.executemany(
-            "INSERT INTO order_lines (order_pk, name, line_no, sku, requested, in_stock, "
-            "backordered, accepted, error, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            decided,
-        )
-        conn.executemany(
-            "INSERT INTO movements (store, sku, delta, on_hand_after, kind, source, "
-            "idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            moves,
-        )
-        for sku, (row_id, version, _on_hand, state, _name) in loaded.items():
-            if current[sku] > 0 or state != "idle":
-                conn.execute(
-                    "UPDATE items SET on_hand=?, version=?, updated_at=? "
-                    "WHERE items.id = ? AND items.version = ?",
-                    (current[sku], version + 1, at, row_id, version),
-                )
-            else:
-                conn.execute(
-                    "UPDATE items SET on_hand=?, state=?, version=?, updated_at=? "
-                    "WHERE items.id = ? AND items.version = ?",
-                    (current[sku], "enabled", version + 1, at, row_id, version),
-                )
-                events.append((STORE, "backorder_enabled", sku, None, "{}", at))
-        if events:
-            conn.executemany(
-                "INSERT INTO events (store, type, sku, reason, data, at) VALUES (?, ?, ?, ?, ?, ?)",
-                events,
-            )
-        if per_order:
-            conn.execute("COMMIT")
-    if not per_order:
+        conn.executemany(_INSERT_LINES, [(*row, order_pk) for row in decided])
+        if accepted:
+            moves: list[tuple] = []
+            events: list[tuple] = []
+            _raw_effects(order_id, decided, on_hand, at, moves, events)
+            conn.executemany(_INSERT_MOVES, moves)
+            for sku, (row_id, version, _h, was, _name, why) in loaded.items():
+                now, reason = _raw_settle(sku, after[sku], was, at, events)
+                reason = reason if now != was else why
+                values = (after[sku], now, reason, version + 1, at, row_id, version)
+                conn.execute(_UPDATE_ITEM, values)
+            if events:
+                conn.executemany(_INSERT_EVENTS, events)
         conn.execute("COMMIT")
 
 
 def orders_floor(work: Path, size: dict) -> float:
     conn = _raw(work / "orders-floor.db")
     workload = order_workload(size)
-    started = time.perf_counter()
-    _raw_orders(conn, workload, per_order=True)
+    started = _start()
+    _raw_orders(conn, workload)
     return time.perf_counter() - started
 
 
@@ -311,110 +368,61 @@ def _raw_orders_batch(conn: sqlite3.Connection, workload) -> None:
     for i in range(0, len(skus), 5000):
         chunk = skus[i : i + 5000]
         for row in conn.execute(
-            "SELECT id, version, on_hand, state, name, sku FROM items WHERE store = ? AND sku IN "
-            f"({', '.join('?' * len(chunk))}) ORDER BY sku",
+            "SELECT id, version, on_hand, state, name, disabled_reason, sku FROM items "
+            f"WHERE store = ? AND sku IN ({', '.join('?' * len(chunk))}) ORDER BY sku",
             (STORE, *chunk),
         ):
-            loaded[row[5]] = row
+            loaded[row[6]] = row
     on_hand = {sku: row[2] for sku, row in loaded.items()}
     state = {sku: row[3] for sku, row in loaded.items()}
-    decided, moves, events = [], [], []
+    reason = {sku: row[5] for sku, row in loaded.items()}
+    names = {sku: row[4] for sku, row in loaded.items()}
+    placed, moves, events = [], [], []
     for order_id, lines in workload:
-        order_lines, current = [], {}
-        for line_no, (sku, qty) in enumerate(lines, start=1):
-            level = current.get(sku, on_hand[sku])
-            in_stock = min(qty, max(level, 0))
-            back = qty - in_stock
-            current[sku] = level - qty
-            order_lines.append(
-                (
-                    loaded[sku][4],
-                    line_no,
-                    sku,
-                    qty,
-                    in_stock,
-                    back,
-                    1,
-                    None,
-                    _MESSAGE.format(name=loaded[sku][4] or sku, n=back) if back else None,
-                )
-            )
-            moves.append(
-                (
-                    STORE,
-                    sku,
-                    -qty,
-                    current[sku],
-                    "order",
-                    f"order {order_id} line {line_no}",
-                    f"order:{order_id}:{line_no}",
-                    at,
-                )
-            )
-            if back:
-                events.append(
-                    (
-                        STORE,
-                        "order_backordered",
-                        sku,
-                        None,
-                        json.dumps(
-                            {
-                                "order_id": order_id,
-                                "line_no": line_no,
-                                "requested": qty,
-                                "backordered": back,
-                            }
-                        ),
-                        at,
-                    )
-                )
-        for sku in sorted(current):
-            on_hand[sku] = current[sku]
-            if state[sku] == "idle" and current[sku] <= 0:
-                state[sku] = "enabled"
-                events.append((STORE, "backorder_enabled", sku, None, "{}", at))
-        decided.append((order_id, order_lines))
+        accepted, decided, errors, after = _raw_decide(order_id, lines, on_hand, state, names, at)
+        placed.append((order_id, accepted, errors, decided))
+        if not accepted:
+            continue
+        _raw_effects(order_id, decided, on_hand, at, moves, events)
+        for sku in sorted(after):
+            was = state[sku]
+            state[sku], why = _raw_settle(sku, after[sku], was, at, events)
+            if state[sku] != was:
+                reason[sku] = why
+            on_hand[sku] = after[sku]
     rows = []
-    for i in range(0, len(decided), 1000):
-        chunk = decided[i : i + 1000]
+    for i in range(0, len(placed), 1000):
+        chunk = placed[i : i + 1000]
         pks = conn.execute(
             "INSERT INTO orders (store, order_id, placed_at, customer_email, accepted, errors) "
-            f"VALUES {', '.join(['(?, ?, ?, NULL, 1, ?)'] * len(chunk))} RETURNING id",
-            [v for order_id, _ in chunk for v in (STORE, order_id, at, "[]")],
+            f"VALUES {', '.join(['(?, ?, ?, NULL, ?, ?)'] * len(chunk))} RETURNING id",
+            [
+                v
+                for order_id, accepted, errors, _ in chunk
+                for v in (STORE, order_id, at, int(accepted), json.dumps(errors))
+            ],
         ).fetchall()
         rows += [
-            (pk, *line) for (pk,), (_, lines) in zip(pks, chunk, strict=True) for line in lines
+            (*line, pk) for (pk,), (*_, decided) in zip(pks, chunk, strict=True) for line in decided
         ]
+    conn.executemany(_INSERT_LINES, rows)
+    conn.executemany(_INSERT_MOVES, moves)
     conn.executemany(
-        "INSERT INTO order_lines (order_pk, name, line_no, sku, requested, in_stock, "
-        "backordered, accepted, error, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    conn.executemany(
-        "INSERT INTO movements (store, sku, delta, on_hand_after, kind, source, "
-        "idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        moves,
-    )
-    conn.executemany(
-        "UPDATE items SET on_hand=?, state=?, version=?, updated_at=? "
-        "WHERE items.id = ? AND items.version = ?",
+        _UPDATE_ITEM,
         [
-            (on_hand[sku], state[sku], row[1] + 1, at, row[0], row[1])
+            (on_hand[sku], state[sku], reason[sku], row[1] + 1, at, row[0], row[1])
             for sku, row in loaded.items()
             if (on_hand[sku], state[sku]) != (row[2], row[3])
         ],
     )
-    conn.executemany(
-        "INSERT INTO events (store, type, sku, reason, data, at) VALUES (?, ?, ?, ?, ?, ?)", events
-    )
+    conn.executemany(_INSERT_EVENTS, events)
     conn.execute("COMMIT")
 
 
 def orders_floor_batch(work: Path, size: dict) -> float:
     conn = _raw(work / "orders-floor_batch.db")
     workload = order_workload(size)
-    started = time.perf_counter()
+    started = _start()
     _raw_orders_batch(conn, workload)
     return time.perf_counter() - started
 
@@ -443,7 +451,12 @@ def orders_check(work: Path, size: dict) -> dict:
     backordered = sum(1 for line in lines if line[7] > 0) / max(len(lines), 1)
     if mismatched:
         raise SystemExit(f"orders: floor and engine wrote different rows in {mismatched}")
-    return {"identical_tables": ORDER_TABLES, "backordered_fraction": round(backordered, 3)}
+    refused = sum(1 for order in ours["orders"] if not order[5]) / max(len(ours["orders"]), 1)
+    return {
+        "identical_tables": ORDER_TABLES,
+        "backordered_fraction": round(backordered, 3),
+        "refused_fraction": round(refused, 3),
+    }
 
 
 # -------------------------------------------------------------------------------- tick
@@ -514,14 +527,14 @@ def _tick_service(path: Path, bulk: bool):
 
 def tick_ours(work: Path, size: dict) -> dict:
     service = _tick_service(work / "tick-ours.db", True)
-    started = time.perf_counter()
+    started = _start()
     events = service.tick(TICK_NOW)
     return {"seconds": time.perf_counter() - started, "events": len(events)}
 
 
 def tick_items(work: Path, size: dict) -> dict:
     service = _tick_service(work / "tick-items.db", False)
-    started = time.perf_counter()
+    started = _start()
     events = service.tick(TICK_NOW)
     return {"seconds": time.perf_counter() - started, "events": len(events)}
 
@@ -529,7 +542,7 @@ def tick_items(work: Path, size: dict) -> dict:
 def tick_floor(work: Path, size: dict) -> float:
     """The issue's floor: one raw set-based UPDATE receiving every due item."""
     conn = _raw(work / "tick-floor.db")
-    started = time.perf_counter()
+    started = _start()
     conn.execute("BEGIN IMMEDIATE")
     conn.execute(
         "UPDATE items SET on_hand = on_hand + incoming_qty, incoming_qty = 0, "
@@ -559,7 +572,7 @@ def tick_same(work: Path, size: dict) -> float:
     """The bulk tick's statements issued raw: what the set-based path itself costs the driver."""
     conn = _raw(work / "tick-same.db")
     now = _stamp(TICK_NOW)
-    started = time.perf_counter()
+    started = _start()
     conn.execute("BEGIN IMMEDIATE")
     picked = conn.execute(
         f"SELECT id, sku, incoming_qty, state FROM items WHERE {_DUE} AND NOT {_BOOKED}) "
@@ -575,11 +588,11 @@ def tick_same(work: Path, size: dict) -> float:
         (now, ids),
     )
     conn.execute(
-        "INSERT INTO events (store, type, sku, reason, data, at) SELECT store, "
+        "INSERT INTO events (store, type, sku, reason, data, at, dispatched_at) SELECT store, "
         "'backorder_disabled', sku, 'back_in_stock_date', "
-        "'{\"received\": ' || CAST(incoming_qty AS VARCHAR) || '}', ? "
+        "'{\"received\": ' || CAST(incoming_qty AS VARCHAR) || '}', ?, ? "
         f"FROM items WHERE {chosen} AND state != 'disabled' ORDER BY sku",
-        (now, ids),
+        (now, now, ids),
     )
     reason = (
         "CASE WHEN items.state = 'disabled' THEN items.disabled_reason "
@@ -646,7 +659,7 @@ def import_ours(work: Path, size: dict) -> dict:
     from backorder import imports
 
     service = _service(work / "import-ours.db")
-    started = time.perf_counter()
+    started = _start()
     report = imports.import_csv(service, work / "import.csv", mode="assign")
     return {"seconds": time.perf_counter() - started, "created": report.created}
 
@@ -659,7 +672,7 @@ def import_floor(work: Path, size: dict) -> float:
     conn = _raw(work / "import-floor.db")
     path = work / "import.csv"
     at = _stamp(AT)
-    started = time.perf_counter()
+    started = _start()
     data = path.read_bytes()
     import_id = hashlib.sha256(b"assign|name,on_hand|" + data).hexdigest()[:24]
     conn.execute("BEGIN IMMEDIATE")
@@ -673,9 +686,9 @@ def import_floor(work: Path, size: dict) -> float:
         on_hand = int(stock)
         state = "enabled" if on_hand <= 0 else "idle"
         rows.append((STORE, sku, product_id, name, on_hand, state, at))
-        events.append((STORE, "assigned", sku, None, "{}", at))
+        events.append((STORE, "assigned", sku, None, "{}", at, at))
         if on_hand <= 0:
-            events.append((STORE, "backorder_enabled", sku, None, "{}", at))
+            events.append((STORE, "backorder_enabled", sku, None, "{}", at, at))
         if on_hand:
             moves.append(
                 (
@@ -708,9 +721,7 @@ def import_floor(work: Path, size: dict) -> float:
         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         moves,
     )
-    conn.executemany(
-        "INSERT INTO events (store, type, sku, reason, data, at) VALUES (?, ?, ?, ?, ?, ?)", events
-    )
+    conn.executemany(_INSERT_EVENTS, events)
     conn.execute(
         "INSERT INTO import_runs (store, import_id, mode, file_name, rows, summary, "
         "created_at) VALUES (?, ?, 'assign', ?, ?, '{}', ?)",
@@ -809,7 +820,11 @@ def main(argv: list[str]) -> int:
     if isinstance(result, float):
         result = {"seconds": result}
     result.setdefault("seconds", elapsed)
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if LOADED:
+        result["plugins"] = LOADED
+    result["peak_rss_mb"] = round(_memory("VmHWM"), 1)
+    if BASELINE:  # what the measured work itself added at its peak
+        result["work_mb"] = round(max(_memory("VmHWM") - BASELINE[0], 0.1), 1)
     print("RESULT " + json.dumps(result), flush=True)
     return 0
 
