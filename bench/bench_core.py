@@ -35,21 +35,21 @@ PG_URL = os.environ.get("BACKORDER_BENCH_PG", "postgresql+psycopg://postgres@127
 def scale(quick: bool) -> dict:
     """Sizes of the full run (the issue's) and of ``--quick``."""
     if os.environ.get("BENCH_TINY"):  # developing the benchmark itself
-        return {"lines": 1_000, "skus": 100, "items": 10_000, "rows": 10_000, "race_orders": 10}
+        return {"lines": 1_000, "skus": 100, "items": 10_000, "rows": 10_000, "race_orders": 20}
     if quick:
         return {
             "lines": 10_000,
             "skus": 1_000,
             "items": 100_000,
             "rows": 100_000,
-            "race_orders": 40,
+            "race_orders": 150,
         }
     return {
         "lines": 100_000,
         "skus": 10_000,
         "items": 1_000_000,
         "rows": 1_000_000,
-        "race_orders": 150,
+        "race_orders": 600,
     }
 
 
@@ -76,11 +76,11 @@ THRESHOLD = 16
 units asked of each, about 10 % of the orders meet a line past it and are refused."""
 
 
-def _config(path: Path, platform: str = "core", extra: str = "") -> Path:
+def _config(path: Path, platform: str = "core", extra: str = "", url: str = "") -> Path:
     """The store's config file, as a merchant writes it (``backorder.toml``)."""
     config = path.with_suffix(".toml")
     config.write_text(
-        f'database = "sqlite:///{path}"\n\n'
+        f'database = "{url or f"sqlite:///{path}"}"\n\n'
         f"[stores.{STORE}]\nplatform = \"{platform}\"\n{extra}\n"
         f"[stores.{STORE}.settings.defaults]\nthreshold = {THRESHOLD}\nmode = \"notify\"\n",
         encoding="utf-8",
@@ -114,7 +114,7 @@ LOADED: list[str] = []
 """The plugins the step's service loaded (reported in its RESULT line)."""
 
 
-def _service(path: Path, platform: str = "core", extra: str = ""):
+def _service(path: Path, platform: str = "core", extra: str = "", url: str = ""):
     """The service exactly as the CLI builds it (``commands.group.Context.service``): the
     config file read, the plugin manager made with every installed plugin, the store's
     database opened; only the clock is fixed, so runs write the same rows."""
@@ -123,7 +123,7 @@ def _service(path: Path, platform: str = "core", extra: str = ""):
     from backorder.plugins import get_manager
     from backorder.storage.db import Database
 
-    config = load_config(_config(path, platform, extra))
+    config = load_config(_config(path, platform, extra, url))
     pm = get_manager()
     LOADED[:] = sorted(str(name) for name, _ in pm.loaded())
     return StoreService(Database(config.database), config.store(STORE), pm=pm, clock=lambda: AT)
@@ -160,12 +160,12 @@ def order_workload(size: dict) -> list[tuple[str, list[tuple[str, int]]]]:
     return orders
 
 
-def orders_prepare(work: Path, size: dict) -> dict:
-    """10k SKUs: 30% start with no stock (every line on them is backordered), 70% with plenty."""
+def _catalog(service, skus: int) -> None:
+    """``skus`` items: 30% start with no stock (every line on them is backordered, and
+    past the threshold refused), 70% with plenty."""
     from backorder.models import ItemInput
 
     rng = random.Random(3)
-    service = _service(work / "orders.db")
     service.upsert_catalog(
         [
             ItemInput(
@@ -174,11 +174,15 @@ def orders_prepare(work: Path, size: dict) -> dict:
                 product_id=str(i),
                 on_hand=0 if rng.random() < 0.3 else 100_000,
             )
-            for i in range(size["skus"])
+            for i in range(skus)
         ],
         at=AT,
     )
     service.db.dispose()
+
+
+def orders_prepare(work: Path, size: dict) -> dict:
+    _catalog(_service(work / "orders.db"), size["skus"])
     _copy_db(
         work / "orders.db",
         *(work / f"orders-{s}.db" for s in ("ours", "floor", "ours_batch", "floor_batch")),
@@ -262,7 +266,7 @@ def _raw_decide(order_id, lines, on_hand, state, names, at):
             errors.append(f"line {line_no} ({sku}): {error}")
             message = None
         decided.append(
-            (names[sku], line_no, sku, qty, in_stock, back, int(error is None), error, message)
+            (names[sku], line_no, sku, qty, in_stock, back, error is None, error, message)
         )
     return not errors, decided, errors, current
 
@@ -323,7 +327,7 @@ def _raw_orders(conn: sqlite3.Connection, workload) -> None:
         order_pk = conn.execute(
             "INSERT INTO orders (store, order_id, placed_at, customer_email, accepted, errors) "
             "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            (STORE, order_id, at, None, int(accepted), json.dumps(errors)),
+            (STORE, order_id, at, None, accepted, json.dumps(errors)),
         ).fetchone()[0]
         conn.executemany(_INSERT_LINES, [(*row, order_pk) for row in decided])
         if accepted:
@@ -399,7 +403,7 @@ def _raw_orders_batch(conn: sqlite3.Connection, workload) -> None:
             [
                 v
                 for order_id, accepted, errors, _ in chunk
-                for v in (STORE, order_id, at, int(accepted), json.dumps(errors))
+                for v in (STORE, order_id, at, accepted, json.dumps(errors))
             ],
         ).fetchall()
         rows += [
@@ -457,6 +461,120 @@ def orders_check(work: Path, size: dict) -> dict:
         "backordered_fraction": round(backordered, 3),
         "refused_fraction": round(refused, 3),
     }
+
+
+# ------------------------------------------------------------------ PostgreSQL orders
+def _pg_reachable() -> str | None:
+    """Why PostgreSQL cannot be used (``None``: it can)."""
+    import sqlalchemy as sa
+
+    try:
+        probe = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with probe.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        probe.dispose()
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}"
+    return None
+
+
+def _pg_size(size: dict) -> dict:
+    """One process's orders on PostgreSQL: a fifth of the SQLite run's lines."""
+    return {"lines": size["lines"] // 5, "skus": size["skus"] // 5}
+
+
+def _use_store(work: Path, kind: str) -> None:
+    """Run the step on the store the prepare step made for ``kind`` (ours, floor)."""
+    global STORE
+    STORE = f"{(work / 'pg-run').read_text().strip()}-{kind}"
+
+
+def pgorders_prepare(work: Path, size: dict) -> dict:
+    """Two stores with the same catalog on PostgreSQL (engine, floor): names unique per run,
+    so a shared database is never cleared."""
+    import uuid
+
+    if reason := _pg_reachable():
+        raise SystemExit(reason)
+    (work / "pg-run").write_text(f"bench-{uuid.uuid4().hex[:8]}")
+    pg = _pg_size(size)
+    for kind in ("ours", "floor"):
+        _use_store(work, kind)
+        _catalog(_service(work / f"pg-{kind}.db", url=PG_URL), pg["skus"])
+    workload = order_workload(pg)
+    return {"orders": len(workload), "lines": sum(len(lines) for _, lines in workload)}
+
+
+def pgorders_ours(work: Path, size: dict) -> float:
+    _use_store(work, "ours")
+    service = _service(work / "pg-ours.db", url=PG_URL)
+    orders = list(_orders_in(order_workload(_pg_size(size))))
+    started = _start()
+    for order in orders:
+        service.place_order(order)
+    return time.perf_counter() - started
+
+
+class _Psycopg:
+    """The raw floor's connection on PostgreSQL: psycopg itself, one connection, no
+    pre-ping, explicit BEGIN/COMMIT; the SQLite floor's statements with ``%s`` marks."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"),
+                                    autocommit=True)
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("BEGIN IMMEDIATE", "BEGIN").replace("?", "%s")
+
+    def execute(self, sql: str, params=()):
+        return self.conn.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, rows) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(self._sql(sql), rows)
+
+
+def pgorders_floor(work: Path, size: dict) -> float:
+    _use_store(work, "floor")
+    conn = _Psycopg(PG_URL)
+    workload = order_workload(_pg_size(size))
+    started = _start()
+    _raw_orders(conn, workload)  # type: ignore[arg-type]
+    return time.perf_counter() - started
+
+
+def pgorders_check(work: Path, size: dict) -> dict:
+    """Both stores end with the same rows (ids and store names aside)."""
+    import psycopg
+
+    conn = psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"))
+    run = (work / "pg-run").read_text().strip()
+    queries = {
+        "items": "SELECT sku, on_hand, state, disabled_reason, version FROM items "
+        "WHERE store = %s ORDER BY sku",
+        "orders": "SELECT order_id, accepted, errors::text FROM orders WHERE store = %s "
+        "ORDER BY id",
+        "movements": "SELECT sku, delta, on_hand_after, idempotency_key FROM movements "
+        "WHERE store = %s ORDER BY id",
+        "events": "SELECT type, sku, reason, data::text, dispatched_at IS NULL FROM events "
+        "WHERE store = %s ORDER BY id",
+    }
+    mismatched = [
+        table
+        for table, query in queries.items()
+        if conn.execute(query, (f"{run}-ours",)).fetchall()
+        != conn.execute(query, (f"{run}-floor",)).fetchall()
+    ]
+    refused = conn.execute(
+        "SELECT avg((NOT accepted)::int) FROM orders WHERE store = %s", (f"{run}-ours",)
+    ).fetchone()[0]
+    conn.close()
+    if mismatched:
+        raise SystemExit(f"pgorders: floor and engine wrote different rows in {mismatched}")
+    return {"identical_tables": list(queries), "refused_fraction": round(float(refused), 3)}
 
 
 # -------------------------------------------------------------------------------- tick
@@ -747,65 +865,93 @@ def import_check(work: Path, size: dict) -> dict:
 
 # -------------------------------------------------------------------------------- race
 HOT_SKUS = [f"HOT-{i}" for i in range(10)]
-HOT_STOCK, HOT_THRESHOLD, WORKERS = 20, 10, 8
+HOT_STOCK, WORKERS, WARM_UP = 20, 8, 20
+
+
+def _race_worker(work: Path, store: str, worker: int, orders: int, barrier, out) -> None:
+    """One process: the service as the CLI builds it, ``WARM_UP`` orders on a SKU of its
+    own (imports, caches, connection), then, once every worker is ready, ``orders`` 1-unit
+    orders round-robin on the hot SKUs, timed."""
+    from backorder.models import LineRequest, OrderIn
+
+    global STORE
+    STORE = store
+    service = _service(work / f"race-{worker}.db", url=PG_URL)
+    for n in range(WARM_UP):
+        service.place_order(OrderIn(order_id=f"warm-{worker}-{n}",
+                                    lines=[LineRequest(sku=f"WARM-{worker}", qty=1)]))
+    barrier.wait()
+    started = time.time()
+    taken = accepted = 0
+    for n in range(orders):
+        sku = HOT_SKUS[(n + worker) % len(HOT_SKUS)]
+        result = service.place_order(OrderIn(order_id=f"w{worker}-{n}",
+                                             lines=[LineRequest(sku=sku, qty=1)]))
+        if result.accepted:
+            accepted += 1
+            taken += sum(line.in_stock + line.backordered for line in result.lines)
+    out.put((started, time.time(), taken, accepted, round(_memory("VmHWM"), 1)))
+    service.db.dispose()
 
 
 def race_run(work: Path, size: dict) -> dict:
-    """8 processes place 1-unit orders round-robin on 10 hot SKUs (demand > salable qty)."""
+    """8 processes place 1-unit orders round-robin on 10 hot SKUs (demand > salable qty):
+    orders/s from the moment all are warm until the last is done; nothing oversold."""
+    import multiprocessing as mp
     import uuid
 
-    import sqlalchemy as sa
-
-    from backorder.config import StoreConfig
-    from backorder.engine import StoreService
-    from backorder.models import BackorderPolicy, ItemInput, StoreSettings
+    from backorder.models import ItemInput
     from backorder.storage import records
-    from backorder.storage.db import Database
-    from backorder.testing.race import race
 
-    try:
-        probe = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with probe.connect() as conn:
-            conn.execute(sa.text("select 1"))
-        probe.dispose()
-    except Exception as exc:  # unreachable: the benchmark is skipped, and says why
-        return {"skipped": f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}"}
-    store = StoreConfig(
-        name=f"bench-race-{uuid.uuid4().hex[:8]}",
-        settings=StoreSettings(defaults=BackorderPolicy(threshold=HOT_THRESHOLD)),
+    if reason := _pg_reachable():
+        raise SystemExit(reason)
+    global STORE
+    STORE = f"bench-race-{uuid.uuid4().hex[:8]}"
+    service = _service(work / "race.db", url=PG_URL)
+    service.upsert_catalog(
+        [ItemInput(sku=sku, on_hand=HOT_STOCK) for sku in HOT_SKUS]
+        + [ItemInput(sku=f"WARM-{w}", on_hand=10**6) for w in range(WORKERS)]
     )
-    service = StoreService(Database(PG_URL), store)
-    service.upsert_catalog([ItemInput(sku=sku, on_hand=HOT_STOCK) for sku in HOT_SKUS])
-    result = race(
-        PG_URL,
-        store,
-        HOT_SKUS,
-        workers=WORKERS,
-        orders_per_worker=size["race_orders"],
-        qty=1,
-        timeout=600,
-    )
-    salable = len(HOT_SKUS) * (HOT_STOCK + HOT_THRESHOLD)
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(WORKERS), ctx.Queue()
+    procs = [
+        ctx.Process(target=_race_worker,
+                    args=(work, STORE, w, size["race_orders"], barrier, out))
+        for w in range(WORKERS)
+    ]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=900) for _ in procs]
+    for proc in procs:
+        proc.join(60)
+    if any(proc.exitcode for proc in procs):
+        raise SystemExit(f"race workers failed: {[proc.exitcode for proc in procs]}")
+    seconds = max(r[1] for r in results) - min(r[0] for r in results)
+    orders = WORKERS * size["race_orders"]
+    taken = sum(r[2] for r in results)
+    salable = len(HOT_SKUS) * (HOT_STOCK + THRESHOLD)
     books_agree = True
     with service.db.read() as conn:
         for sku in HOT_SKUS:
             item = service.item(sku)
-            books_agree &= records.ledger_balance(conn, store.name, sku) == item.on_hand
-            books_agree &= item.on_hand >= -HOT_THRESHOLD
+            books_agree &= records.ledger_balance(conn, STORE, sku) == item.on_hand
+            books_agree &= item.on_hand >= -THRESHOLD
     service.db.dispose()
+    rate = orders / seconds
     return {
-        "seconds": result.seconds,
-        "orders": result.orders_placed,
-        "accepted": result.orders_accepted,
-        "orders_per_s": round(result.orders_placed / result.seconds, 1),
-        "units_taken": result.units_taken,
+        "seconds": seconds,
+        "orders": orders,
+        "accepted": sum(r[3] for r in results),
+        "orders_per_s": round(rate, 1),
+        "target_orders_per_s": 1000,
+        "missed": [] if rate >= 1000 else [f"{rate:.0f} orders/s < 1000"],
+        "units_taken": taken,
         "salable": salable,
-        "oversold": max(result.units_taken - salable, 0),
-        "undersold": max(salable - result.units_taken, 0),
+        "oversold": max(taken - salable, 0),
+        "undersold": max(salable - taken, 0),
         "books_agree": books_agree,
-        "workers_peak_rss_mb": round(
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
-        ),
+        "workers_peak_rss_mb": max(r[4] for r in results),
+        "plugins": LOADED,
     }
 
 

@@ -74,11 +74,13 @@ class Database:
     def transaction(self) -> Iterator[sa.Connection]:
         """A read-write transaction (on SQLite it holds the write lock from the start).
 
-        On SQLite each thread keeps one connection for its write transactions instead of
-        taking one from the pool every time: checkout, reset and return cost more than a
-        one-order transaction's own statements. PostgreSQL uses the pool as usual.
+        Each thread keeps one connection for its write transactions instead of taking one
+        from the pool every time: checkout, reset and return cost more than a one-order
+        transaction's own statements, and on PostgreSQL the pool's pre-ping is one more
+        round trip per checkout. A kept connection that broke (the server restarted) was
+        invalidated by the error that showed it, and is replaced on the next call.
         """
-        conn = self._writer() if self.is_sqlite else None
+        conn = self._writer()
         if conn is None:
             with self.engine.begin() as conn:
                 yield conn
@@ -87,10 +89,10 @@ class Database:
             yield conn
 
     def _writer(self) -> sa.Connection | None:
-        """This thread's kept SQLite connection; ``None`` when it is busy (a nested call).
+        """This thread's kept connection; ``None`` when it is busy (a nested call).
 
-        A forked child never uses its parent's (SQLite forbids carrying a connection
-        across ``fork``): the connection is kept per process id."""
+        A forked child never uses its parent's (neither SQLite nor a PostgreSQL socket may be
+        carried across ``fork``): the connection is kept per process id."""
         pid, conn = getattr(self._writers, "kept", (None, None))
         if pid != os.getpid() or conn.closed or conn.invalidated:
             conn = self.engine.connect()
