@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-CORE = ["orders", "tick", "import", "pgorders", "race"]
+CORE = ["orders", "bcorders", "tick", "import", "pgorders", "race"]
 PG = {"pgorders", "race"}
 """The steps that need PostgreSQL (``--skip-pg`` leaves them out)."""
 STEP_TIMEOUT = 900
@@ -208,6 +208,20 @@ def run_import(work: Path, quick: bool) -> dict:
     }
 
 
+def run_bcorders(work: Path, quick: bool) -> dict:
+    r = step("bcorders", "run", work, quick)
+    print(f"bcorders: {r['orders']:,} orders on a BigCommerce store (app mode, in-process sandbox)")
+    plugins_line(r)
+    ratio = r["seconds"] / r["floor_seconds"]
+    print(
+        f"  place_order with pushes through the outbox   {r['seconds']:8.2f} s vs raw core floor "
+        f"{r['floor_seconds']:7.2f} s = {ratio:5.2f}x (no target: each order's push is claimed,"
+        f" sent and finished after its commit); {r['pushes']:,} pushes, "
+        f"{r['pushes_pending']} left pending, {r['api_calls']:,} API calls"
+    )
+    return {**r, "ratio": round(ratio, 2)}
+
+
 def run_pgorders(work: Path, quick: bool) -> dict:
     setup = step("pgorders", "prepare", work, quick)
     print(f"pgorders: {setup['lines']:,} lines in {setup['orders']:,} orders, PostgreSQL, "
@@ -281,7 +295,8 @@ def main() -> int:
         "--only",
         action="append",
         metavar="NAME",
-        help="run only these (orders, tick, import, pgorders, race, or a bench_*.py name)",
+        help="run only these (orders, bcorders, tick, import, pgorders, race, "
+        "or a bench_*.py name)",
     )
     parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write")
     parser.add_argument(

@@ -577,6 +577,71 @@ def pgorders_check(work: Path, size: dict) -> dict:
     return {"identical_tables": list(queries), "refused_fraction": round(float(refused), 3)}
 
 
+# ---------------------------------------------------------------- a BigCommerce store
+def bcorders_run(work: Path, size: dict) -> dict:
+    """``place_order`` on a BigCommerce store in app mode, over the plugin's in-process
+    sandbox (its transport, a simulated clock: no real sleeping on the rate limit): every
+    order's items are pushed through the outbox right after its commit, as the CLI and the
+    server do. Set up in the same process (the sandbox lives in memory): the catalog
+    synced from the sandbox and assigned (tracking turned off), not timed. Then the same
+    orders through the raw floor on a core store with the same items, for the ratio."""
+    from backorder_bigcommerce.connection import client_for, register_transport
+    from backorder_bigcommerce.sandbox import Sandbox
+
+    from backorder.http import FakeClock
+    from backorder.storage.schema import push_outbox
+
+    bc = {"lines": size["lines"] // 10, "skus": size["skus"] // 10}
+    clock = FakeClock()
+    sandbox = Sandbox(clock=clock)
+    rng = random.Random(3)
+    for i in range(bc["skus"]):
+        sandbox.state.add_product(f"Item {i}", f"SKU-{i:06d}", 0 if rng.random() < 0.3 else 100_000)
+    register_transport(sandbox.url, sandbox.transport, clock)
+    os.environ["BENCH_BC_TOKEN"] = sandbox.state.token
+    connection = (
+        f"\n[stores.{STORE}.connection]\nstore_hash = \"{sandbox.state.store_hash}\"\n"
+        f"api_url = \"{sandbox.url}\"\naccess_token_env = \"BENCH_BC_TOKEN\"\nmode = \"app\"\n"
+    )
+    service = _service(work / "bc.db", platform="bigcommerce", extra=connection)
+    service.sync_from_platform()
+    service.assign([item.sku for item in service.items(assigned=False)])
+    client = client_for(service.store)
+    calls_before = client.stats.calls
+    orders = list(_orders_in(order_workload(bc)))
+    started = _start()
+    for order in orders:
+        service.place_order(order)
+    seconds = time.perf_counter() - started
+    backlog = service.outbox.backlog()
+    with service.db.read() as conn:
+        pushes = conn.execute(sa_count(push_outbox)).scalar_one()
+    calls = client.stats.calls - calls_before
+    service.db.dispose()
+    sandbox.close()
+    # the floor: the same orders, raw, on a core store holding the same items
+    _catalog(_service(work / "bc-floor.db"), bc["skus"])
+    conn = _raw(work / "bc-floor.db")
+    floor_started = time.perf_counter()
+    _raw_orders(conn, order_workload(bc))
+    floor = time.perf_counter() - floor_started
+    return {
+        "seconds": seconds,
+        "floor_seconds": floor,
+        "orders": len(orders),
+        "pushes": pushes,
+        "pushes_pending": backlog["pushes_pending"],
+        "api_calls": calls,
+        "plugins": LOADED,
+    }
+
+
+def sa_count(table):
+    import sqlalchemy as sa
+
+    return sa.select(sa.func.count()).select_from(table)
+
+
 # -------------------------------------------------------------------------------- tick
 TICK_TABLES = ["items", "movements", "events"]
 DUE_FRACTION = 0.10
