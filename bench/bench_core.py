@@ -34,6 +34,9 @@ PG_URL = os.environ.get("BACKORDER_BENCH_PG", "postgresql+psycopg://postgres@127
 
 def scale(quick: bool) -> dict:
     """Sizes of the full run (the issue's) and of ``--quick``."""
+    if os.environ.get("BENCH_LINES"):  # the growth table (python -m bench --growth)
+        n = int(os.environ["BENCH_LINES"])
+        return {"lines": n, "skus": max(n // 10, 10), "items": n, "rows": n, "race_orders": 0}
     if os.environ.get("BENCH_TINY"):  # developing the benchmark itself
         return {"lines": 1_000, "skus": 100, "items": 10_000, "rows": 10_000, "race_orders": 20}
     if quick:
