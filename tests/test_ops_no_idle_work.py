@@ -102,3 +102,23 @@ def test_a_listening_notifier_hears_each_event_once_in_one_batch(
     with backorder_db.read() as conn:
         delivered = conn.execute(sa.select(event_deliveries.c.notifier)).scalars().all()
     assert set(delivered) == {"listener"} and len(delivered) == _rows(backorder_db, events)
+
+
+def test_postgresql_orders_reuse_the_threads_connection(pg_url, plugin_manager):
+    """One connection per thread for writes: no pool checkout (and so no pre-ping round
+    trip) per order on PostgreSQL."""
+    from backorder.storage.db import Database
+
+    db = Database(pg_url)
+    try:
+        svc = StoreService(db, StoreConfig(name="pg-shop"), pm=plugin_manager, clock=lambda: AT)
+        svc.upsert_catalog([ItemInput(sku="TENT", on_hand=100)])
+        checkouts = [0]
+        sa.event.listen(db.engine, "checkout",
+                        lambda *args: checkouts.__setitem__(0, checkouts[0] + 1))
+        for n in range(5):
+            svc.place_order(OrderIn(order_id=f"P{n}", lines=[LineRequest(sku="TENT", qty=1)]))
+        assert checkouts[0] == 0
+        assert svc.item("TENT").on_hand == 95
+    finally:
+        db.dispose()
