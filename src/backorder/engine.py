@@ -200,7 +200,7 @@ class StoreService:
             return
         try:
             if uow.push_ids and self.inline_pushes:
-                self.outbox.deliver(ids=uow.push_ids)
+                self.outbox.deliver(ids=uow.push_ids, claimed=uow.push_claim)
             if uow.pending:  # nothing stored pending: no dispatcher transaction at all
                 self.notifications.dispatch()
         except Exception:
