@@ -122,3 +122,18 @@ def test_postgresql_orders_reuse_the_threads_connection(pg_url, plugin_manager):
         assert svc.item("TENT").on_hand == 95
     finally:
         db.dispose()
+
+
+def test_trusted_models_share_one_fields_set_and_copies_stay_apart():
+    """A batch builds hundreds of thousands of models: one fields-set per class, not per
+    model; a copy with changes is its own model and leaves the others as they were."""
+    from backorder.models import LineDecision, trusted
+
+    values = {name: None for name in LineDecision.model_fields}
+    a = trusted(LineDecision, {**values, "sku": "A", "line_no": 1})
+    b = trusted(LineDecision, {**values, "sku": "B", "line_no": 2})
+    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__
+    c = a.model_copy(update={"sku": "C"})
+    assert (a.sku, b.sku, c.sku) == ("A", "B", "C")
+    assert c.model_fields_set == a.model_fields_set == set(LineDecision.model_fields)
+    assert c.__pydantic_fields_set__ is not a.__pydantic_fields_set__
