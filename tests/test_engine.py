@@ -8,6 +8,7 @@ from core_support import T0
 
 from backorder.engine import ItemEdit
 from backorder.errors import BackorderError, PlanLimitReached, UnknownItem
+from backorder.hookspecs import hookimpl
 from backorder.models import BackorderPolicy, EventType, ItemInput, LineRequest, OrderIn
 from backorder.storage import records
 from backorder.storage.schema import movements
@@ -372,8 +373,18 @@ class TestBulkOperationsLeaveTheCollectorAsTheyFoundIt:
             gc.enable()
 
 
-def test_after_commit_failures_never_reach_the_caller(store_service, plugin_manager, caplog):
+def test_after_commit_failures_never_reach_the_caller(
+    store_service, plugin_manager, register_plugin, caplog
+):
     """The change is stored; a failure while telling plugins is logged and retried later."""
+
+    class Listener:  # a notifier wanting every event: the assign's is stored pending
+        @staticmethod
+        @hookimpl
+        def backorder_notify(store, event) -> None:
+            return None
+
+    register_plugin(Listener(), name="listener")
     service = store_service(pm=plugin_manager)
     catalog(service, {"sku": "X", "on_hand": 3})
 

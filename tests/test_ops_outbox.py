@@ -179,3 +179,33 @@ def test_workers_in_several_processes_send_each_push_once_on_postgres(
     assert sorted(pushed) == sorted(skus + skus)  # catalog load + stock: each exactly once
     assert svc.outbox.backlog()["pushes_pending"] == 0
     db.dispose()
+
+
+def test_a_push_after_commit_needs_no_claiming_transaction(
+    backorder_db, plugin_manager, register_plugin
+):
+    """Written already claimed by the service that sends it: after the change's commit,
+    one read of the items and one transaction finishing the push, nothing more."""
+    platform = register_plugin(Recorder())
+    svc = make(backorder_db, plugin_manager)
+    begins = [0]
+    sa.event.listen(backorder_db.engine, "begin", lambda c: begins.__setitem__(0, begins[0] + 1))
+    svc.set_stock("A", 5, key="count-1")
+    assert platform.sent[-1] == ("stock", [("A", 5)])
+    # the change, the read set_stock answers with, then the push: its items' read, its finish
+    assert begins[0] == 4
+    [row] = [r for r in outbox_rows(backorder_db) if r.reason == "stock"]
+    assert row.done_at is not None and row.claimed_by is None and row.attempts == 1
+
+
+def test_a_push_claimed_by_a_process_that_died_goes_to_a_worker_after_the_lease(
+    backorder_db, plugin_manager, register_plugin, monkeypatch
+):
+    platform = register_plugin(Recorder())
+    svc = make(backorder_db, plugin_manager)
+    monkeypatch.setattr(svc.outbox, "deliver", lambda **kw: (0, 0))  # "dies" after commit
+    svc.set_stock("A", 5, key="count-1")
+    monkeypatch.undo()
+    assert svc.outbox.deliver(now=AT) == (0, 0)  # still leased to the dead one
+    assert svc.outbox.deliver(now=AT + dt.timedelta(minutes=3)) == (1, 0)
+    assert platform.sent[-1] == ("stock", [("A", 5)])

@@ -212,7 +212,7 @@ class StoreService:
                 with self.db.transaction() as conn, (gc_paused() if bulk else nullcontext()):
                     uow = UnitOfWork(conn, self.name, self.settings, at)
                     result = work(uow)
-                    self.notifications.record(conn, uow.events)
+                    uow.pending += self.notifications.record(conn, uow.events)
                     readmodel.refresh(conn, self.name, self.settings, uow.changed, at)
                     uow.push_ids = self.outbox.queue(conn, uow, reason)
             except Exception as exc:
@@ -241,8 +241,8 @@ class StoreService:
             return
         try:
             if uow.push_ids and self.inline_pushes:
-                self.outbox.deliver(ids=uow.push_ids)
-            if uow.events or uow.stored:
+                self.outbox.deliver(ids=uow.push_ids, claimed=uow.push_claim)
+            if uow.pending:  # nothing stored pending: no dispatcher transaction at all
                 self.notifications.dispatch()
         except Exception:
             log.exception("store %s: after-commit delivery failed; the worker retries", self.name)
@@ -927,8 +927,12 @@ class StoreService:
                 return self._tick_items(uow, now)
             from backorder.storage import fastpath
 
-            skus, events = fastpath.receive_due(uow.conn, self.name, self.settings, now)
+            wanted = self.notifications.wanted_by(EventType.BACKORDER_DISABLED)
+            skus, events = fastpath.receive_due(
+                uow.conn, self.name, self.settings, now, pending=bool(wanted)
+            )
             uow.stored += events
+            uow.pending += len(events) if wanted else 0
             uow.changed.update(dict.fromkeys(skus))  # only the SKUs matter to the outbox
             return list(events)
 

@@ -50,10 +50,20 @@ class Notifications:
             if types is None or event_type.value in types
         ]
 
-    def record(self, conn: sa.Connection, events: Sequence[DomainEvent]) -> None:
-        """Write a change's events inside its transaction; unwanted ones as dispatched."""
+    def wanted_types(self) -> set[str] | None:
+        """Event types (values) some notifier of this store wants; ``None``: every type."""
+        subscribed = self.subscribers().values()
+        if any(types is None for types in subscribed):
+            return None
+        return {t for types in subscribed if types is not None for t in types}
+
+    def record(self, conn: sa.Connection, events: Sequence[DomainEvent]) -> int:
+        """Write a change's events inside its transaction; unwanted ones as dispatched.
+
+        Returns how many were stored pending (0: nothing for a dispatcher to do).
+        """
         if not events:
-            return
+            return 0
         wanted = {t for t in {e.type for e in events} if self.wanted_by(t)}
         store = self.service.name
         fastpath.record_events(conn, store, [e for e in events if e.type in wanted])
@@ -64,6 +74,7 @@ class Notifications:
                 for row, event in zip(fastpath.event_rows(store, quiet), quiet, strict=True)
             ]
             driver.insert(conn, "events", (*EVENT_COLUMNS, "dispatched_at"), rows)
+        return len(events) - len(quiet)
 
     def dispatch(self, *, limit: int = BATCH) -> int:
         """Hand due pending events to their notifiers; returns how many are now done."""
@@ -74,7 +85,9 @@ class Notifications:
         with svc.db.transaction() as conn:
             claimed = event_log.claim(conn, svc.name, token, now=svc.clock(), limit=limit)
             done_before = event_log.delivered(conn, [event_id for event_id, _, _ in claimed])
-        done = 0
+        if not claimed:
+            return 0
+        outcomes = []
         for event_id, attempts, event in claimed:
             took, failed = [], False
             for notifier in self.wanted_by(event.type):
@@ -90,13 +103,17 @@ class Notifications:
                     failed = True
                 else:
                     took.append(notifier)
-            with svc.db.transaction() as conn:
+            outcomes.append((event_id, attempts, took, failed))
+        # one transaction for the whole batch: a crash before it leaves the events claimed,
+        # and their lease ends; the notifiers that took one are then called again for it
+        with svc.db.transaction() as conn:
+            now = svc.clock()
+            for event_id, attempts, took, failed in outcomes:
                 event_log.finish(
-                    conn, event_id, token, notifiers=took, now=svc.clock(),
+                    conn, event_id, token, notifiers=took, now=now,
                     attempts=attempts, failed=failed,
                 )
-            done += not failed
-        return done
+        return sum(not failed for _, _, _, failed in outcomes)
 
     def pending(self) -> int:
         with self.service.db.read() as conn:

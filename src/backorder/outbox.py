@@ -13,7 +13,8 @@ import itertools
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -55,20 +56,45 @@ class PushOutbox:
         self.service = service
 
     def queue(self, conn: sa.Connection, uow: UnitOfWork, reason: str) -> list[int]:
-        """Write the pushes a change calls for, inside the change's transaction."""
+        """Write the pushes a change calls for, inside the change's transaction.
+
+        When the service sends them itself right after the commit (``inline_pushes``) they
+        are written already claimed by it (``uow.push_claim``), with the lease running: the
+        delivery needs no claiming transaction of its own, and should the process die
+        before sending, a worker takes them when the lease ends.
+        """
         if not uow.changed or not self.service.pushes:
             return []  # nobody to push to (the core platform, or no plugin loaded)
         now = self.service.clock()
+        inline = self.service.inline_pushes
+        token = uuid.uuid4().hex if inline else None
+        claimed = (
+            {"available_at": now + work_queue.LEASE, "attempts": 1, "claimed_by": token}
+            if inline
+            else {"available_at": now}
+        )
         rows = [
             {"store": self.service.name, "reason": reason, "skus": chunk}
-            | {"created_at": now, "available_at": now}
+            | {"created_at": now}
+            | claimed
             for chunk in product_chunks(uow.changed, PUSH_CHUNK)
         ]
         stmt = push_outbox.insert().returning(push_outbox.c.id, sort_by_parameter_order=True)
-        return list(conn.execute(stmt, rows).scalars())
+        ids = list(conn.execute(stmt, rows).scalars())
+        if token is not None:  # as claim() returns them: attempts before this one
+            uow.push_claim = (token, [
+                SimpleNamespace(id=i, reason=reason, skus=row["skus"], attempts=0)
+                for i, row in zip(ids, rows, strict=True)
+            ])
+        return ids
 
     def deliver(
-        self, *, ids: Sequence[int] | None = None, limit: int = 100, now: dt.datetime | None = None
+        self,
+        *,
+        ids: Sequence[int] | None = None,
+        limit: int = 100,
+        now: dt.datetime | None = None,
+        claimed: tuple[str, list[Any]] | None = None,
     ) -> tuple[int, int]:
         """Send pending pushes through the store's platform; ``(delivered, failed)``.
 
@@ -76,19 +102,26 @@ class PushOutbox:
         data). Rows are claimed with a lease, so workers in several processes never send
         the same row at once; a failed push is retried later with backoff and the others
         still go. A push the platform took in part (:class:`~backorder.errors.PushIncomplete`)
-        is retried for the SKUs it names only.
+        is retried for the SKUs it names only. ``claimed``: ``(token, rows)`` that
+        :meth:`queue` wrote already claimed (no claiming transaction). The rows sent are
+        finished together, in one transaction.
         """
         svc = self.service
         if not svc.pushes:
             return 0, 0
         platform = svc.platform
         now = now or svc.clock()
-        token = uuid.uuid4().hex
-        with svc.db.transaction() as conn:
-            rows = work_queue.claim(
-                conn, push_outbox, svc.name, token, now=now, limit=limit, ids=ids
-            )
-        delivered = failed = 0
+        if claimed is not None:
+            token, rows = claimed
+        else:
+            token = uuid.uuid4().hex
+            with svc.db.transaction() as conn:
+                rows = work_queue.claim(
+                    conn, push_outbox, svc.name, token, now=now, limit=limit, ids=ids
+                )
+        if not rows:
+            return 0, 0
+        outcomes: list[tuple[Any, Exception | None]] = []
         for row in rows:
             error: Exception | None = None
             try:
@@ -108,17 +141,19 @@ class PushOutbox:
                 log.warning(
                     "store %s: push %s (%s) failed: %s", svc.name, row.id, row.reason, error
                 )
-            with svc.db.transaction() as conn:
+            outcomes.append((row, error))
+        with svc.db.transaction() as conn:
+            finished = svc.clock()
+            for row, error in outcomes:
                 if isinstance(error, PushIncomplete):  # retry only what was not saved
                     not_saved = set(error.failed)
                     left = [sku for sku in row.skus if sku in not_saved]
                     conn.execute(
                         push_outbox.update().where(push_outbox.c.id == row.id).values(skus=left)
                     )
-                work_queue.finish(conn, push_outbox, row, token, now=svc.clock(), error=error)
-            failed += error is not None
-            delivered += error is None
-        return delivered, failed
+                work_queue.finish(conn, push_outbox, row, token, now=finished, error=error)
+        failed = sum(error is not None for _, error in outcomes)
+        return len(outcomes) - failed, failed
 
     def views(self, skus: Sequence[str]) -> list[ItemView]:
         """Current views of some SKUs, in the order given (unknown SKUs left out)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -43,7 +44,9 @@ class UnitOfWork:
     :ivar stored: events the change's own set-based statements already wrote.
     :ivar changed: SKU -> new state (or ``None`` when only the SKU is known) of every item
         the change wrote: the push outbox sends these to the platform.
-    :ivar push_ids: the push outbox rows written with the change.
+    :ivar push_ids: the push outbox rows written with the change (``push_claim``: claimed
+        by this service for its own delivery after commit).
+    :ivar pending: how many of its events were stored for a notifier (0: none to dispatch).
     """
 
     def __init__(
@@ -57,6 +60,9 @@ class UnitOfWork:
         self.stored: list[DomainEvent] = []
         self.changed: dict[str, ItemState | None] = {}
         self.push_ids: list[int] = []
+        self.pending = 0
+        self.push_claim: tuple[str, list[Any]] | None = None
+        """``(token, rows)`` of the pushes written already claimed for delivery after commit."""
 
     # ----------------------------------------------------------------- reading
     def require(self, skus: Iterable[str]) -> dict[str, Loaded]:

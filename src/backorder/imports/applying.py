@@ -152,7 +152,7 @@ def apply_import(
         return summary
 
     summary = service.transact(work, "import", at=at)
-    if summary.events and service.pm is not None:
+    if summary.events and service.notifications.wanted_types() != set():
         service.dispatch_events()  # written here, not through the unit of work: tell them
     return summary
 
@@ -185,6 +185,8 @@ class _Applier:
         at_raw = self.planner.at_raw
         self.new_fixed = self.planner.new_fixed()
         self.event_fixed = {"store": self.store, "at": at_raw}
+        if service.notifications.wanted_types() == set():  # nobody listens: none left pending
+            self.event_fixed["dispatched_at"] = at_raw
         self.move_fixed = {"store": self.store, "kind": "import", "created_at": at_raw}
         self.errors: list[str] = []
         self.product_of: dict[str, str] = {}

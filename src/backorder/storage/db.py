@@ -7,7 +7,7 @@ import re
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +133,11 @@ class Database:
         """
         self.url = url
         engine_options.setdefault("pool_pre_ping", not self.is_sqlite)
-        if self.is_sqlite and _file_sqlite(url):
+        if not self.is_sqlite or _file_sqlite(url):
             # Every live thread keeps a write connection (see transaction()); a bounded
-            # pool (15) would make the 16th thread wait 30 s and fail. SQLite connections
-            # are file handles: let the pool grow with the threads (issue 20, item 2).
+            # pool (15) would make the 16th thread wait 30 s and fail (issue 20, item 2):
+            # the pool grows with the threads. On PostgreSQL each connection is a server
+            # process: size max_connections for processes x threads (README, Embedding).
             engine_options.setdefault("max_overflow", -1)
         self.engine = _create_engine(url, **engine_options)
         # SQLite has one writer at a time anyway: this process's threads queue for it
@@ -177,19 +178,18 @@ class Database:
     def transaction(self) -> Iterator[sa.Connection]:
         """A read-write transaction (on SQLite it holds the write lock from the start).
 
-        On SQLite each thread keeps one connection for its write transactions instead of
-        taking one from the pool every time: checkout, reset and return cost more than a
-        one-order transaction's own statements. PostgreSQL uses the pool as usual.
+        Each thread keeps one connection for its write transactions instead of taking one
+        from the pool every time: checkout, reset and return cost more than a one-order
+        transaction's own statements, and on PostgreSQL the pool's pre-ping is one more
+        round trip per checkout. A kept connection that broke (the server restarted) was
+        invalidated by the error that showed it, and is replaced on the next call. On
+        SQLite this process's writers also queue on one lock.
 
         :raises backorder.errors.StorageError: the database failed (a lost race or a
             deadlock is raised as the driver's, for the caller to retry).
         """
         try:
-            if not self.is_sqlite:
-                with self.engine.begin() as conn:
-                    yield conn
-                return
-            with self._lock():
+            with self._lock() if self.is_sqlite else nullcontext():
                 kept = self._writer()
                 if kept is None:
                     with self.engine.begin() as conn:
@@ -218,10 +218,10 @@ class Database:
         return lock
 
     def _writer(self) -> sa.Connection | None:
-        """This thread's kept SQLite connection; ``None`` when it is busy (a nested call).
+        """This thread's kept connection; ``None`` when it is busy (a nested call).
 
-        A forked child never uses its parent's (SQLite forbids carrying a connection
-        across ``fork``): the connection is kept per process id."""
+        A forked child never uses its parent's (neither SQLite nor a PostgreSQL socket may be
+        carried across ``fork``): the connection is kept per process id."""
         pid, conn = getattr(self._writers, "kept", (None, None))
         if conn is None or pid != os.getpid() or conn.closed or conn.invalidated:
             conn = self.engine.connect()

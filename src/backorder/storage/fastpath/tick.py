@@ -61,7 +61,12 @@ def _picked(conn: sa.Connection, ids: list[int]) -> sa.ColumnElement:
 
 
 def receive_due(
-    conn: sa.Connection, store: str, settings: StoreSettings, now: dt.datetime
+    conn: sa.Connection,
+    store: str,
+    settings: StoreSettings,
+    now: dt.datetime,
+    *,
+    pending: bool = True,
 ) -> tuple[list[str], list[DomainEvent]]:
     """Receive the incoming stock of every assigned item whose back-in-stock date has come.
 
@@ -75,6 +80,7 @@ def receive_due(
     between: SQLite's ``BEGIN IMMEDIATE`` holds the write lock, PostgreSQL's pick locks
     them ``FOR UPDATE``. Returns ``(SKUs received, events)``: the events are already
     stored (rows as ``fastpath.record_events`` writes them), the caller must not record them.
+    ``pending=False`` (no notifier wants them) stores them as dispatched already.
     """
     iso = iso_utc(conn, items.c.back_in_stock_date)
     key = sa.literal("receipt:") + items.c.sku + ":" + iso
@@ -122,16 +128,19 @@ def receive_due(
     received = sa.literal('{"received": ') + sa.cast(items.c.incoming_qty, sa.String) + "}"
     if conn.dialect.name != "sqlite":
         received = sa.cast(received, events.c.data.type)
+    stamp = sa.literal(now, events.c.at.type)
+    done = () if pending else (stamp,)  # nobody waits for them: stored as dispatched
     conn.execute(
         events.insert().from_select(
-            list(EVENT_COLUMNS),
+            [*EVENT_COLUMNS, *(("dispatched_at",) if done else ())],
             sa.select(
                 items.c.store,
                 sa.literal(EventType.BACKORDER_DISABLED.value),
                 items.c.sku,
                 sa.literal(DisableReason.BACK_IN_STOCK_DATE.value),
                 received,
-                sa.literal(now, events.c.at.type),
+                stamp,
+                *done,
             )
             .where(chosen, items.c.state != disabled)
             .order_by(items.c.sku),
