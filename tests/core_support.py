@@ -20,3 +20,13 @@ def pg_unavailable() -> str | None:
         return None
     except Exception as exc:  # any failure to connect means: skip, and say why
         return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}"
+
+
+def run_coroutine(coro):
+    """``asyncio.run(coro)`` in a thread of its own: a session's browser tests (Playwright's
+    sync API) may keep an event loop running in the main thread, where asyncio.run refuses."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

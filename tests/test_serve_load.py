@@ -13,6 +13,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from core_support import run_coroutine
 
 from backorder.config import parse_config
 from backorder.models import ItemInput
@@ -79,7 +80,7 @@ def test_two_hundred_concurrent_deliveries_on_sqlite_all_succeed(app):
     the 16th thread waited 30 s for a pool connection and the delivery failed with 500)."""
     service = app.state.worker.service("main")
     with serving(app) as url:
-        statuses = asyncio.run(burst(url))
+        statuses = run_coroutine(burst(url))
         assert statuses == [202] * BURST
         deadline = time.monotonic() + 120
         while pending_deliveries(service):  # applied right after each answer

@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import time
 
 import pytest
 from click.testing import CliRunner
+from core_support import PG_URL, pg_unavailable
 
 from backorder.commands import main
 from backorder.models import MAX_QTY
@@ -154,10 +154,9 @@ def test_an_unreachable_postgresql_is_one_line_with_the_password_hidden(cli):
 
 
 def test_a_missing_postgresql_database_is_named(cli):
-    url = os.environ.get("BACKORDER_TEST_PG")
-    if not url:
-        pytest.skip("BACKORDER_TEST_PG is not set (a PostgreSQL URL to test against)")
-    missing = url.rsplit("/", 1)[0] + "/backorder_no_such_database"
+    if reason := pg_unavailable():
+        pytest.skip(reason)
+    missing = PG_URL.rsplit("/", 1)[0] + "/backorder_no_such_database"
     refused(cli("--db", missing, "status"), "backorder_no_such_database", "does not exist")
 
 
@@ -455,6 +454,7 @@ def test_tick_drains_a_backlog_in_batches_within_its_budget(monkeypatch):
             return []
 
     monkeypatch.setattr("backorder.worker.apply_deliveries", lambda service, now=None: (0, 0))
+    monkeypatch.setattr("backorder.worker.readmodel.ensure", lambda service: False)
     one_batch = worker_pass(Backlog())  # the serve loop: one batch each, back in seconds
     assert (one_batch.pushes, one_batch.notified) == (100, 500)
     drained = worker_pass(Backlog(), budget=60)

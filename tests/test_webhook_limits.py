@@ -5,10 +5,10 @@ hold are refused at parse time, and long delivery ids never collide."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
+from core_support import run_coroutine
 from starlette.testclient import TestClient
 
 from backorder.config import StoreConfig, parse_config
@@ -76,7 +76,7 @@ def call(app, path: str, headers: dict[str, str], chunks, *, chunk_size: int = 6
         "client": ("127.0.0.1", 1234),
         "server": ("testserver", 80),
     }
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], json.loads(body), pulled

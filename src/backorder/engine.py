@@ -102,12 +102,21 @@ def _same_lines(order: OrderIn, previous: OrderResult | None) -> None:
     """
     if previous is None:
         return
-    asked = [(line.sku, line.qty) for line in order.lines]
-    stored = [(line.sku, line.requested) for line in previous.lines]
+    asked: dict[str, int] = {}
+    for line in order.lines:
+        asked[line.sku] = asked.get(line.sku, 0) + line.qty
+    stored: dict[str, int] = {}
+    for placed in previous.lines:
+        stored[placed.sku] = stored.get(placed.sku, 0) + placed.requested
     if asked != stored:
+        diff = ", ".join(
+            f"{sku} {stored.get(sku, 0)} placed, {asked.get(sku, 0)} now"
+            for sku in sorted(set(asked) | set(stored))
+            if asked.get(sku, 0) != stored.get(sku, 0)
+        )
         raise Conflict(
-            f"order {order.order_id!r} was already placed with other lines "
-            f"({', '.join(f'{sku} x{qty}' for sku, qty in stored)}); use a new order id"
+            f"order {order.order_id}: this id was already placed with other lines ({diff}); "
+            "nothing changed (use a new order id)"
         )
 
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from backorder import rules
 from backorder.models import DomainEvent, ItemView, Status, StoreSettings
-from backorder.storage import item_search, records
+from backorder.storage import item_search, item_status, records
 from backorder.storage.item_status import status_column
 from backorder.storage.schema import events, items
 
@@ -42,7 +42,10 @@ class ItemFilter:
     assigned: str = ""  # "", "yes", "no"
     status: str = ""  # "" or a Status value
 
-    def where(self, store: str, dialect: str, settings: StoreSettings) -> list[Any]:
+    def where(
+        self, store: str, dialect: str, settings: StoreSettings, status: Any = None
+    ) -> list[Any]:
+        """``status``: the status expression to filter on (default the stored column)."""
         c = items.c
         clauses: list[Any] = [c.store == store]
         if self.search:
@@ -54,8 +57,17 @@ class ItemFilter:
         if self.assigned in ("yes", "no"):
             clauses.append(c.assigned == (sa.true() if self.assigned == "yes" else sa.false()))
         if self.status:
-            clauses.append(c.status == self.status)
+            clauses.append((c.status if status is None else status) == self.status)
         return clauses
+
+
+def status_expr(conn: sa.Connection, store: str, settings: StoreSettings) -> Any:
+    """The stored status while it is current for ``settings`` (the web app keeps it so:
+    :func:`~backorder.storage.item_status.ensure` before each page), else the same status
+    computed in SQL: a command that only shows things (``backorder status``) never writes."""
+    if item_status.current(conn, store, settings):
+        return items.c.status
+    return status_column(conn.dialect.name, settings)
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,7 @@ def item_page(
     one row more than the page when there is a next page: a filtered count would read
     every row of the store a second time)."""
     dialect = conn.dialect.name
-    clauses = where.where(store, dialect, settings)
+    clauses = where.where(store, dialect, settings, status_expr(conn, store, settings))
     total = None
     if count:
         total = conn.scalar(sa.select(sa.func.count()).select_from(items).where(*clauses)) or 0
@@ -124,9 +136,10 @@ def totals(conn: sa.Connection, store: str, settings: StoreSettings) -> Totals:
     """Status counts of the assigned items, assigned products (the plan counts products:
     an item without a product id is its own product) and units on backorder: one query."""
     c = items.c
+    status = status_expr(conn, store, settings).label("status")
     per_status = (  # an index-only scan of (store, assigned, status, tracked, on_hand)
         sa.select(
-            c.status,
+            status,
             sa.func.count().label("n"),
             sa.func.coalesce(
                 sa.func.sum(sa.case((sa.and_(c.tracked == sa.true(), c.on_hand < 0),
@@ -134,7 +147,7 @@ def totals(conn: sa.Connection, store: str, settings: StoreSettings) -> Totals:
             ).label("backordered"),
         )
         .where(c.store == store, c.assigned == sa.true())
-        .group_by(c.status)
+        .group_by(status)
     )
     counts = {s.value: 0 for s in Status}
     backordered = 0

@@ -8,31 +8,9 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import print_json
-from backorder.errors import Conflict, InvalidInput
+from backorder.errors import InvalidInput
 from backorder.lifecycle import OrderChange
 from backorder.models import LineRequest, OrderIn
-
-
-def _same_lines_or_refuse(order_id: str, requests: list[LineRequest], result) -> None:
-    """An order id already placed with other lines is a mistake, not a replay: refuse it,
-    naming the difference (the stored order is unchanged either way)."""
-    asked: dict[str, int] = {}
-    for line in requests:
-        asked[line.sku] = asked.get(line.sku, 0) + line.qty
-    stored: dict[str, int] = {}
-    for done in result.lines:
-        stored[done.sku] = stored.get(done.sku, 0) + done.requested
-    if asked == stored:
-        return
-    diff = ", ".join(
-        f"{sku} {stored.get(sku, 0)} placed, {asked.get(sku, 0)} now"
-        for sku in sorted(set(asked) | set(stored))
-        if asked.get(sku, 0) != stored.get(sku, 0)
-    )
-    raise Conflict(
-        f"order {order_id}: this id was already placed with other lines ({diff}); "
-        "nothing changed (use a new order id)"
-    )
 
 
 @main.command()
@@ -52,8 +30,6 @@ def order(obj: Context, order_id, lines, email, as_json):
     result = obj.service.place_order(
         OrderIn(order_id=order_id, lines=requests, customer_email=email)
     )
-    if result.duplicate:
-        _same_lines_or_refuse(order_id, requests, result)
     if as_json:
         print_json(result.model_dump(mode="json"))
     else:
