@@ -24,6 +24,8 @@ trigram and is matched by ``LIKE`` alone (it reads the store's rows).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -109,6 +111,114 @@ def line_candidates(dialect: str, store: str, text: str) -> sa.CompoundSelect | 
     return sa.union_all(by_line, nameless)
 
 
+# -------------------------------------------------------------------------- bulk writes
+BULK_TRIGGERS = ("insert", "update")
+"""The triggers a bulk write pauses (it never deletes: the delete trigger stays)."""
+
+IN_CHUNK = 900
+"""Ids per ``IN (...)`` list: below SQLite's historical 999-parameter limit."""
+
+
+class BulkIndex:
+    """Keeps a table's search index (SQLite FTS5) for one transaction's bulk writes,
+    set-based, instead of through its per-row triggers.
+
+    An FTS5 row written from a trigger costs about ten times what writing the same rows
+    straight into FTS5 does (issue 16's measures: 100,000 items inserted in 1.4 s without
+    the triggers, 14 s with them; the same rows into FTS5 directly 0.7 s). So a bulk path
+    (the CSV import) drops the ``insert`` and ``update`` triggers of ``{table}_search``
+    inside its own transaction, writes its rows, and :meth:`finish` indexes them with one
+    ``INSERT … SELECT`` and creates the triggers again, from their own stored SQL, before
+    the transaction commits.
+
+    Nothing outside the transaction ever sees the triggers missing: SQLite's DDL is
+    transactional, other connections read the schema as committed (WAL), and the write
+    lock the transaction holds (``BEGIN IMMEDIATE``) keeps every other writer out until
+    it ends. A transaction that fails rolls back, and the drop with it; the caller's
+    transaction must therefore roll back on any exception between :meth:`pause` and
+    :meth:`finish` (``Service.transact`` does). Every other writer, one-row writes and raw
+    SQL in the ``sqlite3`` shell alike, stays covered by the triggers.
+
+    Rows updated while paused: :meth:`before_update` takes their current name and SKU out
+    of the index (external content: the index can only forget what it is told), and
+    :meth:`finish` puts back their new ones. PostgreSQL's trigram indexes are ordinary
+    indexes: there, every method does nothing.
+    """
+
+    def __init__(self, conn: sa.Connection, table: str = "items") -> None:
+        if table not in INDEXED:
+            raise ValueError(f"no search index on {table!r}")
+        self.conn, self.table, self.index = conn, table, f"{table}_search"
+        self.sqlite = conn.dialect.name == "sqlite"
+        self._triggers: list[str] = []  # the dropped triggers' SQL, while paused
+        self._since = 0  # rows with a greater id were inserted while paused
+        self._updated: set[int] = set()  # older rows taken out of the index, to put back
+
+    @property
+    def paused(self) -> bool:
+        return bool(self._triggers)
+
+    def pause(self) -> None:
+        """Drop the per-row triggers until :meth:`finish` (inside the caller's transaction)."""
+        if not self.sqlite or self.paused:
+            return
+        names = [f"{self.index}_{kind}" for kind in BULK_TRIGGERS]
+        found: dict[str, str] = {name: sql for name, sql in self.conn.execute(
+            sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                    "AND name IN :names").bindparams(sa.bindparam("names", expanding=True)),
+            {"names": names},
+        )}
+        if not found:  # (a schema without the index: nothing to pause)
+            return
+        self._since = self.conn.scalar(sa.text(f"SELECT max(id) FROM {self.table}")) or 0
+        for name in names:
+            if name in found:
+                self.conn.exec_driver_sql(f"DROP TRIGGER {name}")
+                self._triggers.append(found[name])
+
+    def before_update(self, ids: Iterable[int], *, columns: Iterable[str]) -> None:
+        """Rows about to be updated: when ``columns`` include the name or SKU, take their
+        current entries out of the index (:meth:`finish` indexes them again)."""
+        if not self.paused or not {"name", "sku"} & set(columns):
+            return
+        fresh = sorted({i for i in ids if i <= self._since} - self._updated)
+        self._updated.update(fresh)
+        for chunk in _chunks(fresh):
+            self.conn.exec_driver_sql(
+                f"INSERT INTO {self.index}({self.index}, rowid, name, sku) "
+                f"SELECT 'delete', id, name, sku FROM {self.table} "
+                f"WHERE id IN ({', '.join(map(str, chunk))})"
+            )
+
+    def finish(self) -> None:
+        """Index the rows inserted and updated while paused; create the triggers again."""
+        if not self.paused:
+            return
+        insert = (f"INSERT INTO {self.index}(rowid, name, sku) "
+                  f"SELECT id, name, sku FROM {self.table} ")
+        self.conn.exec_driver_sql(insert + f"WHERE id > {int(self._since)}")
+        for chunk in _chunks(sorted(self._updated)):
+            self.conn.exec_driver_sql(insert + f"WHERE id IN ({', '.join(map(str, chunk))})")
+        for sql in self._triggers:
+            self.conn.exec_driver_sql(sql)
+        self._triggers, self._updated = [], set()
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for i in range(0, len(ids), IN_CHUNK):
+        yield [int(x) for x in ids[i : i + IN_CHUNK]]
+
+
+@contextmanager
+def bulk(conn: sa.Connection, table: str = "items") -> Iterator[BulkIndex]:
+    """:class:`BulkIndex` paused for the block and finished after it (not on an exception:
+    the caller's transaction rolls back, and the triggers' drop with it)."""
+    index = BulkIndex(conn, table)
+    index.pause()
+    yield index
+    index.finish()
+
+
 # -------------------------------------------------------------------------- migrations
 def create(conn: sa.Connection) -> list[str]:
     """Create the search index (migration 0009) and fill it; returns what was skipped."""
@@ -179,6 +289,8 @@ __all__ = [
     "INDEXED",
     "MIN_INDEXED",
     "SEARCH_OBJECTS",
+    "BulkIndex",
+    "bulk",
     "contains",
     "create",
     "drop",
