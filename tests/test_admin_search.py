@@ -265,3 +265,37 @@ def test_an_import_writes_its_items_without_the_per_row_search_trigger(backorder
     service.upsert_catalog([ItemInput(sku="ONE-1", name="Brass lamp")], at=AT)
     assert "items_search_insert" in by_trigger
     assert found(backorder_db, "s", "brass") == ["ONE-1"]
+
+
+def test_a_batch_of_orders_is_found_by_its_lines_names(backorder_db, monkeypatch):
+    """A big batch (here any batch) writes its lines' search index set-based; the report
+    search finds them, the index matches the lines, and the triggers are back."""
+    from backorder import report
+    from backorder.config import StoreConfig
+    from backorder.engine import StoreService
+    from backorder.models import ItemInput, LineRequest, OrderIn
+    from backorder.storage.fastpath import orders as fast_orders
+
+    monkeypatch.setattr(fast_orders, "SEARCH_BULK_LINES", 1)
+    service = StoreService(backorder_db, StoreConfig(name="s"))
+    service.upsert_catalog([ItemInput(sku="LAMP-1", name="Brass lamp"),
+                            ItemInput(sku="MUG-1", name="Blue mug")], at=AT)
+    service.place_orders([
+        OrderIn(order_id=f"o{n}", placed_at=AT, lines=[
+            LineRequest(sku="LAMP-1", qty=1, name=f"Lamp gift {n}"),
+            LineRequest(sku="MUG-1", qty=1)])
+        for n in range(3)
+    ])
+    rows = report.backorder_report(service, search="gift 2", refresh=False)
+    assert [(r.sku, r.order_id) for r in rows] == [("LAMP-1", "o2")]
+    assert {r.order_id for r in report.backorder_report(service, search="mug-1",
+                                                        refresh=False)} == {"o0", "o1", "o2"}
+    with backorder_db.transaction() as conn:
+        conn.exec_driver_sql("INSERT INTO order_lines_search(order_lines_search, rank) "
+                             "VALUES ('integrity-check', 1)")
+    with backorder_db.read() as conn:
+        assert set(conn.scalars(sa.text(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'order_lines_search%'"))) == {
+            "order_lines_search_insert", "order_lines_search_update",
+            "order_lines_search_delete"}
