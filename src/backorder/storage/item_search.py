@@ -30,6 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from backorder.storage.paused_triggers import PausedTriggers, id_lists, max_id
 from backorder.storage.schema import items, order_lines
 
 MIN_INDEXED = 3
@@ -115,9 +116,6 @@ def line_candidates(dialect: str, store: str, text: str) -> sa.CompoundSelect | 
 BULK_TRIGGERS = ("insert", "update")
 """The triggers a bulk write pauses (it never deletes: the delete trigger stays)."""
 
-IN_CHUNK = 900
-"""Ids per ``IN (...)`` list: below SQLite's historical 999-parameter limit."""
-
 
 class BulkIndex:
     """Keeps a table's search index (SQLite FTS5) for one transaction's bulk writes,
@@ -126,18 +124,10 @@ class BulkIndex:
     An FTS5 row written from a trigger costs about ten times what writing the same rows
     straight into FTS5 does (issue 16's measures: 100,000 items inserted in 1.4 s without
     the triggers, 14 s with them; the same rows into FTS5 directly 0.7 s). So a bulk path
-    (the CSV import) drops the ``insert`` and ``update`` triggers of ``{table}_search``
-    inside its own transaction, writes its rows, and :meth:`finish` indexes them with one
-    ``INSERT … SELECT`` and creates the triggers again, from their own stored SQL, before
-    the transaction commits.
-
-    Nothing outside the transaction ever sees the triggers missing: SQLite's DDL is
-    transactional, other connections read the schema as committed (WAL), and the write
-    lock the transaction holds (``BEGIN IMMEDIATE``) keeps every other writer out until
-    it ends. A transaction that fails rolls back, and the drop with it; the caller's
-    transaction must therefore roll back on any exception between :meth:`pause` and
-    :meth:`finish` (``Service.transact`` does). Every other writer, one-row writes and raw
-    SQL in the ``sqlite3`` shell alike, stays covered by the triggers.
+    (the CSV import, a big batch of orders) pauses the ``insert`` and ``update`` triggers
+    of ``{table}_search`` inside its own transaction (:mod:`.paused_triggers`: nobody
+    else ever writes without them), writes its rows, and :meth:`finish` indexes them with
+    one ``INSERT … SELECT`` and creates the triggers again before the transaction commits.
 
     Rows updated while paused: :meth:`before_update` takes their current name and SKU out
     of the index (external content: the index can only forget what it is told), and
@@ -149,32 +139,18 @@ class BulkIndex:
         if table not in INDEXED:
             raise ValueError(f"no search index on {table!r}")
         self.conn, self.table, self.index = conn, table, f"{table}_search"
-        self.sqlite = conn.dialect.name == "sqlite"
-        self._triggers: list[str] = []  # the dropped triggers' SQL, while paused
+        self.triggers = PausedTriggers(conn, [f"{self.index}_{kind}" for kind in BULK_TRIGGERS])
         self._since = 0  # rows with a greater id were inserted while paused
         self._updated: set[int] = set()  # older rows taken out of the index, to put back
 
     @property
     def paused(self) -> bool:
-        return bool(self._triggers)
+        return self.triggers.paused
 
     def pause(self) -> None:
-        """Drop the per-row triggers until :meth:`finish` (inside the caller's transaction)."""
-        if not self.sqlite or self.paused:
-            return
-        names = [f"{self.index}_{kind}" for kind in BULK_TRIGGERS]
-        found: dict[str, str] = {name: sql for name, sql in self.conn.execute(
-            sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                    "AND name IN :names").bindparams(sa.bindparam("names", expanding=True)),
-            {"names": names},
-        )}
-        if not found:  # (a schema without the index: nothing to pause)
-            return
-        self._since = self.conn.scalar(sa.text(f"SELECT max(id) FROM {self.table}")) or 0
-        for name in names:
-            if name in found:
-                self.conn.exec_driver_sql(f"DROP TRIGGER {name}")
-                self._triggers.append(found[name])
+        """Pause the per-row triggers until :meth:`finish` (in the caller's transaction)."""
+        if not self.paused and self.triggers.pause():
+            self._since = max_id(self.conn, self.table)
 
     def before_update(self, ids: Iterable[int], *, columns: Iterable[str]) -> None:
         """Rows about to be updated: when ``columns`` include the name or SKU, take their
@@ -183,11 +159,10 @@ class BulkIndex:
             return
         fresh = sorted({i for i in ids if i <= self._since} - self._updated)
         self._updated.update(fresh)
-        for chunk in _chunks(fresh):
+        for listed in id_lists(fresh):
             self.conn.exec_driver_sql(
                 f"INSERT INTO {self.index}({self.index}, rowid, name, sku) "
-                f"SELECT 'delete', id, name, sku FROM {self.table} "
-                f"WHERE id IN ({', '.join(map(str, chunk))})"
+                f"SELECT 'delete', id, name, sku FROM {self.table} WHERE id IN ({listed})"
             )
 
     def finish(self) -> None:
@@ -196,17 +171,11 @@ class BulkIndex:
             return
         insert = (f"INSERT INTO {self.index}(rowid, name, sku) "
                   f"SELECT id, name, sku FROM {self.table} ")
-        self.conn.exec_driver_sql(insert + f"WHERE id > {int(self._since)}")
-        for chunk in _chunks(sorted(self._updated)):
-            self.conn.exec_driver_sql(insert + f"WHERE id IN ({', '.join(map(str, chunk))})")
-        for sql in self._triggers:
-            self.conn.exec_driver_sql(sql)
-        self._triggers, self._updated = [], set()
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for i in range(0, len(ids), IN_CHUNK):
-        yield [int(x) for x in ids[i : i + IN_CHUNK]]
+        self.conn.exec_driver_sql(insert + f"WHERE id > {self._since}")
+        for listed in id_lists(sorted(self._updated)):
+            self.conn.exec_driver_sql(insert + f"WHERE id IN ({listed})")
+        self.triggers.restore()
+        self._updated = set()
 
 
 @contextmanager
