@@ -26,6 +26,7 @@ from backorder.imports.reading import (
 )
 from backorder.storage.fastpath.csv_import import ImportItem, ImportStatements
 from backorder.storage.item_search import BulkIndex
+from backorder.storage.item_status import BulkStatus
 from backorder.storage.schema import import_runs
 from backorder.unit_of_work import UnitOfWork
 
@@ -165,9 +166,10 @@ class _Applier:
         if mode == "assign" or "product_id" in parsed.fields:
             need.add("product_id")
         self.sql = sql = ImportStatements(conn, lock=not service.db.is_sqlite, need=need)
-        # The search index (SQLite FTS5) is written set-based after the rows, not row by
-        # row from its triggers (10x the cost): see BulkIndex. An exception rolls back.
-        self.search = BulkIndex(conn)
+        # The search index (SQLite FTS5) and the stored statuses are written set-based
+        # after the rows, not row by row from their triggers: see BulkIndex, BulkStatus.
+        # (Their triggers are paused in this transaction: an exception rolls it back.)
+        self.search, self.status = BulkIndex(conn), BulkStatus(conn)
         self.service, self.parsed, self.mode = service, parsed, mode
         self.store = service.name
         self.planner = Planner(
@@ -205,6 +207,7 @@ class _Applier:
         # another transaction may add a sibling meanwhile, so they are always looked for.)
         siblings_possible = not self.sql.sqlite
         self.search.pause()
+        self.status.pause()
         for start in range(0, len(rows), CHUNK):
             products = self._round(rows[start : start + CHUNK], start, wanted, progress)
             if products and not siblings_possible:
@@ -227,6 +230,7 @@ class _Applier:
             total += len(siblings)
             self._flush()
         self.search.finish()
+        self.status.finish()
         if progress:
             progress("applying", total, total)
 
@@ -308,5 +312,8 @@ class _Applier:
             self.search.before_update((row[-2] for row in writes.updates),
                                       columns=self.planner.columns)
         sql.update_items(self.planner.columns, writes.updates)
+        if writes.updates:
+            self.status.updated((row[-2] for row in writes.updates),
+                                columns=self.planner.columns)
         sql.insert("movements", PLANNED_MOVEMENT_COLUMNS, writes.moves, self.move_fixed)
         sql.insert("events", PLANNED_EVENT_COLUMNS, writes.events, self.event_fixed)

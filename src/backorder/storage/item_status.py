@@ -22,11 +22,13 @@ alias (the triggers, the migration's backfill). Both are property-tested equal t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 
 from backorder.models import BackorderPolicy, Status, StoreSettings
+from backorder.storage.paused_triggers import PausedTriggers, id_lists, max_id
 from backorder.storage.schema import item_status_defaults, items
 
 STATUS_INPUTS = ("assigned", "tracked", "on_hand", "state", "purchasing_disabled", "overrides")
@@ -178,6 +180,51 @@ def backfill_sql(dialect: str) -> str:
     return f"UPDATE items SET status = {_of_row(dialect, 'items')}"
 
 
+# ------------------------------------------------------------------------- bulk writes
+class BulkStatus:
+    """Sets the statuses of one transaction's bulk writes (the CSV import) set-based,
+    instead of through the per-row triggers.
+
+    Each trigger firing is a second ``UPDATE`` of its row: measured on a 100,000-item
+    import, half of what the import itself costs. So the import pauses the SQLite status
+    triggers in its own transaction (:mod:`.paused_triggers`: nobody else ever writes
+    without them) and :meth:`finish` sets the status of the rows it inserted (ids above
+    the greatest one before) and of those it updated (:meth:`updated`) with the triggers'
+    own SQL, in a few ``UPDATE`` s, then creates the triggers again. PostgreSQL's trigger
+    sets ``NEW.status`` before the row is written (no second write): it stays.
+    """
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.triggers = PausedTriggers(conn, ["items_status_insert", "items_status_update"])
+        self._since = 0
+        self._updated: set[int] = set()
+
+    @property
+    def paused(self) -> bool:
+        return self.triggers.paused
+
+    def pause(self) -> None:
+        if not self.paused and self.triggers.pause():
+            self._since = max_id(self.conn, "items")
+
+    def updated(self, ids: Iterable[int], *, columns: Iterable[str]) -> None:
+        """Rows just updated: when ``columns`` include an input of the status, they get
+        theirs again in :meth:`finish`."""
+        if self.paused and set(STATUS_INPUTS) & set(columns):
+            self._updated.update(i for i in ids if i <= self._since)
+
+    def finish(self) -> None:
+        if not self.paused:
+            return
+        update = f"UPDATE items SET status = {_of_row(self.conn.dialect.name, 'items')} "
+        self.conn.exec_driver_sql(update + f"WHERE id > {self._since}")
+        for listed in id_lists(sorted(self._updated)):
+            self.conn.exec_driver_sql(update + f"WHERE id IN ({listed})")
+        self.triggers.restore()
+        self._updated = set()
+
+
 # ------------------------------------------------------------------ the store's defaults
 def defaults_of(policy: BackorderPolicy) -> dict[str, Any]:
     """The ``item_status_defaults`` values of a store's default policy."""
@@ -236,6 +283,7 @@ def ensure(db: Any, store: str, settings: StoreSettings) -> bool:
 
 __all__ = [
     "STATUS_INPUTS",
+    "BulkStatus",
     "backfill_sql",
     "current",
     "defaults_of",
