@@ -8,7 +8,9 @@ containing a piece of text of 3 characters or more without reading the others:
 - SQLite: FTS5 tables ``items_search`` and ``order_lines_search`` with the ``trigram``
   tokenizer (SQLite 3.34+, case-insensitive) over the ``name`` and ``sku`` of ``items``
   and ``order_lines``, external content (they store only the index, not a copy of the
-  text), kept by triggers on insert, delete and a change of name or SKU.
+  text), kept by triggers on insert, delete and a change of name or SKU. The bulk paths
+  (the CSV import, a batch of 1,000+ order lines) pause those triggers in their own
+  transaction and write the index set-based instead (:class:`BulkIndex`).
   https://www.sqlite.org/fts5.html#the_trigram_tokenizer
 - PostgreSQL: GIN indexes ``gin_trgm_ops`` on ``lower(name)`` and ``lower(sku)`` of both
   tables, from the ``pg_trgm`` extension, which ``LIKE '%…%'`` uses as it is.

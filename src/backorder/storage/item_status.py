@@ -6,7 +6,9 @@ status (:func:`backorder.rules.availability.status`, the same rule) is stored an
 and it is kept by triggers (migration 0009): every write path (an order, a batch, the tick,
 an import, an edit, a webhook, even a hand-written ``UPDATE``) changes a row through SQL,
 and the trigger recomputes that row's status in the same statement. No write path has to
-remember it, and the fast paths' statements stay as they were.
+remember it, and the fast paths' statements stay as they were. (The CSV import, which
+writes up to millions of rows, pauses the SQLite triggers in its own transaction and sets
+its rows' statuses set-based with the same SQL: :class:`BulkStatus`.)
 
 The status depends on the store's defaults (mode, threshold, low-stock level, kept-back
 stock), which come from the config file and the web app's settings, not from the database.
