@@ -32,7 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from backorder.storage.paused_triggers import PausedTriggers, id_lists, max_id
+from backorder.storage.paused_triggers import PausedTriggers, id_chunks, max_id
 from backorder.storage.schema import items, order_lines
 
 MIN_INDEXED = 3
@@ -161,23 +161,37 @@ class BulkIndex:
             return
         fresh = sorted({i for i in ids if i <= self._since} - self._updated)
         self._updated.update(fresh)
-        for listed in id_lists(fresh):
-            self.conn.exec_driver_sql(
-                f"INSERT INTO {self.index}({self.index}, rowid, name, sku) "
-                f"SELECT 'delete', id, name, sku FROM {self.table} WHERE id IN ({listed})"
-            )
+        source = _table(self.table, "id", "name", "sku")
+        index = _table(self.index, self.index, "rowid", "name", "sku")
+        for chunk in id_chunks(fresh):  # FTS5's 'delete' command, with the values indexed
+            self.conn.execute(index.insert().from_select(
+                [self.index, "rowid", "name", "sku"],
+                sa.select(sa.literal("delete"), source.c.id, source.c.name, source.c.sku)
+                .where(source.c.id.in_(chunk)),
+            ))
 
     def finish(self) -> None:
         """Index the rows inserted and updated while paused; create the triggers again."""
         if not self.paused:
             return
-        insert = (f"INSERT INTO {self.index}(rowid, name, sku) "
-                  f"SELECT id, name, sku FROM {self.table} ")
-        self.conn.exec_driver_sql(insert + f"WHERE id > {self._since}")
-        for listed in id_lists(sorted(self._updated)):
-            self.conn.exec_driver_sql(insert + f"WHERE id IN ({listed})")
+        source = _table(self.table, "id", "name", "sku")
+        index = _table(self.index, "rowid", "name", "sku")
+
+        def add(where: sa.ColumnElement[bool]) -> None:
+            self.conn.execute(index.insert().from_select(
+                ["rowid", "name", "sku"],
+                sa.select(source.c.id, source.c.name, source.c.sku).where(where),
+            ))
+
+        add(source.c.id > self._since)
+        for chunk in id_chunks(sorted(self._updated)):
+            add(source.c.id.in_(chunk))
         self.triggers.restore()
         self._updated = set()
+
+
+def _table(name: str, *columns: str) -> sa.TableClause:
+    return sa.table(name, *(sa.column(c) for c in columns))
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backorder.models import BackorderPolicy, Status, StoreSettings
-from backorder.storage.paused_triggers import PausedTriggers, id_lists, max_id
+from backorder.storage.paused_triggers import PausedTriggers, id_chunks, max_id
 from backorder.storage.schema import item_status_defaults, items
 
 STATUS_INPUTS = ("assigned", "tracked", "on_hand", "state", "purchasing_disabled", "overrides")
@@ -219,10 +219,11 @@ class BulkStatus:
     def finish(self) -> None:
         if not self.paused:
             return
-        update = f"UPDATE items SET status = {_of_row(self.conn.dialect.name, 'items')} "
-        self.conn.exec_driver_sql(update + f"WHERE id > {self._since}")
-        for listed in id_lists(sorted(self._updated)):
-            self.conn.exec_driver_sql(update + f"WHERE id IN ({listed})")
+        # the triggers' own SQL over the row being updated
+        status: sa.ColumnClause[str] = sa.literal_column(_of_row(self.conn.dialect.name, "items"))
+        self.conn.execute(items.update().where(items.c.id > self._since).values(status=status))
+        for chunk in id_chunks(sorted(self._updated)):
+            self.conn.execute(items.update().where(items.c.id.in_(chunk)).values(status=status))
         self.triggers.restore()
         self._updated = set()
 

@@ -48,8 +48,9 @@ class PausedTriggers:
             {"names": list(self.names)},
         ).all())
         for name in self.names:
-            if name in stored:
-                self.conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+            if name in stored:  # (a name SQLite itself gave, quoted)
+                quoted = self.conn.dialect.identifier_preparer.quote_identifier(name)
+                self.conn.execute(sa.DDL("DROP TRIGGER %(trigger)s", context={"trigger": quoted}))
                 self._sql.append(stored[name])
         return self.paused
 
@@ -61,10 +62,10 @@ class PausedTriggers:
 
 def max_id(conn: sa.Connection, table: str) -> int:
     """The greatest id of ``table`` (0 when empty): rows inserted later have greater ones."""
-    return int(conn.scalar(sa.text(f"SELECT max(id) FROM {table}")) or 0)
+    return int(conn.scalar(sa.select(sa.func.max(sa.table(table, sa.column("id")).c.id))) or 0)
 
 
-def id_lists(ids: Sequence[int]) -> Iterator[str]:
-    """``ids`` as SQL lists of integers (``1, 5, 9``), at most :data:`IN_CHUNK` each."""
+def id_chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    """``ids`` in lists of at most :data:`IN_CHUNK` (one ``IN`` list each)."""
     for i in range(0, len(ids), IN_CHUNK):
-        yield ", ".join(str(int(x)) for x in ids[i : i + IN_CHUNK])
+        yield list(ids[i : i + IN_CHUNK])
