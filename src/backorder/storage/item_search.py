@@ -68,10 +68,17 @@ def contains(dialect: str, text: str) -> sa.ColumnElement[bool]:
     return sa.and_(items.c.id.in_(_matches("items", text)), like)
 
 
+_MATCH = {
+    table: f"SELECT rowid FROM {table}_search WHERE {table}_search MATCH :{table}_phrase"
+    for table in INDEXED
+}
+"""Per indexed table, its rowids matching a phrase (constant SQL, the phrase bound)."""
+
+
 def _matches(table: str, text: str) -> sa.TextualSelect:
     """The rowids of ``table`` (SQLite) whose name or SKU contains ``text`` (3+ characters)."""
     return (
-        sa.text(f"SELECT rowid FROM {table}_search WHERE {table}_search MATCH :{table}_phrase")
+        sa.text(_MATCH[table])
         .bindparams(**{f"{table}_phrase": _phrase(text)})
         .columns(sa.column("rowid"))
     )
@@ -224,18 +231,20 @@ def create(conn: sa.Connection) -> list[str]:
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
             "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
         ))
-        ops = f'"{schema}".gin_trgm_ops'
+        ops = f"{conn.dialect.identifier_preparer.quote_identifier(schema)}.gin_trgm_ops"
         for table in INDEXED:
             for column in ("name", "sku"):
-                conn.execute(sa.text(
-                    f"CREATE INDEX IF NOT EXISTS ix_{table}_{column}_trgm ON {table} "
-                    f"USING gin (lower({column}) {ops})"
+                conn.execute(sa.DDL(
+                    "CREATE INDEX IF NOT EXISTS ix_%(table)s_%(column)s_trgm ON %(table)s "
+                    "USING gin (lower(%(column)s) %(ops)s)",
+                    context={"table": table, "column": column, "ops": ops},
                 ))
         return skipped
     for table in INDEXED:
         for statement in _sqlite_ddl(table):
             conn.execute(sa.text(statement))
-        conn.execute(sa.text(f"INSERT INTO {table}_search({table}_search) VALUES ('rebuild')"))
+        conn.execute(sa.DDL("INSERT INTO %(index)s(%(index)s) VALUES ('rebuild')",
+                            context={"index": f"{table}_search"}))
     return skipped
 
 
@@ -258,11 +267,13 @@ def drop(conn: sa.Connection) -> None:
     for table in INDEXED:
         if conn.dialect.name == "postgresql":
             for column in ("name", "sku"):
-                conn.execute(sa.text(f"DROP INDEX IF EXISTS ix_{table}_{column}_trgm"))
+                conn.execute(sa.DDL("DROP INDEX IF EXISTS ix_%(table)s_%(column)s_trgm",
+                                    context={"table": table, "column": column}))
             continue
         for trigger in ("insert", "delete", "update"):
-            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {table}_search_{trigger}"))
-        conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}_search"))
+            conn.execute(sa.DDL("DROP TRIGGER IF EXISTS %(table)s_search_%(trigger)s",
+                                context={"table": table, "trigger": trigger}))
+        conn.execute(sa.DDL("DROP TABLE IF EXISTS %(table)s_search", context={"table": table}))
 
 
 def is_search_object(name: Any) -> bool:
