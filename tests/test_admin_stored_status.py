@@ -213,6 +213,25 @@ def test_a_store_without_its_defaults_applied_counts_nothing_until_a_page_applie
     assert not item_status.ensure(backorder_db, "fresh", service.settings)  # only a read
 
 
+def test_a_bulk_import_sets_the_statuses_of_the_items_it_creates_and_changes(backorder_db):
+    """The import sets statuses set-based (its status triggers paused in its transaction):
+    new items, updated ones and untouched ones all have the rules' status, and the
+    triggers are back for the next one-row write."""
+    service = new_store(backorder_db, StoreSettings(
+        defaults=BackorderPolicy(mode="notify", threshold=3, low_stock_level=2)))
+    new_rows = "".join(f"N{n},{n % 7 - 3},{n % 4 or ''}\r\n" for n in range(40))
+    import_csv(service, f"SKU,Stock,Backorder Threshold\r\nD,-2,\r\n{new_rows}".encode(),
+               mode="assign", name="bulk.csv")
+    import_csv(service, b"SKU,Stock\r\nA,-1\r\nN3,5\r\n", mode="update", name="u.csv")
+    statuses = stored_statuses(service)
+    assert statuses == rules_statuses(service)
+    assert len(statuses) == 44 and len(set(statuses.values())) >= 3
+    with backorder_db.transaction() as conn:  # a hand-written write: the trigger is back
+        conn.execute(items.update().where(items.c.store == service.name, items.c.sku == "B")
+                     .values(on_hand=-5))
+    assert stored_statuses(service) == rules_statuses(service)
+
+
 def test_migration_0009_backfills_statuses_and_the_search_index(tmp_path):
     """A database of items from before 0009 gets their statuses (under the model's
     defaults until a page applies the store's) and finds them by name."""

@@ -25,6 +25,8 @@ from backorder.imports.reading import (
     read_csv,
 )
 from backorder.storage.fastpath.csv_import import ImportItem, ImportStatements
+from backorder.storage.item_search import BulkIndex
+from backorder.storage.item_status import BulkStatus
 from backorder.storage.schema import import_runs
 from backorder.unit_of_work import UnitOfWork
 
@@ -167,6 +169,10 @@ class _Applier:
         if mode == "assign" or "product_id" in parsed.fields:
             need.add("product_id")
         self.sql = sql = ImportStatements(conn, lock=not service.db.is_sqlite, need=need)
+        # The search index (SQLite FTS5) and the stored statuses are written set-based
+        # after the rows, not row by row from their triggers: see BulkIndex, BulkStatus.
+        # (Their triggers are paused in this transaction: an exception rolls it back.)
+        self.search, self.status = BulkIndex(conn), BulkStatus(conn)
         self.service, self.parsed, self.mode = service, parsed, mode
         self.store = service.name
         self.planner = Planner(
@@ -207,6 +213,8 @@ class _Applier:
         # the one after the writes, whose index holds the round's own items. (PostgreSQL:
         # another transaction may add a sibling meanwhile, so they are always looked for.)
         siblings_possible = not self.sql.sqlite
+        self.search.pause()
+        self.status.pause()
         for start in range(0, len(rows), CHUNK):
             products = self._round(rows[start : start + CHUNK], start, wanted, progress)
             if products and not siblings_possible:
@@ -228,6 +236,8 @@ class _Applier:
                 self.planner.plan(templates[str(item.product_id)], None, item, sibling=True)
             total += len(siblings)
             self._flush()
+        self.search.finish()
+        self.status.finish()
         if progress:
             progress("applying", total, total)
 
@@ -322,6 +332,12 @@ class _Applier:
                     [f"{self.parsed.name}: already imported (movement {self.planner.key_prefix}…)"]
                 )
         sql.insert("items", self.planner.new_columns, writes.inserts, self.new_fixed)
+        if writes.updates:
+            self.search.before_update((row[-2] for row in writes.updates),
+                                      columns=self.planner.columns)
         sql.update_items(self.planner.columns, writes.updates)
+        if writes.updates:
+            self.status.updated((row[-2] for row in writes.updates),
+                                columns=self.planner.columns)
         sql.insert("movements", PLANNED_MOVEMENT_COLUMNS, writes.moves, self.move_fixed)
         sql.insert("events", PLANNED_EVENT_COLUMNS, writes.events, self.event_fixed)

@@ -27,6 +27,7 @@ from backorder.models import (
     OrderResult,
     trusted,
 )
+from backorder.storage import item_search
 from backorder.storage.fastpath import driver
 from backorder.storage.records import Loaded, VersionConflict
 from backorder.storage.schema import (
@@ -274,6 +275,11 @@ def load_many(
 
 ORDERS_PER_INSERT = 1_000
 
+SEARCH_BULK_LINES = 1_000
+"""From this many lines a batch writes the search index of its lines set-based
+(:class:`~backorder.storage.item_search.BulkIndex`) instead of through the per-row
+trigger; a smaller one is not worth the trigger's drop and re-creation."""
+
 
 def save_orders(
     conn: sa.Connection,
@@ -307,7 +313,11 @@ def save_orders(
         for result, _, _, names in chunk:
             lines += _line_rows(pks[result.order_id], result, names)
     cur.close()
-    driver.insert(conn, "order_lines", LINE_COLUMNS, lines)
+    if len(lines) < SEARCH_BULK_LINES:
+        driver.insert(conn, "order_lines", LINE_COLUMNS, lines)
+        return
+    with item_search.bulk(conn, "order_lines"):
+        driver.insert(conn, "order_lines", LINE_COLUMNS, lines)
 
 
 def write_items(
