@@ -16,22 +16,9 @@ from alembic import command
 from alembic.config import Config
 
 from backorder.errors import ConfigError, StorageError
+from backorder.storage import races
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-"""PostgreSQL's serialization failure and deadlock: the transaction may simply run again."""
-
-
-def retryable(exc: BaseException) -> bool:
-    """Whether a driver error means "run the transaction again" (a deadlock, a
-    serialization failure, SQLite's busy database)."""
-    orig = getattr(exc, "orig", None)
-    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    if state in RETRYABLE_SQLSTATES:
-        return True
-    return "database is locked" in str(orig or "")
-
 
 def storage_error(exc: BaseException) -> StorageError:
     """A driver's exception as backorder's :class:`StorageError` (the driver's first line,
@@ -202,11 +189,12 @@ class Database:
                 raise  # the caller's retry loop (StoreService.transact) runs it again
             raise storage_error(exc) from exc
 
-    def _retried(self, exc: BaseException) -> bool:
-        """A lost race (a unique key taken meanwhile) or a deadlock: left as it is for
+    @staticmethod
+    def _retried(exc: BaseException) -> bool:
+        """A lost race (:func:`backorder.storage.races.lost_race`: a unique key taken
+        meanwhile, a deadlock, a serialization failure): left as it is for
         :meth:`StoreService.transact`, which runs the transaction again."""
-        integrity = (sa.exc.IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError)
-        return isinstance(exc, integrity) or retryable(exc)
+        return races.lost_race(exc) is not None
 
     def _lock(self) -> threading.RLock:
         """This process's write lock (a forked child gets a fresh one: a lock copied
