@@ -62,9 +62,10 @@ class ItemFilter:
 
 
 def status_expr(conn: sa.Connection, store: str, settings: StoreSettings) -> Any:
-    """The stored status while it is current for ``settings`` (the web app keeps it so:
-    :func:`~backorder.storage.item_status.ensure` before each page), else the same status
-    computed in SQL: a command that only shows things (``backorder status``) never writes."""
+    """The stored status while it is current for ``settings``, else the same status
+    computed in SQL: a command that only shows things (``backorder status``) never writes,
+    so it cannot :func:`~backorder.storage.item_status.ensure` the stored one first. The web
+    app ensures it before each page and leaves ``status`` at its default, the column."""
     if item_status.current(conn, store, settings):
         return items.c.status
     return status_column(conn.dialect.name, settings)
@@ -86,12 +87,13 @@ def item_page(
     offset: int,
     limit: int,
     count: bool = True,
+    status: Any = None,
 ) -> tuple[list[ItemRow], int | None]:
     """One page of items (by SKU) and how many match in all (``count``; else ``None`` and
     one row more than the page when there is a next page: a filtered count would read
     every row of the store a second time)."""
     dialect = conn.dialect.name
-    clauses = where.where(store, dialect, settings, status_expr(conn, store, settings))
+    clauses = where.where(store, dialect, settings, status)
     total = None
     if count:
         total = conn.scalar(sa.select(sa.func.count()).select_from(items).where(*clauses)) or 0
@@ -132,11 +134,13 @@ class Totals:
     backordered_units: int
 
 
-def totals(conn: sa.Connection, store: str, settings: StoreSettings) -> Totals:
+def totals(
+    conn: sa.Connection, store: str, settings: StoreSettings, status: Any = None
+) -> Totals:
     """Status counts of the assigned items, assigned products (the plan counts products:
     an item without a product id is its own product) and units on backorder: one query."""
     c = items.c
-    status = status_expr(conn, store, settings).label("status")
+    status = (c.status if status is None else status).label("status")
     per_status = (  # an index-only scan of (store, assigned, status, tracked, on_hand)
         sa.select(
             status,

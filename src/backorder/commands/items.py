@@ -62,7 +62,7 @@ JSON_PAGE = 1000
 def status(obj: Context, as_json, show_all, limit, offset, only_status, search):
     """A summary by status, then items (by SKU) with stock, threshold, salable qty, status
     and ETA, a page at a time; then what is pending."""
-    from backorder.admin.queries import ItemFilter, item_page, totals
+    from backorder.admin.queries import ItemFilter, item_page, status_expr, totals
 
     service = obj.reading()
     tz = store_tz(service)
@@ -76,9 +76,11 @@ def status(obj: Context, as_json, show_all, limit, offset, only_status, search):
     shown = limit or 50
     obj.header()
     with service.db.read() as conn:
-        summary = totals(conn, service.name, service.settings)
+        status = status_expr(conn, service.name, service.settings)
+        summary = totals(conn, service.name, service.settings, status)
         rows, matching = item_page(
-            conn, service.name, service.settings, where, offset=offset, limit=shown
+            conn, service.name, service.settings, where, offset=offset, limit=shown,
+            status=status,
         )
     counts = {k: n for k, n in sorted(summary.statuses.items()) if n}
     line = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
@@ -100,8 +102,10 @@ def status(obj: Context, as_json, show_all, limit, offset, only_status, search):
 
 def _stream_json(service, where, offset, limit, etas, tz) -> None:
     """Every matching item as one JSON list, written a page at a time (never all in memory)."""
-    from backorder.admin.queries import item_page
+    from backorder.admin.queries import item_page, status_expr
 
+    with service.db.read() as conn:
+        status = status_expr(conn, service.name, service.settings)
     click.echo("[", nl=False)
     first, done = True, 0
     while limit is None or done < limit:
@@ -109,7 +113,7 @@ def _stream_json(service, where, offset, limit, etas, tz) -> None:
         with service.db.read() as conn:
             rows, _ = item_page(
                 conn, service.name, service.settings, where,
-                offset=offset + done, limit=size, count=False,
+                offset=offset + done, limit=size, count=False, status=status,
             )
         page = rows[:size]
         for row in page:
