@@ -13,11 +13,9 @@ SKU; the round is timed until every delivery is answered and until every one is 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,26 +24,12 @@ ROUNDS = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", "3"))
 TOKEN = "bench-token"
 
 
-@contextlib.contextmanager
 def serving(app):
-    import uvicorn
-
+    """The webhook app under uvicorn with ``backorder serve``'s options, in a thread."""
     from backorder.serving import uvicorn_options
+    from backorder.testing.browser import serve
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **uvicorn_options())
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise SystemExit("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    return serve(app, timeout=60, lifespan="auto", **uvicorn_options())
 
 
 async def burst(url: str, round_no: int) -> list[int]:

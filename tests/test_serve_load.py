@@ -4,15 +4,12 @@ slow-headers attack (issue 20, items 2 and 6)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
-import threading
 import time
 
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from core_support import run_coroutine
 
 from backorder.config import parse_config
@@ -21,30 +18,15 @@ from backorder.plugins import make_manager
 from backorder.server import create_app, pending_deliveries
 from backorder.serving import uvicorn_options
 from backorder.storage.schema import webhook_deliveries
+from backorder.testing.browser import serve
 
 BURST = 200
 TOKEN = {"X-Backorder-Token": "s3cret"}
 
 
-@contextlib.contextmanager
 def serving(app, **options):
     """uvicorn with ``backorder serve``'s options in a thread; yields the base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", **{**uvicorn_options(), **options}
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:  # waiting for the event "started", with a generous bound
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    return serve(app, timeout=60, lifespan="auto", **{**uvicorn_options(), **options})
 
 
 @pytest.fixture

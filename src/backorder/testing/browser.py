@@ -50,17 +50,19 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(
     app: Any, port: int | None = None, timeout: float = 20.0, *,
-    lifespan: Literal["on", "off"] = "off",
+    lifespan: Literal["on", "off", "auto"] = "off", **options: Any,
 ) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 in a background thread; yields ``http://127.0.0.1:PORT``.
 
-    ``lifespan="on"`` runs the app's lifespan (start-up and shut-down) as a server would."""
+    ``lifespan="on"`` runs the app's lifespan (start-up and shut-down) as a server would;
+    ``options`` go to ``uvicorn.Config`` (``backorder.serving.uvicorn_options()`` for
+    ``backorder serve``'s limits and timeouts)."""
     import uvicorn
 
     port = port or free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)
-    )
+    server = uvicorn.Server(uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan, **options
+    ))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
