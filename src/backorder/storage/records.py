@@ -161,18 +161,23 @@ def record_movement(
 def latest_levels(conn: sa.Connection, store: str, skus: Sequence[str]) -> dict[str, dt.datetime]:
     """The newest ``as_of`` among each SKU's movements: when the last platform figure
     applied to it was true (SKUs never given one are absent)."""
+    return _newest_as_of(conn, store, skus, movements.c.as_of.is_not(None))
+
+
+def _newest_as_of(
+    conn: sa.Connection, store: str, skus: Sequence[str], *where: sa.ColumnElement[bool]
+) -> dict[str, dt.datetime]:
+    """Per SKU, the newest ``as_of`` of its movements that match ``where`` (SKUs with none
+    are absent)."""
     if not skus:
         return {}
     query = (
         sa.select(movements.c.sku, sa.func.max(movements.c.as_of))
-        .where(
-            movements.c.store == store,
-            movements.c.sku.in_(list(skus)),
-            movements.c.as_of.is_not(None),
-        )
+        .where(movements.c.store == store, movements.c.sku.in_(list(skus)), *where)
         .group_by(movements.c.sku)
     )
-    return {sku: as_utc(when) for sku, when in conn.execute(query)}
+    rows = ((sku, as_utc(when)) for sku, when in conn.execute(query))
+    return {sku: when for sku, when in rows if when is not None}
 
 
 NET_SOURCE = "(net of platform orders)"
@@ -184,20 +189,9 @@ def net_watermarks(
 ) -> dict[str, dt.datetime]:
     """Per SKU, the newest ``as_of`` of a ``net_of_orders`` figure applied: platform orders
     placed up to then are counted in the stock already."""
-    if not skus:
-        return {}
-    query = (
-        sa.select(movements.c.sku, sa.func.max(movements.c.as_of))
-        .where(
-            movements.c.store == store,
-            movements.c.sku.in_(list(skus)),
-            movements.c.kind == "sync",
-            movements.c.source.endswith(NET_SOURCE),
-        )
-        .group_by(movements.c.sku)
+    return _newest_as_of(
+        conn, store, skus, movements.c.kind == "sync", movements.c.source.endswith(NET_SOURCE)
     )
-    rows = ((sku, as_utc(when)) for sku, when in conn.execute(query))
-    return {sku: when for sku, when in rows if when is not None}
 
 
 def order_delta_after(conn: sa.Connection, store: str, sku: str, when: dt.datetime) -> int:
