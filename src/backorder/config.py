@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from backorder.admin.settings import AdminSettings
 from backorder.documents.settings import TemplateSettings, set_config_folder
-from backorder.errors import ConfigError
+from backorder.errors import ConfigError, first_problem
 from backorder.models import StoreSettings
 from backorder.notify.settings import NotificationSettings
 from backorder.storefront import StorefrontSettings
@@ -67,11 +67,8 @@ class StoreConfig(BaseModel):
         try:
             return model.model_validate(self.connection)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(map(str, first["loc"]))
-            raise ConfigError(
-                f"store {self.name!r}: connection.{where}: {first['msg']}"
-            ) from None
+            where, problem = first_problem(exc)
+            raise ConfigError(f"store {self.name!r}: connection.{where}: {problem}") from None
 
     def secret(self, key: str) -> str | None:
         """A secret held in memory (:meth:`with_secrets`), ``connection[key]``, or the

@@ -11,7 +11,10 @@ A database driver's own exceptions never reach a caller: they become :class:`Sto
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = [
     "BackorderError",
@@ -29,6 +32,7 @@ __all__ = [
     "StorageError",
     "UnknownItem",
     "WebhookRejected",
+    "first_problem",
 ]
 
 
@@ -120,3 +124,10 @@ class StorageError(BackorderError):
 
 class PluginLoadError(BackorderError):
     """An installed plugin could not be loaded or registered; the message names it."""
+
+
+def first_problem(exc: ValidationError, *prefix: str) -> tuple[str, str]:
+    """Where a validation error's first problem is (its location joined with dots, after
+    ``prefix``; ``""`` for the whole value) and what it is: the parts of a one-line error."""
+    first = exc.errors()[0]
+    return ".".join(map(str, (*prefix, *first["loc"]))), first["msg"]

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from backorder.config import DEFAULT_DATABASE, Config
 from backorder.engine import StoreService
-from backorder.errors import MalformedDelivery, NotFound, PlatformError
+from backorder.errors import MalformedDelivery, NotFound, PlatformError, first_problem
 from backorder.plugins import PluginManager
 from backorder.storage.db import Database
 from backorder.webhooks import (
@@ -194,9 +194,8 @@ async def _read_body(request: Any, limit: int) -> bytes | None:
 
 
 def _validation_message(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(map(str, first["loc"])) or "(body)"
-    return f"body field {where}: {first['msg']}"
+    where, problem = first_problem(exc)
+    return f"body field {where or '(body)'}: {problem}"
 
 
 class _Drain:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import TypeAdapter, ValidationError
 
 from backorder import yaml12
-from backorder.errors import ConfigError, MalformedDelivery, WebhookRejected
+from backorder.errors import ConfigError, MalformedDelivery, WebhookRejected, first_problem
 from backorder.hookspecs import hookimpl
 from backorder.models import CatalogItem, StockLevel
 from backorder.platform import BasePlatform, Platform
@@ -34,10 +34,8 @@ def _catalog(store: StoreConfig) -> list[CatalogItem]:
     try:
         return _catalog_adapter.validate_python(yaml12.load(Path(path).read_text("utf-8")))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(
-            f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        ) from None
+        where, problem = first_problem(exc)
+        raise ConfigError(f"{path}: {where}: {problem}") from None
 
 
 class CorePlatform(BasePlatform):
@@ -74,11 +72,11 @@ class CorePlatform(BasePlatform):
         try:
             event = WebhookEvent.model_validate_json(body)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(map(str, first["loc"])) or "(body)"
+            where, problem = first_problem(exc)
+            where = where or "(body)"
             if not where.isprintable() or where != where.strip():
                 where = repr(where)  # a key of blanks or control characters, shown as such
-            raise MalformedDelivery(f"body field {where}: {first['msg']}") from None
+            raise MalformedDelivery(f"body field {where}: {problem}") from None
         return [event]
 
 

@@ -25,7 +25,7 @@ import httpx
 import jwt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from backorder.errors import ConfigError, InvalidInput, PlatformError
+from backorder.errors import ConfigError, InvalidInput, PlatformError, first_problem
 from backorder_bigcommerce.connection import NAME, transport_for
 
 STORE_CONTEXT = re.compile(r"^stores/([a-z0-9]{1,64})$")
@@ -83,10 +83,8 @@ def app_settings(options: dict[str, Any]) -> AppSettings | None:
     try:
         return AppSettings.model_validate(options)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(
-            f"[plugins.{NAME}] {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        ) from None
+        where, problem = first_problem(exc)
+        raise ConfigError(f"[plugins.{NAME}] {where}: {problem}") from None
 
 
 class BigCommerceUser(BaseModel):
@@ -201,10 +199,8 @@ def verify_payload(app: AppSettings, token: str | None) -> Claims:
     try:
         return Claims.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise PayloadRejected(
-            f"signed_payload_jwt: claim {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        ) from None
+        where, problem = first_problem(exc)
+        raise PayloadRejected(f"signed_payload_jwt: claim {where}: {problem}") from None
 
 
 __all__ = [

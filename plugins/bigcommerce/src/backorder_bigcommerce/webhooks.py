@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from backorder.config import StoreConfig
+from backorder.errors import first_problem
 from backorder.models import CatalogItem
 from backorder.webhooks import MalformedDelivery, WebhookEvent, WebhookRejected, load_json
 from backorder_bigcommerce import push
@@ -55,9 +56,8 @@ def parse(store: StoreConfig, headers: Mapping[str, str], body: bytes) -> list[W
     try:
         envelope = s.WebhookCallbackBase.model_validate(load_json(body))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = f" field {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        raise MalformedDelivery(f"body{where}") from None
+        where, problem = first_problem(exc)
+        raise MalformedDelivery(f"body field {where}: {problem}") from None
     data, key = envelope.data, envelope.hash
     rid = _id(data.get("id"), "data.id")
     scope = envelope.scope

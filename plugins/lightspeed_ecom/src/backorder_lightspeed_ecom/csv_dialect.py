@@ -15,6 +15,7 @@ from typing import IO
 
 from pydantic import ValidationError
 
+from backorder.errors import first_problem
 from backorder.models import ItemInput, ItemView, Mode
 from backorder_lightspeed_ecom.mapping import from_csv_fields, stock_alert_of, title_column
 
@@ -61,8 +62,8 @@ class LightspeedCsv:
         try:
             return ItemInput.model_validate(fields)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise ValueError(f"field {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+            where, problem = first_problem(exc)
+            raise ValueError(f"field {where}: {problem}") from None
 
     def write_rows(self, items: Iterable[ItemView]) -> Iterable[Mapping[str, str]]:
         """ItemViews -> rows. Silent mode has no Lightspeed counterpart: it exports as N

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from backorder.config import StoreConfig
+from backorder.errors import first_problem
 from backorder.webhooks import (
     MalformedDelivery,
     WebhookEvent,
@@ -81,9 +82,8 @@ def _variant_event(record: object, body: bytes) -> WebhookEvent:
     try:
         variant = Variant.model_validate(record)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, ("variant", *first["loc"])))
-        raise MalformedDelivery(f"body field {where}: {first['msg']}") from None
+        where, problem = first_problem(exc, "variant")
+        raise MalformedDelivery(f"body field {where}: {problem}") from None
     tracked = variant.stockTracking is not StockTracking.DISABLED
     try:
         as_of = dt.datetime.fromisoformat(variant.updatedAt) if variant.updatedAt else None
@@ -120,9 +120,8 @@ def _order_events(store: StoreConfig, record: object, body: bytes) -> list[Webho
     try:
         order = Order.model_validate(record)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, ("order", *first["loc"])))
-        raise MalformedDelivery(f"body field {where}: {first['msg']}") from None
+        where, problem = first_problem(exc, "order")
+        raise MalformedDelivery(f"body field {where}: {problem}") from None
     key = _key("orders", record, body)
     events = [WebhookEvent(kind="order", delivery_id=key, order_id=str(order.id))]
     if order.status == CANCELLED:

@@ -34,6 +34,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from backorder.errors import first_problem
 from backorder.http import FAULT_HEADER, needs_extra
 from backorder_magento.models import ItemOptions, StockItem
 from backorder_magento.sandbox_faults import Fault, FaultStatus, take_fault
@@ -268,9 +269,8 @@ def _api_path(request: Request) -> str:
 
 def _first_problem(exc: ValueError) -> str:
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "body"
-        return f"{where}: {first['msg']}"
+        where, problem = first_problem(exc)
+        return f"{where or 'body'}: {problem}"
     return "body is not JSON"
 
 

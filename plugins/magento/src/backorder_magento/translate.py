@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from backorder.errors import InvalidInput
+from backorder.errors import InvalidInput, first_problem
 from backorder.models import POLICY_FIELDS, ItemInput, ItemView, Mode
 from backorder_magento.models import (
     USE_CONFIG_FLAGS,
@@ -95,8 +95,8 @@ def to_item_input(fields: Mapping[str, Any], config: ItemOptions | None = None) 
     try:
         item = stock_item_from_fields(native)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ValueError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        where, problem = first_problem(exc)
+        raise ValueError(f"{where}: {problem}") from None
     if not item.sku:
         raise ValueError("sku: required")
     refuse_decimal(item)

@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from backorder.errors import first_problem
 from backorder.models import MAX_QTY, UTCDateTime
 from backorder.webhooks import MalformedDelivery, WebhookEvent, WebhookRejected, check_qty
 
@@ -120,10 +121,8 @@ def parse_push(store: Any, headers: Mapping[str, str], body: bytes) -> list[Webh
     try:
         push = Push.model_validate_json(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise MalformedDelivery(
-            f"body field {'.'.join(map(str, first['loc'])) or '(body)'}: {first['msg']}"
-        ) from None
+        where, problem = first_problem(exc)
+        raise MalformedDelivery(f"body field {where or '(body)'}: {problem}") from None
     if push.event == STOCK_EVENT:
         if not push.sku or push.qty is None:
             raise MalformedDelivery("body field sku/qty: required for a stock item save")
