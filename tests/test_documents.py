@@ -265,3 +265,33 @@ def test_cli_html_to_stdout_and_errors(cli_config):
     assert missing.exit_code == 2 and "no such order" in missing.output and "77" in missing.output
     nothing = runner.invoke(main, ["--config", str(cli_config), "render", "invoice"])
     assert nothing.exit_code == 2 and "--all" in nothing.output
+
+
+def words_past_the_right_margin(pdf: bytes, tmp_path) -> list[str]:
+    """Words poppler places beyond the page's right margin (14 mm, see ``_style.css``)."""
+    import shutil
+    import subprocess
+    import xml.etree.ElementTree as ET
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils, installed by `make setup`) is not on PATH")
+    source, boxes = tmp_path / "doc.pdf", tmp_path / "doc.html"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftotext", "-bbox", str(source), str(boxes)], check=True)
+    margin = 14 / 25.4 * 72  # points
+    past = []
+    for page in ET.parse(boxes).getroot().iter("{http://www.w3.org/1999/xhtml}page"):
+        right = float(page.get("width")) - margin + 1  # a point for rounding
+        for word in page.iter("{http://www.w3.org/1999/xhtml}word"):
+            if float(word.get("xMax")) > right:
+                past.append(word.text)
+    return past
+
+
+@pytest.mark.parametrize("kind", ["packing-slip", "pick-list", "invoice"])
+def test_every_column_fits_the_page(shop, pm, kind, tmp_path):
+    """A4 with every lifecycle column filled: nothing runs off the right edge (it once did)."""
+    shop.cancel("1001", {"KOFE": 1})
+    shop.ship("1002", {"MUG": 1})
+    html = render_html(kind, orders(shop, "1001", "1002"), shop.store)
+    assert words_past_the_right_margin(render_bytes(pm, html), tmp_path) == []
