@@ -230,13 +230,37 @@ def test_the_report_is_filtered_paged_and_downloads_as_csv(shop):
     paged = client.get("/admin/shop/report").text
     assert "Page 1" in paged and 'rel="next"' in paged
     last = client.get("/admin/shop/report?page=2").text
-    assert 'rel="next"' not in last and last.count('<td class="num">') == 4  # 2 rows
+    assert 'rel="next"' not in last and last.count('<td class="num">') == 10  # 2 rows
     download = client.get("/admin/shop/report.csv?brand=Lux")
     assert download.headers["content-type"].startswith("text/csv")
     assert "attachment" in download.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(download.text)))
     assert rows[0][:4] == ["Product name", "SKU", "Purchased qty", "Backordered qty"]
     assert sorted(r[4] for r in rows[1:]) == ["200", "201", "202"]
+
+
+def test_the_report_filters_by_status_like_the_cli(shop):
+    service = shop.service()
+    from backorder.models import ItemInput, LineRequest, OrderIn
+
+    service.assign([ItemInput(sku="LAMP", on_hand=0, threshold=10)])
+    for n in range(2):
+        service.place_order(OrderIn(order_id=f"30{n}", lines=[LineRequest(sku="LAMP", qty=2)]))
+    service.cancel("300")
+    client = shop.signed_in()
+    open_lines = client.get("/admin/shop/report").text
+    assert "301" in open_lines and "300" not in open_lines  # open by default, as the CLI
+    cancelled = client.get("/admin/shop/report?status=cancelled").text
+    assert "300" in cancelled and "301" not in cancelled
+    assert re.search(r'<td class="num">2</td><td class="num">0</td><td class="num">0</td>'
+                     r"<td>cancelled</td><td>300</td>", cancelled)
+    everything = client.get("/admin/shop/report?status=all").text
+    assert "300" in everything and "301" in everything
+    rows = list(csv.reader(io.StringIO(client.get("/admin/shop/report.csv?status=cancelled").text)))
+    assert [r[4] for r in rows[1:]] == ["300"]
+    bad = client.get("/admin/shop/report?status=lost")
+    assert bad.status_code == 422
+    assert _error(bad.text, "f-status") == "choose one of the options"
 
 
 def test_an_import_with_errors_lists_each_by_row_and_changes_nothing(shop):

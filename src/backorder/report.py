@@ -310,6 +310,7 @@ def report_page(
     date_to: dt.date | None = None,
     category: str | None = None,
     brand: str | None = None,
+    status: str = "open",
 ) -> ReportPage:
     """One page of :func:`backorder_report` (the same rows, order and filters), the one
     after ``after`` or before ``before`` when given (read by key through the index of
@@ -319,7 +320,7 @@ def report_page(
     line, order = order_lines, orders
     query = _query(
         service, search=search, date_from=date_from, date_to=date_to, category=category,
-        brand=brand,
+        brand=brand, status=status,
     )
     backwards = before is not None and after is None
     if after is not None:

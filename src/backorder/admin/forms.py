@@ -182,6 +182,8 @@ class ReportQuery(Form):
     date_to: OptionalDay = Field(default=None, alias="to")
     category: Text = ""
     brand: Text = ""
+    status: Literal["open", "shipped", "cancelled", "all"] = "open"
+    """As ``backorder report --status``: open lines (units still to ship) by default."""
     page: Annotated[PositiveInt, Field(le=1_000_000)] = 1
     after: Annotated[str, Field(max_length=2000)] = ""
     """A next page starts after this row (``report.ReportKey.token``)."""

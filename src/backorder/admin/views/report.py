@@ -1,5 +1,5 @@
 """The backorder report (seed 001 §5): one row per backordered order line, searched and
-filtered by product, order date, category and brand, paged in the database, and its
+filtered by product, order date, category, brand and status, paged in the database, and its
 CSV export (the CLI's ``backorder report --csv``, the same query and columns)."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def _filters(query: ReportQuery) -> dict[str, Any]:
     return {
         "search": query.q or None, "date_from": query.date_from, "date_to": query.date_to,
         "category": query.category or None, "brand": query.brand or None,
+        "status": query.status,
     }
 
 
