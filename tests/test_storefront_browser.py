@@ -9,13 +9,14 @@ custom theme using data-backorder-* attributes; the script comes from a running
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 from string import Template
 
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.routing import Route
 from storefront_support import HOSTILE, build_app
 
@@ -43,24 +44,17 @@ def shop_app(api: str, store: str = "shop", script: str = "") -> Starlette:
         product_id, name, variants = PRODUCTS[product]
         chosen = request.query_params.get("variant")
         sku, variant_id, _ = next((v for v in variants if v[1] == chosen), variants[0])
+        configurable = len(variants) > 1
         esc = html.escape
         values = {
             "api": api, "store": store, "script": script or f"{api}/storefront/backorder.js",
             "name": esc(name), "product_id": product_id,
-            "sku": esc(sku if len(variants) == 1 or theme != "luma" else product.upper()),
-            "variant_id": variant_id if theme != "luma" or len(variants) == 1 else "",
-            "options": "" if len(variants) == 1 else (
-                '<div class="form-field" data-product-attribute="set-select">'
-                '<label class="form-label" for="attribute_select_1">Colour:</label>'
-                '<select class="form-select" id="attribute_select_1" name="attribute[1]">'
-                + "".join(f'<option value="{esc(s)}">{esc(label)}</option>'
-                          for s, _v, label in variants) + "</select></div>"),
-            "swatches": "" if len(variants) == 1 else (
-                '<div class="swatch-attribute color"><span class="swatch-attribute-label">'
-                'Color</span><div class="swatch-attribute-options" role="listbox">'
-                + "".join(f'<div class="swatch-option text" role="option" tabindex="0" '
-                          f'data-option-product="{v}" data-option-label="{esc(label)}">'
-                          f"{esc(label)}</div>" for _s, v, label in variants) + "</div></div>"),
+            "sku": esc(product.upper() if configurable and theme == "luma" else sku),
+            "variant_id": variant_id,
+            "options": "" if not configurable else cornerstone_select(variants),
+            "luma_options": luma_swatches(product_id, variants) if configurable else "",
+            "luma_bottom_open": '<div class="product-options-bottom">' if configurable else "",
+            "luma_bottom_close": "</div>" if configurable else "",
             "variant_options": "".join(
                 f'<option value="{v}"{" selected" if v == variant_id else ""}>{esc(label)}'
                 "</option>" for _s, v, label in variants),
@@ -68,9 +62,17 @@ def shop_app(api: str, store: str = "shop", script: str = "") -> Starlette:
                                    for s, _v, label in variants),
         }
         body = Template((PAGES / f"{theme}.html").read_text()).substitute(values)
-        csp = (f"default-src 'none'; script-src 'self' {api}; connect-src {api}; "
+        csp = (f"default-src 'none'; script-src 'self' {api}; connect-src 'self' {api}; "
                "style-src 'self'; img-src 'self'")
         return HTMLResponse(body, headers={"Content-Security-Policy": csp})
+
+    async def product_attributes(request: Request) -> JSONResponse:
+        """BigCommerce's /remote/v1/product-attributes/{id}: the variant the options pick."""
+        form = await request.form()
+        _, _, variants = next(p for p in PRODUCTS.values() if p[0] == request.path_params["id"])
+        value = str(form.get("attribute[1]", ""))
+        sku = next((s for s, v, _ in variants if attribute_value(v) == value), variants[0][0])
+        return JSONResponse({"data": {"sku": sku, "purchasable": True}})
 
     def asset(request: Request) -> FileResponse:
         name = request.path_params["name"]
@@ -80,7 +82,51 @@ def shop_app(api: str, store: str = "shop", script: str = "") -> Starlette:
         return FileResponse(PAGES / name)
 
     return Starlette(routes=[Route("/assets/{name}", asset),
+                             Route("/remote/v1/product-attributes/{id}", product_attributes,
+                                   methods=["POST"]),
                              Route("/{theme}/{product}", page)])
+
+
+def attribute_value(variant_id: str) -> str:
+    """A Cornerstone option value id (set-select.html: value="{{id}}", not the SKU)."""
+    return f"7{variant_id}"
+
+
+def swatch_option(variant_id: str) -> str:
+    """The Luma swatch option id of a variant (attribute 93's option, as jsonConfig's index)."""
+    return str(int(variant_id) - 70)
+
+
+def cornerstone_select(variants) -> str:
+    esc = html.escape
+    return (
+        '<div class="form-field" data-product-attribute="set-select">'
+        '<label class="form-label form-label--alternate form-label--inlineSmall" '
+        'for="attribute_select_1">Colour: <small>Required</small></label>'
+        '<select class="form-select form-select--small" name="attribute[1]" '
+        'id="attribute_select_1" required><option value="">Choose Options</option>'
+        + "".join(f'<option data-product-attribute-value="{attribute_value(v)}" '
+                  f'value="{attribute_value(v)}"{" selected data-default" if i == 0 else ""}>'
+                  f"{esc(label)}</option>" for i, (_s, v, label) in enumerate(variants))
+        + "</select></div>")
+
+
+def luma_swatches(product_id: str, variants) -> str:
+    """Magento_Swatches renderer.phtml: an empty swatch box and the jsonConfig it draws from."""
+    config = {"[data-role=swatch-options]": {"Magento_Swatches/js/swatch-renderer": {
+        "jsonConfig": {
+            "attributes": {"93": {"id": "93", "code": "color", "label": "Color", "options": [
+                {"id": swatch_option(v), "label": label, "products": [v]}
+                for _s, v, label in variants]}},
+            "index": {v: {"93": swatch_option(v)} for _s, v, _l in variants},
+            "productId": product_id},
+        "jsonSwatchConfig": {"93": {swatch_option(v): {"type": 0, "value": label}
+                                    for _s, v, label in variants}}}}}
+    return ('<div class="product-options-wrapper" id="product-options-wrapper" '
+            'data-hasrequired="* Required Fields"><div class="fieldset" tabindex="0">'
+            '<div class="swatch-opt" data-role="swatch-options"></div></div></div>'
+            '<script type="text/x-magento-init">'
+            + json.dumps(config).replace("</", "<\\/") + "</script>")
 
 
 @pytest.fixture
@@ -124,12 +170,25 @@ SELECTORS = {
 }
 
 
+SHIPPING_AFTER = {  # the element each theme's shipping text follows
+    "cornerstone-6": ".add-to-cart-buttons",  # the button and the wallet buttons (6.x)
+    "cornerstone-5": ".form-action",
+    "luma": ".box-tocart .actions",
+    "lightspeed": "#product_configure_form > .cart",
+}
+
+
 def wait_state(page, state: str) -> None:
     page.wait_for_selector(f'[data-backorder-state="{state}"]', state="attached")
 
 
+def adapter(theme: str) -> str:
+    """The backorder.js adapter a fixture page is for (cornerstone-5 and -6: cornerstone)."""
+    return theme.split("-")[0]
+
+
 def button(page, theme: str) -> tuple[str, str, bool]:
-    selector, how = SELECTORS[theme]
+    selector, how = SELECTORS[adapter(theme)]
     el = page.locator(selector)
     label = el.input_value() if how == "value" else el.inner_text()
     colour = el.evaluate("e => getComputedStyle(e).backgroundColor")
@@ -142,10 +201,10 @@ def text_of(page, name: str) -> str:
 
 
 def choose_variant(page, theme: str, sku: str, variant_id: str) -> None:
-    if theme == "cornerstone":
-        page.select_option("#attribute_select_1", sku)
+    if adapter(theme) == "cornerstone":
+        page.select_option("#attribute_select_1", attribute_value(variant_id))
     elif theme == "luma":
-        page.click(f'.swatch-option[data-option-product="{variant_id}"]')
+        page.click(f'.swatch-option[data-option-id="{swatch_option(variant_id)}"]')
     elif theme == "lightspeed":
         with page.expect_navigation():
             page.select_option("#product_configure_variants", variant_id)
@@ -155,11 +214,15 @@ def choose_variant(page, theme: str, sku: str, variant_id: str) -> None:
 
 def set_qty(page, theme: str, qty: int) -> None:
     selector = {"cornerstone": "input[name='qty[]']", "luma": "#qty",
-                "lightspeed": "input[name=quantity]", "generic": "[data-backorder-qty]"}[theme]
-    page.fill(selector, str(qty))
+                "lightspeed": "input[name=quantity]", "generic": "[data-backorder-qty]"}
+    page.fill(selector[adapter(theme)], str(qty))
 
 
-@pytest.mark.parametrize("theme", ["cornerstone", "luma", "lightspeed", "generic"])
+# Cornerstone's two latest majors (6.21.0 and 5.7.1), Luma, Lightspeed's default theme, any theme
+THEMES = ["cornerstone-6", "cornerstone-5", "luma", "lightspeed", "generic"]
+
+
+@pytest.mark.parametrize("theme", THEMES)
 def test_backorder_variant_switch_and_quantity(stores, page, screenshots, theme):
     shop, _ = stores()
     page.goto(f"{shop}/{theme}/mug")
@@ -171,6 +234,9 @@ def test_backorder_variant_switch_and_quantity(stores, page, screenshots, theme)
     assert text_of(page, "shipping") == "Ships as soon as it is back in stock."
     assert button(page, theme) == ("Pre-order", ORANGE, True)
     assert text_of(page, "alert") == ""  # all on backorder: no mixed-cart alert
+    if theme in SHIPPING_AFTER:  # below the theme's add-to-cart block, not inside it
+        assert page.evaluate("s => document.querySelector('.backorder-shipping')"
+                             ".previousElementSibling.matches(s)", SHIPPING_AFTER[theme])
     page.screenshot(path=screenshots / f"storefront-{theme}-backorder.png", full_page=True)
 
     choose_variant(page, theme, "MUG-RED", "121")
@@ -188,21 +254,22 @@ def test_backorder_variant_switch_and_quantity(stores, page, screenshots, theme)
     assert page.evaluate("window.__violations") == []  # strict CSP: nothing blocked
 
 
-def test_cornerstone_in_stock_low_and_unavailable(stores, page, screenshots):
+@pytest.mark.parametrize("theme", ["cornerstone-6", "cornerstone-5"])
+def test_cornerstone_in_stock_low_and_unavailable(stores, page, screenshots, theme):
     shop, _ = stores()
     expected = {"tent": ("in_stock", "20 in stock"), "lamp": ("low_stock", "Only 2 left in stock"),
                 "gone": ("unavailable", "")}
     for product, (state, description) in expected.items():
-        page.goto(f"{shop}/cornerstone/{product}")
+        page.goto(f"{shop}/{theme}/{product}")
         wait_state(page, state)
         assert text_of(page, "description") == description
-        assert button(page, "cornerstone")[0] == "Add to Cart"
-        page.screenshot(path=screenshots / f"storefront-cornerstone-{product}.png")
+        assert button(page, theme)[0] == "Add to Cart"
+        page.screenshot(path=screenshots / f"storefront-{theme}-{product}.png")
 
 
 def test_quantity_buttons_and_over_threshold(stores, page):
     shop, _ = stores()
-    page.goto(f"{shop}/cornerstone/mug")
+    page.goto(f"{shop}/cornerstone-6/mug")
     wait_state(page, "backorder")
     page.fill("input[name='qty[]']", "10")
     page.click("[data-action=inc]")  # the theme's own + button: 11 of at most 10
@@ -213,9 +280,9 @@ def test_quantity_buttons_and_over_threshold(stores, page):
 
 def test_api_down_leaves_the_page_working(stores, page, screenshots):
     shop, _ = stores(api_up=False)  # the script loads (the shop's copy); its API is gone
-    page.goto(f"{shop}/cornerstone/mug")
+    page.goto(f"{shop}/cornerstone-6/mug")
     wait_state(page, "offline")
-    assert button(page, "cornerstone") == ("Add to Cart", "rgb(31, 41, 55)", False)
+    assert button(page, "cornerstone-6") == ("Add to Cart", "rgb(31, 41, 55)", False)
     assert text_of(page, "description") == "" and text_of(page, "shipping") == ""
     page.click("#form-action-addToCart")
     assert page.locator("#cart-count").text_content() == "1"  # the theme still adds to cart
@@ -225,10 +292,10 @@ def test_api_down_leaves_the_page_working(stores, page, screenshots):
 def test_hostile_merchant_text_is_shown_as_text(stores, page, screenshots):
     shop, _ = stores(storefront={"backorder_description": HOSTILE,
                                  "button_text": "<script>window.__pwned=2</script>"})
-    page.goto(f"{shop}/cornerstone/mug")
+    page.goto(f"{shop}/cornerstone-6/mug")
     wait_state(page, "backorder")
     assert text_of(page, "description") == HOSTILE
-    assert button(page, "cornerstone")[0] == "<script>window.__pwned=2</script>"
+    assert button(page, "cornerstone-6")[0] == "<script>window.__pwned=2</script>"
     assert page.locator(".backorder-description img, .backorder-description b").count() == 0
     assert page.evaluate("window.__pwned") is None
     page.screenshot(path=screenshots / "storefront-hostile-text.png")

@@ -10,13 +10,18 @@
   var kind = document.currentScript.getAttribute("data-theme-kind");
   document.addEventListener("DOMContentLoaded", function () {
     if (kind === "cornerstone") {
-      /* product-details.js: an option change fetches the variant and rewrites [data-product-sku] */
+      /* product-details.js: shows the options, and an option change posts the form to
+         /remote/v1/product-attributes/{product_id} and rewrites [data-product-sku] */
       var form = document.querySelector("form[data-cart-item-add]");
       form.addEventListener("submit", added);
-      var select = form.querySelector("[data-product-option-change] select");
-      if (select) { select.addEventListener("change", function () {
-        setTimeout(function () { document.querySelector("[data-product-sku]").textContent = select.value; }, 50);
-      }); }
+      var options = form.querySelector("[data-product-option-change]");
+      options.removeAttribute("hidden");
+      options.addEventListener("change", function () {
+        var id = form.querySelector("input[name=product_id]").value;
+        fetch("/remote/v1/product-attributes/" + id, {method: "POST", body: new FormData(form)})
+          .then(function (r) { return r.json(); })
+          .then(function (body) { document.querySelector("[data-product-sku]").textContent = body.data.sku; });
+      });
       form.querySelectorAll("[data-quantity-change] button").forEach(function (b) {
         b.addEventListener("click", function (e) {
           e.preventDefault();
@@ -26,16 +31,56 @@
         });
       });
     } else if (kind === "luma") {
-      /* swatch-renderer.js: a swatch click stores the chosen child product's id */
+      /* validate-product.js enables the button; swatch-renderer.js draws the swatches from its
+         x-magento-init jsonConfig and, on a click, marks the attribute's data-option-selected
+         and fills super_attribute[ID] (it leaves selected_configurable_option alone) */
       var lform = document.getElementById("product_addtocart_form");
       lform.addEventListener("submit", added);
-      lform.querySelectorAll(".swatch-option").forEach(function (s) {
-        s.addEventListener("click", function () {
-          lform.querySelectorAll(".swatch-option").forEach(function (o) { o.classList.remove("selected"); });
-          s.classList.add("selected");
-          lform.querySelector("input[name=selected_configurable_option]").value = s.getAttribute("data-option-product");
+      lform.querySelector("#product-addtocart-button").disabled = false;
+      var init = document.querySelector("script[type='text/x-magento-init']");
+      var holder = lform.querySelector("[data-role=swatch-options]");
+      if (init && holder) {
+        var config = JSON.parse(init.textContent)["[data-role=swatch-options]"]["Magento_Swatches/js/swatch-renderer"].jsonConfig;
+        Object.keys(config.attributes).forEach(function (attributeId) {
+          var attribute = config.attributes[attributeId];
+          var box = document.createElement("div");
+          box.className = "swatch-attribute " + attribute.code;
+          box.setAttribute("data-attribute-code", attribute.code);
+          box.setAttribute("data-attribute-id", attributeId);
+          var label = document.createElement("span");
+          label.className = "swatch-attribute-label";
+          label.textContent = attribute.label;
+          var list = document.createElement("div");
+          list.className = "swatch-attribute-options clearfix";
+          list.setAttribute("role", "listbox");
+          var input = document.createElement("input");
+          input.className = "swatch-input super-attribute-select";
+          input.name = "super_attribute[" + attributeId + "]";
+          input.type = "text";
+          input.value = "";
+          attribute.options.forEach(function (option) {
+            var swatch = document.createElement("div");
+            swatch.className = "swatch-option text";
+            swatch.setAttribute("role", "option");
+            swatch.setAttribute("tabindex", "0");
+            swatch.setAttribute("data-option-type", "0");
+            swatch.setAttribute("data-option-id", option.id);
+            swatch.setAttribute("data-option-label", option.label);
+            swatch.textContent = option.label;
+            swatch.addEventListener("click", function () {
+              list.querySelectorAll(".selected").forEach(function (o) { o.classList.remove("selected"); });
+              swatch.classList.add("selected");
+              box.setAttribute("data-option-selected", option.id);
+              input.value = option.id;
+            });
+            list.appendChild(swatch);
+          });
+          box.appendChild(label);
+          box.appendChild(list);
+          box.appendChild(input);
+          holder.appendChild(box);
         });
-      });
+      }
     } else if (kind === "lightspeed") {
       /* {{ product_configure }}: choosing a variant reloads the page on that variant */
       var sform = document.getElementById("product_configure_form");

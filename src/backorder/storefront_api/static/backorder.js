@@ -37,6 +37,52 @@
     });
   }
 
+  /* Magento: the configurable's "index" (child product id -> {attribute id: option id}) from
+     the first text/x-magento-init block that has one; JSON.parse only, nothing runs. */
+  function magentoIndex() {
+    var blocks = document.querySelectorAll("script[type='text/x-magento-init']");
+    for (var i = 0; i < blocks.length; i++) {
+      try {
+        var found = findIndex(JSON.parse(blocks[i].textContent), 0);
+        if (found) { return found; }
+      } catch (e) { /* not JSON: someone else's block */ }
+    }
+    return null;
+  }
+
+  function findIndex(value, depth) {
+    if (!value || typeof value !== "object" || depth > 8) { return null; }
+    if (value.index && value.attributes && typeof value.index === "object") { return value.index; }
+    for (var key in value) {
+      if (Object.prototype.hasOwnProperty.call(value, key)) {
+        var found = findIndex(value[key], depth + 1);
+        if (found) { return found; }
+      }
+    }
+    return null;
+  }
+
+  /* The child whose options are all chosen in the form's super_attribute[ID] fields. */
+  function chosenChild(form, index) {
+    var chosen = {};
+    var fields = form.querySelectorAll(".super-attribute-select");
+    if (!index || !fields.length) { return ""; }
+    for (var i = 0; i < fields.length; i++) {
+      var name = /^super_attribute\[([0-9]+)\]$/.exec(fields[i].name || "");
+      if (!name) { continue; }
+      if (!fields[i].value || fields[i].value === "0") { return ""; }
+      chosen[name[1]] = String(fields[i].value);
+    }
+    var wanted = Object.keys(chosen);
+    for (var child in index) {
+      if (!Object.prototype.hasOwnProperty.call(index, child)) { continue; }
+      var combo = index[child] || {};
+      if (wanted.length && Object.keys(combo).length === wanted.length &&
+          wanted.every(function (id) { return String(combo[id]) === chosen[id]; })) { return child; }
+    }
+    return "";
+  }
+
   function listen(root, selector, fn) {
     if (!root) { return; }
     ["change", "input", "click", "keyup"].forEach(function (type) {
@@ -47,9 +93,10 @@
   }
 
   var adapters = {
-    /* BigCommerce Cornerstone (templates/components/products/product-view.html and
-       add-to-cart.html): [data-product-sku] is rewritten by the theme on each variant
-       choice; qty[] with data-quantity-change buttons; #form-action-addToCart. */
+    /* BigCommerce Cornerstone 5 and 6 (templates/components/products/product-view.html and
+       add-to-cart.html, tags 5.7.1 and 6.21.0): [data-product-sku] is rewritten by the
+       theme on each variant choice; qty[] with data-quantity-change buttons;
+       #form-action-addToCart, inside .add-to-cart-buttons (with the wallet buttons) in 6.x. */
     cornerstone: {
       detect: function () {
         var form = $(".productView form[data-cart-item-add]");
@@ -69,26 +116,32 @@
           },
           button: $("#form-action-addToCart", form),
           description: $(".form-field--stock", form) || $("#add-to-cart-wrapper", form),
-          after: $(".form-action", form) || $("#form-action-addToCart", form)
+          after: $(".add-to-cart-buttons", form) || $(".form-action", form) || $("#form-action-addToCart", form)
         };
       }
     },
-    /* Magento 2 Luma (Magento_Catalog view/frontend/templates/product/view/addtocart.phtml):
-       #product_addtocart_form, input[name=product], the configurable's chosen child in
-       input[name=selected_configurable_option], #qty, #product-addtocart-button. */
+    /* Magento 2 Luma (Magento_Catalog product/view/form.phtml and addtocart.phtml):
+       #product_addtocart_form, input[name=product], #qty, #product-addtocart-button. The
+       configurable's chosen child: input[name=selected_configurable_option] when a script
+       filled it (configurable.js does, for dropdowns), else the super_attribute[ID] choices
+       (swatches and dropdowns) looked up in the jsonConfig/spConfig "index" (child id ->
+       {attribute id: option id}) of the page's text/x-magento-init blocks (JSON, not code). */
     luma: {
       detect: function () { return $("#product_addtocart_form"); },
       setup: function (form) {
         var info = $(".product-info-main") || form;
+        var index = magentoIndex();
         return {
           keys: function () {
+            var chosen = digits(($("input[name=selected_configurable_option]", form) || {}).value);
             return {sku: text($(".product.attribute.sku .value", info)),
                     product_id: digits(($("input[name=product]", form) || {}).value),
-                    variant_id: digits(($("input[name=selected_configurable_option]", form) || {}).value)};
+                    variant_id: chosen || digits(chosenChild(form, index))};
           },
           qty: function () { return ($("#qty", form) || {}).value; },
           watch: function (fn) {
-            observe([$("input[name=selected_configurable_option]", form)], fn);
+            observe([$("input[name=selected_configurable_option]", form),
+                     $("[data-role=swatch-options]", form)], fn);
             listen(form, "#qty, .swatch-option, .super-attribute-select", fn);
           },
           button: $("#product-addtocart-button", form),
