@@ -201,6 +201,15 @@ class LightspeedClient:
             DeliveryDate.model_validate(d) for d in self.pages("deliverydates", "deliverydates")
         ]
 
+    def create_deliverydate(self, fields: dict[str, Any]) -> DeliveryDate:
+        """``POST deliverydates.json`` with ``{"deliverydate": …}`` (the PHP client's
+        ``WebshopappApiResourceDeliverydates::create``)."""
+        body = self.request("POST", "deliverydates", json={"deliverydate": fields})
+        return DeliveryDate.model_validate(body["deliverydate"])
+
+    def delete_deliverydate(self, deliverydate_id: int) -> None:
+        self.request("DELETE", f"deliverydates/{deliverydate_id}")
+
     def order(self, order_id: str | int) -> Order:
         return Order.model_validate(self.request("GET", f"orders/{order_id}")["order"])
 

@@ -23,6 +23,7 @@ from backorder_lightspeed_ecom.mapping import (
     translate,
     variant_update,
 )
+from backorder_lightspeed_ecom.storefront import publish
 from backorder_lightspeed_ecom.sync import _placed_at, line_sku
 from backorder_lightspeed_ecom.webhooks import parse, verify_headers
 
@@ -66,6 +67,14 @@ class LightspeedPlatform(BasePlatform):
             for product_id, update in products.items():
                 client.update_product(product_id, {k: v for k, v in update.items() if k != "id"})
             client.update_variants(variants)
+
+    def publish_storefront(
+        self, store: StoreConfig, sku: str, messages: Mapping[str, str]
+    ) -> None:
+        """The shipping description as the product's delivery timeframe while it waits
+        (``storefront.py``): the text Lightspeed's own product page shows."""
+        with _client(store) as client:
+            publish(client, sku, messages)
 
     def fetch_order(self, store: StoreConfig, order_id: str) -> OrderIn:
         with _client(store) as client:

@@ -125,6 +125,19 @@ class SandboxShop:
         }
         return ident
 
+    def delivery_text(self, variant_id: int) -> str:
+        """What the product page says about delivery for this variant: its product's timeframe,
+        ``inStockMessage`` while it has stock (or is untracked), ``outStockMessage`` when sold
+        out (how a theme picks between them is unconfirmed, see the README)."""
+        variant = self.variants[variant_id]
+        product = self.products[variant["product"]["resource"]["id"]]
+        link = product.get("deliverydate")
+        if not link:
+            return ""
+        timeframe = self.deliverydates[link["resource"]["id"]]
+        in_stock = variant["stockTracking"] == "disabled" or variant["stockLevel"] > 0
+        return str(timeframe["inStockMessage" if in_stock else "outStockMessage"])
+
     def add_product(self, title: str, deliverydate: int | None = None) -> int:
         ident = self.next_id()
         self.products[ident] = {
@@ -229,6 +242,14 @@ class SandboxShop:
 
     def update_product(self, ident: int, fields: dict[str, Any]) -> dict[str, Any]:
         product = self.products[ident]
+        if "deliverydate" in fields:  # a timeframe id; false/null/0: none
+            chosen = fields["deliverydate"]
+            if chosen in (None, False, 0):
+                product["deliverydate"] = False
+            elif isinstance(chosen, int) and chosen in self.deliverydates:
+                product["deliverydate"] = _link("deliverydates", chosen)
+            else:
+                raise ValueError("product.deliverydate: an existing delivery timeframe id or false")
         if "visibility" in fields:
             if fields["visibility"] not in VISIBILITY:
                 raise ValueError(f"visibility: one of {', '.join(VISIBILITY)}")
@@ -493,8 +514,35 @@ def create_app(shop: SandboxShop | None = None) -> Starlette:
         return 200, {"product": shop.products[ident]}
 
     def deliverydates(request, body):
+        if request.method == "POST":
+            fields = _wrapped(body, "deliverydate")
+            name = fields.get("name")
+            if not isinstance(name, str) or not name:
+                raise ValueError("deliverydate.name: required")
+            ident = shop.add_deliverydate(
+                name, str(fields.get("inStockMessage", "")), str(fields.get("outStockMessage", ""))
+            )
+            return 201, {"deliverydate": shop.deliverydates[ident]}
         rows = sorted(shop.deliverydates.values(), key=lambda d: d["id"])
         return 200, {"deliverydates": page(request, rows)}
+
+    def deliverydate(request, body):
+        ident = int(request.path_params["id"])
+        if ident not in shop.deliverydates:
+            raise KeyError(f"deliverydate {ident}")
+        if request.method == "DELETE":
+            for product in shop.products.values():
+                if (product.get("deliverydate") or {}).get("resource", {}).get("id") == ident:
+                    product["deliverydate"] = False
+            del shop.deliverydates[ident]
+            return 200, {}
+        if request.method == "PUT":
+            fields = _wrapped(body, "deliverydate")
+            record = shop.deliverydates[ident]
+            for key in ("name", "inStockMessage", "outStockMessage"):
+                if key in fields:
+                    record[key] = str(fields[key])
+        return 200, {"deliverydate": shop.deliverydates[ident]}
 
     def orders(request, body):
         return 200, {"orders": page(request, sorted(shop.orders.values(), key=lambda o: o["id"]))}
@@ -564,7 +612,12 @@ def create_app(shop: SandboxShop | None = None) -> Starlette:
         Route(f"{L}/variants/{{id:int}}.json", api(variant), methods=["GET", "PUT"]),
         Route(f"{L}/products.json", api(products), methods=["GET"]),
         Route(f"{L}/products/{{id:int}}.json", api(product), methods=["GET", "PUT"]),
-        Route(f"{L}/deliverydates.json", api(deliverydates), methods=["GET"]),
+        Route(f"{L}/deliverydates.json", api(deliverydates), methods=["GET", "POST"]),
+        Route(
+            f"{L}/deliverydates/{{id:int}}.json",
+            api(deliverydate),
+            methods=["GET", "PUT", "DELETE"],
+        ),
         Route(f"{L}/orders.json", api(orders), methods=["GET"]),
         Route(f"{L}/orders/{{id:int}}.json", api(order), methods=["GET"]),
         Route(f"{L}/orders/{{id:int}}/products.json", api(order_products), methods=["GET"]),

@@ -21,6 +21,7 @@ from backorder_lightspeed_ecom.mapping import (
     policy_of,
 )
 from backorder_lightspeed_ecom.models import DeliveryDate, OrderProduct, StockTracking
+from backorder_lightspeed_ecom.storefront import merchants
 
 
 @dataclass
@@ -192,7 +193,7 @@ def _shipping(client, products: list[OrderProduct], result: OrderResult) -> dict
     link = {pid: client.product(pid).deliverydate_id for pid in sorted(product_ids)}
     out = {}
     for p, decision in zip(products, result.lines, strict=True):
-        timeframe = timeframes.get(link.get(p.product_id or 0, 0))
+        timeframe = merchants(timeframes.get(link.get(p.product_id or 0, 0)), timeframes)
         message = shipping_message(timeframe, decision.backordered)
         if message:
             out[decision.line_no] = message
