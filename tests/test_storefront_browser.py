@@ -52,7 +52,9 @@ def shop_app(api: str, store: str = "shop", script: str = "") -> Starlette:
             "sku": esc(product.upper() if configurable and theme == "luma" else sku),
             "variant_id": variant_id,
             "options": "" if not configurable else cornerstone_select(variants),
-            "luma_options": luma_swatches(product_id, variants) if configurable else "",
+            "luma_options": "" if not configurable else (
+                luma_dropdown(product_id, variants) if request.query_params.get("options")
+                == "dropdown" else luma_swatches(product_id, variants)),
             "luma_bottom_open": '<div class="product-options-bottom">' if configurable else "",
             "luma_bottom_close": "</div>" if configurable else "",
             "variant_options": "".join(
@@ -111,15 +113,36 @@ def cornerstone_select(variants) -> str:
         + "</select></div>")
 
 
+def luma_config(product_id: str, variants) -> dict:
+    """A configurable's jsonConfig/spConfig as Magento renders it: attribute 93 (color)."""
+    return {
+        "attributes": {"93": {"id": "93", "code": "color", "label": "Color", "options": [
+            {"id": swatch_option(v), "label": label, "products": [v]}
+            for _s, v, label in variants]}},
+        "index": {v: {"93": swatch_option(v)} for _s, v, _l in variants},
+        "chooseText": "Choose an Option...",
+        "productId": product_id}
+
+
+def luma_dropdown(product_id: str, variants) -> str:
+    """Magento_ConfigurableProduct product/view/type/options/configurable.phtml (bb340cc468c1):
+    an empty select per attribute, filled by configurable.js from the spConfig."""
+    config = {"#product_addtocart_form": {"configurable": {
+        "spConfig": luma_config(product_id, variants), "gallerySwitchStrategy": "replace"}}}
+    return ('<div class="product-options-wrapper" id="product-options-wrapper" '
+            'data-hasrequired="* Required Fields"><div class="fieldset" tabindex="0">'
+            '<div class="field configurable required"><label class="label" for="attribute93">'
+            '<span>Color</span></label><div class="control"><select name="super_attribute[93]" '
+            'data-selector="super_attribute[93]" data-validate="{required:true}" id="attribute93" '
+            'class="super-attribute-select"><option value="">Choose an Option...</option>'
+            '</select></div></div></div></div><script type="text/x-magento-init">'
+            + json.dumps(config).replace("</", "<\\/") + "</script>")
+
+
 def luma_swatches(product_id: str, variants) -> str:
     """Magento_Swatches renderer.phtml: an empty swatch box and the jsonConfig it draws from."""
     config = {"[data-role=swatch-options]": {"Magento_Swatches/js/swatch-renderer": {
-        "jsonConfig": {
-            "attributes": {"93": {"id": "93", "code": "color", "label": "Color", "options": [
-                {"id": swatch_option(v), "label": label, "products": [v]}
-                for _s, v, label in variants]}},
-            "index": {v: {"93": swatch_option(v)} for _s, v, _l in variants},
-            "productId": product_id},
+        "jsonConfig": luma_config(product_id, variants),
         "jsonSwatchConfig": {"93": {swatch_option(v): {"type": 0, "value": label}
                                     for _s, v, label in variants}}}}}
     return ('<div class="product-options-wrapper" id="product-options-wrapper" '
@@ -299,3 +322,20 @@ def test_hostile_merchant_text_is_shown_as_text(stores, page, screenshots):
     assert page.locator(".backorder-description img, .backorder-description b").count() == 0
     assert page.evaluate("window.__pwned") is None
     page.screenshot(path=screenshots / "storefront-hostile-text.png")
+
+
+def test_luma_dropdown_options(stores, page):
+    """A configurable with dropdowns (configurable.js fills selected_configurable_option and
+    leaves it when the choice is taken back): the choice shown is the one in the select."""
+    shop, _ = stores()
+    page.goto(f"{shop}/luma/mug?options=dropdown")
+    page.wait_for_function("window.__backorder !== undefined")
+    page.select_option("#attribute93", swatch_option("121"))
+    wait_state(page, "in_stock")
+    assert text_of(page, "description") == "5 in stock"
+    page.select_option("#attribute93", swatch_option("120"))
+    wait_state(page, "backorder")
+    assert button(page, "luma") == ("Pre-order", ORANGE, True)
+    page.select_option("#attribute93", "")  # no colour chosen: nothing to say
+    wait_state(page, "unknown")
+    assert text_of(page, "description") == "" and button(page, "luma")[0] == "Add to Cart"

@@ -39,6 +39,22 @@
       lform.querySelector("#product-addtocart-button").disabled = false;
       var init = document.querySelector("script[type='text/x-magento-init']");
       var holder = lform.querySelector("[data-role=swatch-options]");
+      var dropdown = lform.querySelector("select.super-attribute-select");
+      if (init && dropdown) {
+        /* configurable.js: fills the select from spConfig; choosing the last one puts the
+           child's id in selected_configurable_option, taking it back leaves it there */
+        var sp = JSON.parse(init.textContent)["#product_addtocart_form"].configurable.spConfig;
+        sp.attributes["93"].options.forEach(function (option) {
+          var item = document.createElement("option");
+          item.value = option.id;
+          item.textContent = option.label;
+          dropdown.appendChild(item);
+        });
+        dropdown.addEventListener("change", function () {
+          var option = sp.attributes["93"].options.filter(function (o) { return o.id === dropdown.value; })[0];
+          if (option) { lform.querySelector("input[name=selected_configurable_option]").value = option.products[0]; }
+        });
+      }
       if (init && holder) {
         var config = JSON.parse(init.textContent)["[data-role=swatch-options]"]["Magento_Swatches/js/swatch-renderer"].jsonConfig;
         Object.keys(config.attributes).forEach(function (attributeId) {

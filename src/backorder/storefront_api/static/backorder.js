@@ -122,10 +122,10 @@
     },
     /* Magento 2 Luma (Magento_Catalog product/view/form.phtml and addtocart.phtml):
        #product_addtocart_form, input[name=product], #qty, #product-addtocart-button. The
-       configurable's chosen child: input[name=selected_configurable_option] when a script
-       filled it (configurable.js does, for dropdowns), else the super_attribute[ID] choices
-       (swatches and dropdowns) looked up in the jsonConfig/spConfig "index" (child id ->
-       {attribute id: option id}) of the page's text/x-magento-init blocks (JSON, not code). */
+       configurable's chosen child: the super_attribute[ID] choices (swatches and dropdowns)
+       looked up in the jsonConfig/spConfig "index" (child id -> {attribute id: option id}) of
+       the page's text/x-magento-init blocks (JSON, not code); without an index,
+       input[name=selected_configurable_option] (configurable.js fills it for dropdowns). */
     luma: {
       detect: function () { return $("#product_addtocart_form"); },
       setup: function (form) {
@@ -133,10 +133,13 @@
         var index = magentoIndex();
         return {
           keys: function () {
-            var chosen = digits(($("input[name=selected_configurable_option]", form) || {}).value);
+            /* the choices first: configurable.js leaves selected_configurable_option as it was
+               when a choice is taken back */
+            var chosen = index ? chosenChild(form, index)
+              : ($("input[name=selected_configurable_option]", form) || {}).value;
             return {sku: text($(".product.attribute.sku .value", info)),
                     product_id: digits(($("input[name=product]", form) || {}).value),
-                    variant_id: chosen || digits(chosenChild(form, index))};
+                    variant_id: digits(chosen)};
           },
           qty: function () { return ($("#qty", form) || {}).value; },
           watch: function (fn) {
