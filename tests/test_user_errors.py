@@ -521,3 +521,78 @@ def test_a_scenario_receipt_beyond_the_maximum_names_it(cli, tmp_path):
     out = cli("simulate", "s.yaml")  # an event the rules refuse is reported, the run goes on
     assert out.exit_code == 0 and '"accepted": false' in out.output, out.output
     assert "qty must be between 0 and 1,000,000,000" in out.output
+
+
+# ------------------------------------------------------------------ the store header
+HEADER = "store 'demo' in sqlite:///backorder.db"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status",),
+        ("report",),
+        ("report", "--csv", "out.csv"),
+        ("fulfil-queue", "B"),
+        ("storefront", "B"),
+        ("order", "9", "A=1"),
+        ("receipt", "B", "PO-9", "--qty", "2", "--expected", "2026-12-30"),
+        ("enable", "A"),
+        ("tick",),
+        ("render", "packing-slip", "1", "--html", "slip.html"),
+        ("export", "items-out.csv"),
+    ],
+)
+def test_a_command_that_opens_the_store_names_it_first(shop, args):
+    assert shop("order", "1", "B=1").exit_code == 0
+    out = shop(*args)
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines()[0] == HEADER
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export",),
+        ("report", "--csv", "-"),
+        ("render", "packing-slip", "1"),
+    ],
+)
+def test_the_store_header_goes_to_stderr_when_stdout_is_the_document(shop, args):
+    assert shop("order", "1", "B=1").exit_code == 0
+    out = shop(*args)
+    assert out.exit_code == 0, out.output
+    assert HEADER in out.stderr.splitlines()
+    assert HEADER not in out.stdout
+    assert out.stdout.startswith(("Product ID,", "Product name,", "<!DOCTYPE", "<!doctype"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status", "--json"),
+        ("fulfil-queue", "B", "--json"),
+        ("storefront", "B", "--json"),
+        ("order", "9", "A=1", "--json"),
+        ("tick", "--json"),
+        ("report", "--json"),
+    ],
+)
+def test_json_output_has_no_store_header(shop, args):
+    import json
+
+    out = shop(*args)
+    assert out.exit_code == 0, out.output
+    assert "store 'demo'" not in out.output
+    json.loads(out.stdout)
+
+
+def test_tick_over_every_store_names_them_and_the_database(cli, tmp_path):
+    (tmp_path / "backorder.toml").write_text(
+        '[stores.north]\nplatform = "core"\n[stores.south]\nplatform = "core"\n'
+    )
+    out = cli("tick", "--all-stores")
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[0].startswith("stores ")
+    assert "'north'" in out.output.splitlines()[0] and "'south'" in out.output.splitlines()[0]
+    assert out.output.splitlines()[0].endswith(" in sqlite:///backorder.db")

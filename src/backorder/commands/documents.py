@@ -133,6 +133,7 @@ def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
         raise click.UsageError("name at least one ORDER_ID, or use --all")
     check_writable(pdf_out, "--pdf")
     check_writable(html_out, "--html")
+    obj.stdout_is_data = not (pdf_out or html_out)  # the HTML itself on stdout
     service = obj.service
     with service.db.read() as conn:  # a command that shows things never writes
         ids = list(dict.fromkeys(order_ids)) + (

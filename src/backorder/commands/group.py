@@ -22,6 +22,9 @@ class Context:
     def __init__(self, config_path: str | None, store: str | None, db_url: str | None):
         self.config_path, self.store_name, self.db_url = config_path, store, db_url
         self._service: StoreService | None = None
+        self.stdout_is_data = False
+        """Set by a command whose stdout is a document (CSV, HTML, JSON) before it opens
+        the store: the store header then goes to stderr."""
 
     @property
     def service(self) -> StoreService:
@@ -35,6 +38,7 @@ class Context:
             self._service = StoreService(
                 Database(self.db_url or config.database), store, pm=get_manager()
             )
+            self._header(self._service)
         return self._service
 
     def reading(self) -> StoreService:
@@ -69,13 +73,17 @@ class Context:
                 )
         return self.service
 
-    def header(self) -> None:
-        """One line naming the store and database a command read (not with --json): an
-        empty table then says where it looked (``backorder.db`` is not the demo's)."""
+    def _header(self, service: StoreService) -> None:
+        """One line naming the store and database a command works on, printed when it first
+        opens the store, so an empty table says where it looked (``backorder.db`` is not the
+        demo's). Never with ``--json``; on stderr when stdout is a document."""
         from backorder.storage.db import shown_url
 
-        service = self.service
-        click.echo(f"store {service.name!r} in {shown_url(service.db.url)}")
+        command = click.get_current_context(silent=True)
+        if command is not None and command.params.get("as_json"):
+            return
+        line = f"store {service.name!r} in {shown_url(service.db.url)}"
+        click.echo(line, err=self.stdout_is_data)
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -74,7 +74,6 @@ def status(obj: Context, as_json, show_all, limit, offset, only_status, search):
         _stream_json(service, where, offset, limit, etas, tz)
         return
     shown = limit or 50
-    obj.header()
     with service.db.read() as conn:
         status = status_expr(conn, service.name, service.settings)
         summary = totals(conn, service.name, service.settings, status)

@@ -136,6 +136,7 @@ def export(obj: Context, file, dialect, everything, escape_formulas):
     from backorder.imports import export_csv
 
     check_writable(file, "export")
+    obj.stdout_is_data = file == "-"
     assigned = None if everything else True
     options = {"dialect": dialect, "assigned": assigned, "escape_formulas": escape_formulas}
     if file == "-":
@@ -172,6 +173,7 @@ def report(
     from backorder import report as reporting
 
     check_writable(csv_file, "--csv")
+    obj.stdout_is_data = csv_file == "-"
     records = reporting.backorder_report(
         obj.reading(),
         search=search,
@@ -190,7 +192,6 @@ def report(
     elif as_json:
         print_json([r.model_dump(mode="json") for r in records])
     else:
-        obj.header()
         for line in reporting.table(records):
             click.echo(line)
         click.echo(f"{len(records)} backordered line(s)")
@@ -238,7 +239,7 @@ def tick(obj: Context, now, all_stores, budget, as_json):
     notifications due; safe to run from cron."""
     from backorder.config import load_config
     from backorder.plugins import get_manager
-    from backorder.storage.db import Database
+    from backorder.storage.db import Database, shown_url
     from backorder.stores import StoreDirectory
     from backorder.worker import worker_passes
 
@@ -246,6 +247,9 @@ def tick(obj: Context, now, all_stores, budget, as_json):
         config = load_config(obj.config_path)
         db = Database(obj.db_url or config.database)
         services = list(StoreDirectory(config, db, get_manager()).values())
+        if not as_json:
+            names = ", ".join(repr(service.name) for service in services)
+            click.echo(f"stores {names} in {shown_url(db.url)}")
     else:
         services = [obj.service]
     at = parse_date(now)
