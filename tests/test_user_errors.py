@@ -596,3 +596,35 @@ def test_tick_over_every_store_names_them_and_the_database(cli, tmp_path):
     assert out.output.splitlines()[0].startswith("stores ")
     assert "'north'" in out.output.splitlines()[0] and "'south'" in out.output.splitlines()[0]
     assert out.output.splitlines()[0].endswith(" in sqlite:///backorder.db")
+
+
+@pytest.fixture
+def backlog_shop(cli, tmp_path):
+    """A store whose import of 400 items left 300 events waiting: the import hands out one
+    batch of 500 (each item is assigned and switched to backorder) and leaves the rest."""
+    (tmp_path / "backorder.toml").write_text(
+        '[stores.shop]\nplatform = "core"\n[stores.shop.notifications]\n'
+        'recipients = ["owner@shop.example"]\noutbox_dir = "outbox"\n'
+    )
+    rows = "".join(f"S{n},Item {n},-1\n" for n in range(400))
+    (tmp_path / "items.csv").write_text("SKU,Name,Stock\n" + rows)
+    assert cli("import", "items.csv", "--mode", "assign").exit_code == 0
+    assert "pending: events pending 300" in cli("status").output
+    return cli
+
+
+def test_tick_drains_a_backlog_with_a_progress_bar(backlog_shop, monkeypatch):
+    monkeypatch.setattr("click._termui_impl.isatty", lambda stream: True)  # draw it here too
+    out = backlog_shop("tick", "--progress")
+    assert out.exit_code == 0, out.output
+    assert "Draining backlog" in out.stderr and "300/300" in out.stderr
+    assert "Draining backlog" not in out.stdout
+    assert "300 event(s) handed to notifiers" in out.stdout
+    assert "pending" not in backlog_shop("status").output
+
+
+def test_tick_shows_no_progress_bar_off_a_terminal(backlog_shop):
+    out = backlog_shop("tick")  # cron: stderr is no terminal
+    assert out.exit_code == 0, out.output
+    assert "Draining backlog" not in out.output
+    assert "300 event(s) handed to notifiers" in out.stdout

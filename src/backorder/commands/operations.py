@@ -232,9 +232,11 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
               help="Every store (the config file's and installed ones), not just --store.")
 @click.option("--budget", type=click.FloatRange(min=0), default=60.0, show_default=True,
               help="Seconds to spend draining a backlog of pushes and notifications.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: on a terminal, with a backlog to drain).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def tick(obj: Context, now, all_stores, budget, as_json):
+def tick(obj: Context, now, all_stores, budget, progress, as_json):
     """One worker pass: webhooks received, back-in-stock dates, promised dates, pushes and
     notifications due; safe to run from cron."""
     from backorder.config import load_config
@@ -254,7 +256,16 @@ def tick(obj: Context, now, all_stores, budget, as_json):
         services = [obj.service]
     at = parse_date(now)
     due = {s.name: _due_units(s, at) for s in services}
-    results = worker_passes(services, at, budget=budget)
+    waiting = sum(_backlog_size(service) for service in services)
+    if progress is None:
+        progress = sys.stderr.isatty() and waiting > BACKLOG_BAR_MIN
+    if progress:
+        with click.progressbar(
+            length=max(waiting, 1), label="Draining backlog", show_pos=True, file=sys.stderr
+        ) as bar:
+            results = worker_passes(services, at, budget=budget, progress=_advance(bar))
+    else:
+        results = worker_passes(services, at, budget=budget)
     if as_json:
         print_json(
             [
@@ -290,6 +301,27 @@ def tick(obj: Context, now, all_stores, budget, as_json):
         if backlog:
             pending = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in backlog.items())
             click.echo(f"{name}: still pending after --budget {budget:g}s: {pending}")
+
+
+BACKLOG_BAR_MIN = 100
+"""``tick`` shows its progress bar (on a terminal) when more than this many pushes and
+events wait: more than one batch (a pass hands out 100 pushes, 500 events at a time)."""
+
+
+def _backlog_size(service) -> int:
+    """Pushes and events waiting to be sent: what ``tick``'s progress bar counts down."""
+    backlog = service.outbox.backlog()
+    return backlog["pushes_pending"] + backlog["events_pending"]
+
+
+def _advance(bar):
+    """A worker pass's ``progress`` callback moving ``bar`` (never beyond its end: the tick
+    itself may add events to the backlog counted before it)."""
+
+    def advance(done: int) -> None:
+        bar.update(min(done, bar.length - bar.pos))
+
+    return advance
 
 
 def _due_units(service, at) -> tuple[int, int]:
