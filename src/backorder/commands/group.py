@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from backorder import __version__
 from backorder.engine import StoreService
 from backorder.errors import BackorderError
+from backorder.http.errors import PlatformCallError
 
 
 class Context:
@@ -95,12 +96,29 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def _connection(obj: Context | None) -> dict:
+    """The ``connection`` table of the store the command worked on (empty if unknown)."""
+    from backorder.config import load_config
+
+    if obj is None:
+        return {}
+    if obj._service is not None:
+        return dict(obj._service.store.connection)
+    try:
+        return dict(load_config(obj.config_path).store(obj.store_name).connection)
+    except (BackorderError, ValueError, OSError):
+        return {}
+
+
 class Group(click.Group):
     """Turns the errors a user can fix into one clear line and exit status 2."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except PlatformCallError as exc:
+            check = exc.what_to_check(_connection(ctx.obj))
+            fail(f"{exc}; {check}" if check else str(exc))
         except (BackorderError, ValueError) as exc:
             if isinstance(exc, ValidationError):
                 exc = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
