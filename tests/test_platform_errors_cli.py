@@ -198,3 +198,27 @@ def test_bigcommerce_down_names_the_address_setting(tmp_path, monkeypatch):
     finally:
         register_transport(DOWN, None)  # type: ignore[arg-type]
         forget_clients()
+
+
+# ------------------------------------------------------------------ one spelling for users
+def test_lightspeed_commands_answer_to_both_spellings_and_show_dashes(tmp_path):
+    """``lightspeed_ecom`` is the platform's name in a config; commands are shown with a dash
+    (``lightspeed-ecom``, as ``fulfil-queue``) and answer to either spelling."""
+    pytest.importorskip("backorder_lightspeed_ecom")
+    from backorder.commands import main
+
+    runner = CliRunner()
+    listed = runner.invoke(main, ["--help"]).output
+    assert "lightspeed-ecom" in listed and "lightspeed_ecom" not in listed
+    sandboxes = runner.invoke(main, ["sandbox", "--help"]).output
+    assert "lightspeed-ecom" in sandboxes and "lightspeed_ecom" not in sandboxes
+    csv = tmp_path / "p.csv"
+    csv.write_text("EN_Title_Short,SKU,Stock_Track,Stock_Disable_Sold_Out\nMug,MUG,Y,N\n")
+    for spelling in ("lightspeed-ecom", "lightspeed_ecom"):
+        checked = runner.invoke(main, [spelling, "import-csv", "--check", str(csv)])
+        assert checked.exit_code == 0, checked.output
+        assert f"{csv}: 1 row(s) OK" in checked.output
+        sandbox = runner.invoke(main, ["sandbox", spelling, "--help"])
+        assert sandbox.exit_code == 0 and "--port" in sandbox.output
+    assert "fulfil-queue" in listed
+    assert runner.invoke(main, ["fulfil_queue", "--help"]).exit_code == 0

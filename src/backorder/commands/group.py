@@ -111,7 +111,26 @@ def _connection(obj: Context | None) -> dict:
 
 
 class Group(click.Group):
-    """Turns the errors a user can fix into one clear line and exit status 2."""
+    """Turns the errors a user can fix into one clear line and exit status 2.
+
+    Command names are listed with dashes (``lightspeed-ecom``, ``fulfil-queue``) and answer
+    to underscores too: a platform's name is ``lightspeed_ecom`` in a config, and a user who
+    types it that way (``backorder lightspeed_ecom order``, ``backorder sandbox
+    lightspeed_ecom``) gets the command, not "No such command".
+    """
+
+    group_class = type  # subgroups (``sandbox``) list and find their commands the same way
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        for spelling in (cmd_name.replace("_", "-"), cmd_name.replace("-", "_")):
+            if found is not None:
+                break
+            found = super().get_command(ctx, spelling)
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({name.replace("_", "-") for name in super().list_commands(ctx)})
 
     def invoke(self, ctx):
         try:
