@@ -628,3 +628,21 @@ def test_tick_shows_no_progress_bar_off_a_terminal(backlog_shop):
     assert out.exit_code == 0, out.output
     assert "Draining backlog" not in out.output
     assert "300 event(s) handed to notifiers" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("fulfil-queue", "A"),
+        ("storefront", "A"),
+        ("export",),
+        ("export", "out.csv"),
+        ("render", "packing-slip", "1"),
+        ("render", "packing-slip", "1", "--html", "slip.html"),
+        ("report", "--csv", "-"),
+    ],
+)
+def test_a_command_that_only_shows_things_creates_no_store(cli, tmp_path, args):
+    line = refused(cli(*args), "no database at backorder.db")
+    assert "backorder-demo.db" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no database, no output file

@@ -34,7 +34,7 @@ def storefront(obj: Context, sku, qty, as_json, publish):
     """Print the storefront messages of SKU (descriptions, button, cart alerts)."""
     from backorder.storefront import storefront_messages
 
-    service = obj.service
+    service = obj.reading()
     view = service.item(sku)
     messages = storefront_messages(
         view, service.store.storefront, qty=qty, timezone=service.settings.timezone,
@@ -134,7 +134,7 @@ def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
     check_writable(pdf_out, "--pdf")
     check_writable(html_out, "--html")
     obj.stdout_is_data = not (pdf_out or html_out)  # the HTML itself on stdout
-    service = obj.service
+    service = obj.reading()
     with service.db.read() as conn:  # a command that shows things never writes
         ids = list(dict.fromkeys(order_ids)) + (
             all_order_ids(conn, service.name) if all_orders else []

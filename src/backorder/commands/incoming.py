@@ -58,7 +58,7 @@ def _show(
 @pass_ctx
 def fulfil_queue(obj: Context, sku, as_json):
     """The order in which SKU's backordered lines ship (oldest first), and what still waits."""
-    service = obj.service
+    service = obj.reading()
     allocation = service.incoming.allocation(sku)
     _show(allocation, sku, as_json, store_tz(service), service.lifecycle.line_counts(sku))
 

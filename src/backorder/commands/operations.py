@@ -10,7 +10,7 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import print_json
-from backorder.commands.params import check_writable, parse_date, parse_day
+from backorder.commands.params import check_dialect, check_writable, parse_date, parse_day
 from backorder.http.extras import needs_extra
 
 PROGRESS_MIN_BYTES = 2_000_000
@@ -136,14 +136,16 @@ def export(obj: Context, file, dialect, everything, escape_formulas):
     from backorder.imports import export_csv
 
     check_writable(file, "export")
+    check_dialect(dialect)
     obj.stdout_is_data = file == "-"
     assigned = None if everything else True
     options = {"dialect": dialect, "assigned": assigned, "escape_formulas": escape_formulas}
+    service = obj.reading()
     if file == "-":
-        export_csv(obj.service, sys.stdout, **options)
+        export_csv(service, sys.stdout, **options)
         return
     with open(file, "w", newline="", encoding="utf-8") as out:
-        count = export_csv(obj.service, out, **options)
+        count = export_csv(service, out, **options)
     click.echo(f"{count} item(s) written to {file}", err=True)
 
 

@@ -73,3 +73,17 @@ def check_writable(path: str | None, option: str) -> None:
         problem = f"folder {str(folder)!r} may not be written"
     if problem:
         raise InvalidInput(f"{option} {path}: cannot write there: {problem}; nothing was changed")
+
+
+def check_dialect(name: str | None) -> None:
+    """Refuse a ``--dialect`` no installed plugin offers before the store is opened (the
+    argument is wrong wherever the store is); the message is the export's own."""
+    from backorder.errors import NotFound
+    from backorder.imports.dialect import dialects
+    from backorder.plugins import get_manager
+
+    known = dialects(get_manager())
+    if name is not None and name not in known:
+        raise NotFound(
+            f"--dialect: no CSV dialect {name!r}; choose one of {', '.join(sorted(known))}"
+        )
