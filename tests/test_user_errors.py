@@ -646,3 +646,28 @@ def test_a_command_that_only_shows_things_creates_no_store(cli, tmp_path, args):
     line = refused(cli(*args), "no database at backorder.db")
     assert "backorder-demo.db" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no database, no output file
+
+
+def test_a_reader_that_leaves_early_is_no_error(tmp_path):
+    """``backorder export | head -1``: the closed pipe ends the command quietly (status 141,
+    as a command killed by SIGPIPE), not with "error: Broken pipe" or a traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).parent / "backorder"
+    env = {**os.environ, "BACKORDER_PLUGINS": "core"}
+    env.pop("BACKORDER_CONFIG", None)
+    rows = "".join(f"S{n},Item {n},1\n" for n in range(3000))  # far beyond a pipe's buffer
+    (tmp_path / "items.csv").write_text("SKU,Name,Stock\n" + rows)
+    subprocess.run([command, "import", "items.csv", "--mode", "assign"], cwd=tmp_path, env=env,
+                   check=True, capture_output=True)
+    reader = subprocess.Popen([command, "export"], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline().startswith(b"Product ID,")
+    reader.stdout.close()
+    errors = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == 141, errors
+    assert "error" not in errors.lower() and "Traceback" not in errors, errors

@@ -96,6 +96,18 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush into the closed pipe
+    does not print "Exception ignored ... BrokenPipeError" on the way out."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test runner's): nothing to flush
+        pass
+
+
 def _connection(obj: Context | None) -> dict:
     """The ``connection`` table of the store the command worked on (empty if unknown)."""
     from backorder.config import load_config
@@ -142,6 +154,9 @@ class Group(click.Group):
             if isinstance(exc, ValidationError):
                 exc = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             fail(str(exc))
+        except BrokenPipeError:  # the reader left (``| head``): not an error of the user's
+            _quiet_stdout()
+            sys.exit(141)  # as a command killed by SIGPIPE, the shells' 128 + 13
         except OSError as exc:  # a file the command reads or writes (disk full, no access)
             where = f"{exc.filename}: " if exc.filename else ""
             fail(f"{where}{exc.strerror or exc}")
