@@ -671,3 +671,29 @@ def test_a_reader_that_leaves_early_is_no_error(tmp_path):
     errors = reader.stderr.read().decode()
     assert reader.wait(timeout=60) == 141, errors
     assert "error" not in errors.lower() and "Traceback" not in errors, errors
+
+
+LONG_SKU = "S" * 20_000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("order", "9", f"{LONG_SKU}=1"),
+        ("assign", LONG_SKU),
+        ("assign", "A", LONG_SKU),
+        ("edit", LONG_SKU, "--stock", "1"),
+        ("enable", LONG_SKU),
+        ("fulfil-queue", LONG_SKU),
+        ("storefront", LONG_SKU),
+        ("receipt", LONG_SKU, "R1", "--cancel"),
+        ("cancel", "1", f"{LONG_SKU}=1"),
+    ],
+)
+def test_a_sku_longer_than_any_platform_allows_is_refused_without_echoing_it(
+    shop, tmp_path, args
+):
+    before = store_digest(tmp_path)
+    line = refused(shop(*args), "(20,000 characters): longer than 255")
+    assert len(line) < 200
+    assert store_digest(tmp_path) == before

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from backorder.commands.group import Context, main, pass_ctx
-from backorder.commands.params import check_writable
+from backorder.commands.params import SKU, check_writable
 from backorder.documents.render import KINDS
 from backorder.models import MAX_QTY
 
@@ -21,7 +21,7 @@ _PROGRESS_LOGGER = "weasyprint.progress"
 
 
 @main.command()
-@click.argument("sku")
+@click.argument("sku", type=SKU)
 @click.option(
     "--qty", type=click.IntRange(min=1, max=MAX_QTY), help="Units a customer adds to the cart."
 )

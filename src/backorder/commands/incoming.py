@@ -9,7 +9,7 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import local
-from backorder.commands.params import parse_date, store_tz
+from backorder.commands.params import SKU, parse_date, store_tz
 from backorder.models import MAX_QTY
 from backorder.rules.allocation import Allocation
 
@@ -53,7 +53,7 @@ def _show(
 
 
 @main.command("fulfil-queue")
-@click.argument("sku")
+@click.argument("sku", type=SKU)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def fulfil_queue(obj: Context, sku, as_json):
@@ -64,7 +64,7 @@ def fulfil_queue(obj: Context, sku, as_json):
 
 
 @main.command()
-@click.argument("sku")
+@click.argument("sku", type=SKU)
 @click.argument("ref")
 @click.option(
     "--qty", type=click.IntRange(min=0, max=MAX_QTY), help="Units expected (or received)."

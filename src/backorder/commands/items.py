@@ -9,7 +9,7 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import item_json, print_items
-from backorder.commands.params import parse_date, parse_threshold, store_tz
+from backorder.commands.params import SKU, parse_date, parse_threshold, store_tz
 from backorder.engine import ItemEdit
 from backorder.models import POLICY_FIELDS, BackorderState, ItemInput, Status
 
@@ -125,7 +125,7 @@ def _stream_json(service, where, offset, limit, etas, tz) -> None:
 
 
 @main.command()
-@click.argument("skus", nargs=-1, required=True)
+@click.argument("skus", nargs=-1, required=True, type=SKU)
 @_settings_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
@@ -137,7 +137,7 @@ def assign(obj: Context, skus, as_json, **opts):
 
 
 @main.command()
-@click.argument("skus", nargs=-1, required=True)
+@click.argument("skus", nargs=-1, required=True, type=SKU)
 @click.option(
     "--action",
     type=click.Choice(["keep", "track", "not-purchasable"]),
@@ -157,7 +157,7 @@ def unassign(obj: Context, skus, action, as_json):
 
 
 @main.command()
-@click.argument("sku")
+@click.argument("sku", type=SKU)
 @_settings_options
 @click.option("--purchasable/--not-purchasable", default=None)
 @click.option(
@@ -188,7 +188,7 @@ def edit(obj: Context, sku, purchasable, out_of_stock_threshold, use_default, as
 
 
 @main.command()
-@click.argument("skus", nargs=-1, required=True)
+@click.argument("skus", nargs=-1, required=True, type=SKU)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def enable(obj: Context, skus, as_json):
@@ -214,7 +214,7 @@ def enable(obj: Context, skus, as_json):
 
 
 @main.command()
-@click.argument("skus", nargs=-1, required=True)
+@click.argument("skus", nargs=-1, required=True, type=SKU)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def disable(obj: Context, skus, as_json):

@@ -87,3 +87,30 @@ def check_dialect(name: str | None) -> None:
         raise NotFound(
             f"--dialect: no CSV dialect {name!r}; choose one of {', '.join(sorted(known))}"
         )
+
+
+def check_sku(sku: str) -> str:
+    """A SKU as a user typed it, refused when no table could store it (longer than any
+    platform allows): named by its start and length, never echoed whole."""
+    from backorder.models import MAX_SKU
+
+    if not sku:
+        raise InvalidInput("SKU '': a SKU cannot be empty")
+    if len(sku) > MAX_SKU:
+        raise InvalidInput(
+            f"SKU {sku[:20]!r}… ({len(sku):,} characters): longer than {MAX_SKU}, the most any "
+            "platform allows"
+        )
+    return sku
+
+
+class SkuType(click.ParamType):
+    """A SKU argument, checked by :func:`check_sku` (one error line, not a usage screen)."""
+
+    name = "sku"
+
+    def convert(self, value, param, ctx):
+        return check_sku(value)
+
+
+SKU = SkuType()
