@@ -697,3 +697,11 @@ def test_a_sku_longer_than_any_platform_allows_is_refused_without_echoing_it(
     line = refused(shop(*args), "(20,000 characters): longer than 255")
     assert len(line) < 200
     assert store_digest(tmp_path) == before
+
+
+def test_render_to_an_html_file_says_what_it_wrote(shop, tmp_path):
+    assert shop("order", "1", "B=1").exit_code == 0
+    out = shop("render", "packing-slip", "1", "--html", "slip.html")
+    assert out.exit_code == 0, out.output
+    assert "wrote slip.html: packing slip for 1 order(s), 1 unit(s) backordered" in out.stdout
+    assert "<html" in (tmp_path / "slip.html").read_text().lower()

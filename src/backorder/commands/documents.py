@@ -145,16 +145,15 @@ def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
             orders = list(iter_orders(conn, service.name, ids, progress=bar.update))
     _todays_promises(service, orders)
     html = render_html(kind, orders, service.store)
+    backordered = sum(order.backordered for order in orders)
+    what = f"{KINDS[kind][1].lower()} for {len(orders)} order(s), {backordered} unit(s) backordered"
     if html_out:
         Path(html_out).write_text(html, encoding="utf-8")
+        click.echo(f"wrote {html_out}: {what}")
     if pdf_out:
         with _page_progress():
             pdf = render_bytes(service.pm or get_manager(), html, "pdf")
         Path(pdf_out).write_bytes(pdf)
-        backordered = sum(order.backordered for order in orders)
-        click.echo(
-            f"wrote {pdf_out}: {KINDS[kind][1].lower()} for {len(orders)} order(s), "
-            f"{backordered} unit(s) backordered"
-        )
+        click.echo(f"wrote {pdf_out}: {what}")
     elif not html_out:
         click.echo(html)
