@@ -215,14 +215,17 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
     from backorder.config import load_config
     from backorder.plugins import get_manager
     from backorder.server import create_app
-    from backorder.storage.db import Database
+    from backorder.storage.db import Database, shown_url
 
     config = load_config(obj.config_path)
     db = Database(obj.db_url or config.database)
     app = create_app(
         config, db, get_manager(), worker=not no_worker, interval=interval, tick_every=tick_every
     )
-    click.echo(f"webhooks: http://{host}:{port}/webhooks/<store> for {sorted(config.stores)}")
+    click.echo(
+        f"webhooks: http://{host}:{port}/webhooks/<store> for {sorted(config.stores)} "
+        f"in {shown_url(db.url)}"
+    )
     from backorder.serving import uvicorn_options  # timeouts and limits (README: Security)
 
     uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options())
@@ -252,7 +255,7 @@ def tick(obj: Context, now, all_stores, budget, progress, as_json):
         db = Database(obj.db_url or config.database)
         services = list(StoreDirectory(config, db, get_manager()).values())
         if not as_json:
-            names = ", ".join(repr(service.name) for service in services)
+            names = ", ".join(repr(service.name) for service in services) or "(none)"
             click.echo(f"stores {names} in {shown_url(db.url)}")
     else:
         services = [obj.service]
