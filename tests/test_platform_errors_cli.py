@@ -222,3 +222,13 @@ def test_lightspeed_commands_answer_to_both_spellings_and_show_dashes(tmp_path):
         assert sandbox.exit_code == 0 and "--port" in sandbox.output
     assert "fulfil-queue" in listed
     assert runner.invoke(main, ["fulfil_queue", "--help"]).exit_code == 0
+
+
+def test_magento_repair_checks_its_csv_path_before_calling_magento(tmp_path, monkeypatch):
+    pytest.importorskip("backorder_magento")
+    monkeypatch.setenv("MG_TOKEN", "mg-token")
+    out = tmp_path / "no" / "such" / "repairs.csv"
+    line = refused(run(tmp_path, mg_config(f"{DOWN}/rest/default"),
+                       "magento-repair-stock-status", "--apply", "--csv", str(out)),
+                   f"--csv {out}: cannot write there")
+    assert "Magento GET" not in line  # refused before any call (none could have answered)
