@@ -705,3 +705,33 @@ def test_render_to_an_html_file_says_what_it_wrote(shop, tmp_path):
     assert out.exit_code == 0, out.output
     assert "wrote slip.html: packing slip for 1 order(s), 1 unit(s) backordered" in out.stdout
     assert "<html" in (tmp_path / "slip.html").read_text().lower()
+
+
+def test_a_broken_yaml_catalog_or_scenario_is_one_line_with_line_and_column(cli, tmp_path):
+    (tmp_path / "catalog.yaml").write_text("- {sku: A, on_hand: [\n")
+    (tmp_path / "backorder.toml").write_text(
+        '[stores.shop]\nplatform = "core"\nconnection = { catalog_file = "catalog.yaml" }\n'
+    )
+    line = refused(cli("sync"), "catalog.yaml: not valid YAML: line 2, column 1: expected")
+    assert "^" not in line  # PyYAML's quoted text and caret are not echoed
+    (tmp_path / "s.yaml").write_text("items:\n  - sku: A\n   on_hand: 1\n")
+    result = cli("simulate", "s.yaml")
+    refused(result, "s.yaml: not valid yaml: line 3, column 4:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (("tick", "--now", "garbage"), "--now"),
+        (("receipt", "A", "R", "--qty", "1", "--expected", "garbage"), "--expected"),
+        (("report", "--from", "2026-13-01"), "--from"),
+        (("edit", "A", "--back-in-stock", "2026-02-30"), "--back-in-stock"),
+        (("edit", "A", "--threshold", "lots"), "--threshold"),
+    ],
+)
+def test_a_bad_date_or_threshold_names_its_option(shop, tmp_path, args, option):
+    before = store_digest(tmp_path)
+    result = shop(*args)
+    assert result.exit_code == 2 and f"Invalid value for {option}:" in result.output
+    assert store_digest(tmp_path) == before

@@ -91,7 +91,9 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def fail(message: str) -> None:
-    """One red line on stderr and exit status 2: what a user can fix was wrong."""
+    """One red line on stderr and exit status 2: what a user can fix was wrong. A message
+    that spans lines (a library's) is joined into one."""
+    message = "; ".join(part.strip() for part in message.splitlines() if part.strip())
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(2)
 

@@ -84,7 +84,7 @@ def receipt(obj: Context, sku, ref, qty, expected, arrived, cancel, as_json):
     elif cancel:
         allocation = incoming.cancel(sku, ref)
     else:
-        expected_at = parse_date(expected, store_tz(obj.service))
+        expected_at = parse_date(expected, store_tz(obj.service), "--expected")
         if qty is None or expected_at is None:
             raise click.UsageError("an expected receipt needs --qty and --expected")
         allocation = incoming.expect(sku, ref, qty, expected_at)

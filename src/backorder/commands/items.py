@@ -37,7 +37,7 @@ def _given(tz, stock, threshold, incoming, back_in_stock, mode, low_stock) -> di
     if incoming is not None:
         fields["incoming_qty"] = incoming
     if back_in_stock is not None:
-        fields["back_in_stock_date"] = parse_date(back_in_stock, tz)
+        fields["back_in_stock_date"] = parse_date(back_in_stock, tz, "--back-in-stock")
     if mode is not None:
         fields["mode"] = mode
     if low_stock is not None:

@@ -179,8 +179,8 @@ def report(
     records = reporting.backorder_report(
         obj.reading(),
         search=search,
-        date_from=parse_day(date_from),
-        date_to=parse_day(date_to),
+        date_from=parse_day(date_from, "--from"),
+        date_to=parse_day(date_to, "--to"),
         category=category,
         brand=brand,
         status=status,
@@ -259,7 +259,7 @@ def tick(obj: Context, now, all_stores, budget, progress, as_json):
             click.echo(f"stores {names} in {shown_url(db.url)}")
     else:
         services = [obj.service]
-    at = parse_date(now)
+    at = parse_date(now, option="--now")
     due = {s.name: _due_units(s, at) for s in services}
     waiting = sum(_backlog_size(service) for service in services)
     if progress is None:

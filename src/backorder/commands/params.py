@@ -11,15 +11,19 @@ import click
 from backorder.errors import InvalidInput
 
 
-def parse_date(value: str | None, tz: dt.tzinfo = dt.UTC) -> dt.datetime | None:
+def parse_date(
+    value: str | None, tz: dt.tzinfo = dt.UTC, option: str | None = None
+) -> dt.datetime | None:
     """An ISO 8601 date or time; without a time zone it is in ``tz`` (give the store's:
-    a date without a time is the store's local day, as in a CSV import)."""
+    a date without a time is the store's local day, as in a CSV import). A bad one is a
+    usage error naming ``option``."""
     if value is None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 date") from None
+        problem = f"{value!r} is not an ISO 8601 date"
+        raise click.BadParameter(problem, param_hint=option) from None
     # in UTC, as the ledger keeps every time (SQLite drops offsets)
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(dt.UTC)
 
@@ -31,13 +35,14 @@ def store_tz(service) -> dt.tzinfo:
     return ZoneInfo(service.settings.timezone)
 
 
-def parse_day(value: str | None) -> dt.date | None:
+def parse_day(value: str | None, option: str | None = None) -> dt.date | None:
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        problem = f"{value!r} is not a date (YYYY-MM-DD)"
+        raise click.BadParameter(problem, param_hint=option) from None
 
 
 def parse_threshold(value: str | None) -> int | None:
@@ -47,9 +52,11 @@ def parse_threshold(value: str | None) -> int | None:
     try:
         number = int(value)
     except ValueError:
-        raise click.BadParameter("a whole number or 'unlimited'") from None
+        raise click.BadParameter(
+            f"{value!r}: a whole number or 'unlimited'", param_hint="--threshold"
+        ) from None
     if number < 0:
-        raise click.BadParameter("must not be negative")
+        raise click.BadParameter(f"{value!r}: must not be negative", param_hint="--threshold")
     return number
 
 
