@@ -232,3 +232,13 @@ def test_magento_repair_checks_its_csv_path_before_calling_magento(tmp_path, mon
                        "magento-repair-stock-status", "--apply", "--csv", str(out)),
                    f"--csv {out}: cannot write there")
     assert "Magento GET" not in line  # refused before any call (none could have answered)
+
+
+def test_lightspeed_export_csv_keeps_the_store_header_off_its_csv(tmp_path, monkeypatch):
+    pytest.importorskip("backorder_lightspeed_ecom")
+    monkeypatch.setenv("LS_KEY", "ls-key")
+    monkeypatch.setenv("LS_SECRET", "ls-secret")
+    out = run(tmp_path, ls_config(DOWN), "lightspeed-ecom", "export-csv")  # no call made
+    assert out.exit_code == 0, out.output
+    assert f"store 'ls' in sqlite:///{tmp_path}/shop.db" in out.stderr
+    assert "store 'ls'" not in out.stdout
