@@ -242,3 +242,23 @@ def test_lightspeed_export_csv_keeps_the_store_header_off_its_csv(tmp_path, monk
     assert out.exit_code == 0, out.output
     assert f"store 'ls' in sqlite:///{tmp_path}/shop.db" in out.stderr
     assert "store 'ls'" not in out.stdout
+
+
+@pytest.mark.parametrize(
+    "status, says",
+    [
+        (429, "Magento is busy or failing: try again later"),
+        (503, "Magento is busy or failing: try again later"),
+        (400, ""),  # Magento's own words name the field
+        (403, "check $MG_TOKEN (connection.token_env, not set), and the integration's"),
+    ],
+)
+def test_what_to_check_by_status(monkeypatch, status, says):
+    pytest.importorskip("backorder_magento")
+    from backorder_magento.client import MagentoError
+
+    monkeypatch.delenv("MG_TOKEN", raising=False)
+    error = MagentoError("GET", "http://shop.test/rest/default/V1/x", status, "said")
+    check = error.what_to_check({"base_url": "http://shop.test/rest/default",
+                                 "token_env": "MG_TOKEN"})
+    assert check.startswith(says) if says else check == ""
