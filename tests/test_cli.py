@@ -61,7 +61,7 @@ connection = {{ catalog_file = "{catalog}" }}
 [stores.shop.settings.defaults]
 threshold = 2
 """)
-    assert cli("sync").output.startswith("1 new item(s)")
+    assert cli("sync").output.splitlines()[1].startswith("1 new item(s)")
     out = cli("assign", "BOOT-42", "--incoming", 5, "--back-in-stock", "2026-01-10")
     assert "BOOT-42" in out.output and "2026-01-10" in out.output
     out = cli("order", "W1", "BOOT-42=2", "--email", "a@example.com")

@@ -72,7 +72,7 @@ texts = st.one_of(
     ),
     st.integers(-(10**25), 10**25).map(str),
 )
-skus = st.sampled_from(SKUS) | texts
+skus = st.sampled_from(SKUS) | texts | st.just("S" * 300)  # longer than any platform allows
 paths = st.sampled_from(["out.csv", "no/such/dir/out.csv", ".", "-", "items.csv"])
 statuses = st.sampled_from(["backorder", "in_stock", "low_stock", "unavailable", "nope"])
 
@@ -117,6 +117,8 @@ commands = st.one_of(
     st.tuples(st.sampled_from([["enable"], ["disable"], ["unassign"], ["fulfil-queue"]]),
               skus.map(lambda s: [s])),
     st.tuples(st.just(["tick"]), option("--now", texts)),
+    st.tuples(st.sampled_from([["cancel"], ["ship"]]), st.just(["1001"]),
+              st.lists(st.tuples(skus, texts).map(lambda p: f"{p[0]}={p[1]}"), max_size=2)),
     st.tuples(st.just(["export"]), paths.map(lambda p: [p]),
               option("--dialect", st.sampled_from(["backorder", "nope"]))),
     st.tuples(st.just(["import", "in.csv", "--mode"]),

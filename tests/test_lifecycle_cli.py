@@ -42,10 +42,11 @@ def on_hand(cli):
     return json.loads(cli("status", "--json").output)[0]["on_hand"]
 
 
-def test_cancel_ship_and_return_from_the_command_line(cli):
+def test_cancel_ship_and_return_from_the_command_line(cli, tmp_path):
     out = cli("cancel", "W1", "BOOT-42=1", "--key", "c1")
     assert out.exit_code == 0, out.output
     assert out.output.splitlines() == [
+        f"store 'shop' in sqlite:///{tmp_path}/shop.db",
         "order W1: 1 unit(s) cancelled",
         "  line 1 BOOT-42: ordered 3, cancelled 1, shipped 0, returned 0; left: "
         "1 in stock, 1 backordered (open)",
@@ -74,7 +75,8 @@ def test_bad_input_is_one_line_exit_2_and_nothing_changes(cli, tmp_path, args, w
     out = cli(*args)
     assert out.exit_code == 2
     assert words in out.output and "Traceback" not in out.output
-    assert len(out.output.strip().splitlines()) == 1
+    assert len(out.stderr.strip().splitlines()) == 1  # the error; stdout: the store header
+    assert out.stdout.splitlines() == [f"store 'shop' in sqlite:///{tmp_path}/shop.db"]
     assert on_hand(cli) == before
     whole = json.loads(cli("cancel", "W1", "--json").output)["lines"][0]
     assert (whole["changed"], whole["shipped"]) == (3, 0)  # every unit was still there

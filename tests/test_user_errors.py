@@ -521,3 +521,217 @@ def test_a_scenario_receipt_beyond_the_maximum_names_it(cli, tmp_path):
     out = cli("simulate", "s.yaml")  # an event the rules refuse is reported, the run goes on
     assert out.exit_code == 0 and '"accepted": false' in out.output, out.output
     assert "qty must be between 0 and 1,000,000,000" in out.output
+
+
+# ------------------------------------------------------------------ the store header
+HEADER = "store 'demo' in sqlite:///backorder.db"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status",),
+        ("report",),
+        ("report", "--csv", "out.csv"),
+        ("fulfil-queue", "B"),
+        ("storefront", "B"),
+        ("order", "9", "A=1"),
+        ("receipt", "B", "PO-9", "--qty", "2", "--expected", "2026-12-30"),
+        ("enable", "A"),
+        ("tick",),
+        ("render", "packing-slip", "1", "--html", "slip.html"),
+        ("export", "items-out.csv"),
+    ],
+)
+def test_a_command_that_opens_the_store_names_it_first(shop, args):
+    assert shop("order", "1", "B=1").exit_code == 0
+    out = shop(*args)
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines()[0] == HEADER
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export",),
+        ("report", "--csv", "-"),
+        ("render", "packing-slip", "1"),
+    ],
+)
+def test_the_store_header_goes_to_stderr_when_stdout_is_the_document(shop, args):
+    assert shop("order", "1", "B=1").exit_code == 0
+    out = shop(*args)
+    assert out.exit_code == 0, out.output
+    assert HEADER in out.stderr.splitlines()
+    assert HEADER not in out.stdout
+    assert out.stdout.startswith(("Product ID,", "Product name,", "<!DOCTYPE", "<!doctype"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status", "--json"),
+        ("fulfil-queue", "B", "--json"),
+        ("storefront", "B", "--json"),
+        ("order", "9", "A=1", "--json"),
+        ("tick", "--json"),
+        ("report", "--json"),
+    ],
+)
+def test_json_output_has_no_store_header(shop, args):
+    import json
+
+    out = shop(*args)
+    assert out.exit_code == 0, out.output
+    assert "store 'demo'" not in out.output
+    json.loads(out.stdout)
+
+
+def test_tick_over_every_store_names_them_and_the_database(cli, tmp_path):
+    (tmp_path / "backorder.toml").write_text(
+        '[stores.north]\nplatform = "core"\n[stores.south]\nplatform = "core"\n'
+    )
+    out = cli("tick", "--all-stores")
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[0].startswith("stores ")
+    assert "'north'" in out.output.splitlines()[0] and "'south'" in out.output.splitlines()[0]
+    assert out.output.splitlines()[0].endswith(" in sqlite:///backorder.db")
+
+
+@pytest.fixture
+def backlog_shop(cli, tmp_path):
+    """A store whose import of 400 items left 300 events waiting: the import hands out one
+    batch of 500 (each item is assigned and switched to backorder) and leaves the rest."""
+    (tmp_path / "backorder.toml").write_text(
+        '[stores.shop]\nplatform = "core"\n[stores.shop.notifications]\n'
+        'recipients = ["owner@shop.example"]\noutbox_dir = "outbox"\n'
+    )
+    rows = "".join(f"S{n},Item {n},-1\n" for n in range(400))
+    (tmp_path / "items.csv").write_text("SKU,Name,Stock\n" + rows)
+    assert cli("import", "items.csv", "--mode", "assign").exit_code == 0
+    assert "pending: events pending 300" in cli("status").output
+    return cli
+
+
+def test_tick_drains_a_backlog_with_a_progress_bar(backlog_shop, monkeypatch):
+    monkeypatch.setattr("click._termui_impl.isatty", lambda stream: True)  # draw it here too
+    out = backlog_shop("tick", "--progress")
+    assert out.exit_code == 0, out.output
+    assert "Draining backlog" in out.stderr and "300/300" in out.stderr
+    assert "Draining backlog" not in out.stdout
+    assert "300 event(s) handed to notifiers" in out.stdout
+    assert "pending" not in backlog_shop("status").output
+
+
+def test_tick_shows_no_progress_bar_off_a_terminal(backlog_shop):
+    out = backlog_shop("tick")  # cron: stderr is no terminal
+    assert out.exit_code == 0, out.output
+    assert "Draining backlog" not in out.output
+    assert "300 event(s) handed to notifiers" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("fulfil-queue", "A"),
+        ("storefront", "A"),
+        ("export",),
+        ("export", "out.csv"),
+        ("render", "packing-slip", "1"),
+        ("render", "packing-slip", "1", "--html", "slip.html"),
+        ("report", "--csv", "-"),
+    ],
+)
+def test_a_command_that_only_shows_things_creates_no_store(cli, tmp_path, args):
+    line = refused(cli(*args), "no database at backorder.db")
+    assert "backorder-demo.db" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no database, no output file
+
+
+def test_a_reader_that_leaves_early_is_no_error(tmp_path):
+    """``backorder export | head -1``: the closed pipe ends the command quietly (status 141,
+    as a command killed by SIGPIPE), not with "error: Broken pipe" or a traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).parent / "backorder"
+    env = {**os.environ, "BACKORDER_PLUGINS": "core"}
+    env.pop("BACKORDER_CONFIG", None)
+    rows = "".join(f"S{n},Item {n},1\n" for n in range(3000))  # far beyond a pipe's buffer
+    (tmp_path / "items.csv").write_text("SKU,Name,Stock\n" + rows)
+    subprocess.run([command, "import", "items.csv", "--mode", "assign"], cwd=tmp_path, env=env,
+                   check=True, capture_output=True)
+    reader = subprocess.Popen([command, "export"], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline().startswith(b"Product ID,")
+    reader.stdout.close()
+    errors = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == 141, errors
+    assert "error" not in errors.lower() and "Traceback" not in errors, errors
+
+
+LONG_SKU = "S" * 20_000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("order", "9", f"{LONG_SKU}=1"),
+        ("assign", LONG_SKU),
+        ("assign", "A", LONG_SKU),
+        ("edit", LONG_SKU, "--stock", "1"),
+        ("enable", LONG_SKU),
+        ("fulfil-queue", LONG_SKU),
+        ("storefront", LONG_SKU),
+        ("receipt", LONG_SKU, "R1", "--cancel"),
+        ("cancel", "1", f"{LONG_SKU}=1"),
+    ],
+)
+def test_a_sku_longer_than_any_platform_allows_is_refused_without_echoing_it(
+    shop, tmp_path, args
+):
+    before = store_digest(tmp_path)
+    line = refused(shop(*args), "(20,000 characters): longer than 255")
+    assert len(line) < 200
+    assert store_digest(tmp_path) == before
+
+
+def test_render_to_an_html_file_says_what_it_wrote(shop, tmp_path):
+    assert shop("order", "1", "B=1").exit_code == 0
+    out = shop("render", "packing-slip", "1", "--html", "slip.html")
+    assert out.exit_code == 0, out.output
+    assert "wrote slip.html: packing slip for 1 order(s), 1 unit(s) backordered" in out.stdout
+    assert "<html" in (tmp_path / "slip.html").read_text().lower()
+
+
+def test_a_broken_yaml_catalog_or_scenario_is_one_line_with_line_and_column(cli, tmp_path):
+    (tmp_path / "catalog.yaml").write_text("- {sku: A, on_hand: [\n")
+    (tmp_path / "backorder.toml").write_text(
+        '[stores.shop]\nplatform = "core"\nconnection = { catalog_file = "catalog.yaml" }\n'
+    )
+    line = refused(cli("sync"), "catalog.yaml: not valid YAML: line 2, column 1: expected")
+    assert "^" not in line  # PyYAML's quoted text and caret are not echoed
+    (tmp_path / "s.yaml").write_text("items:\n  - sku: A\n   on_hand: 1\n")
+    result = cli("simulate", "s.yaml")
+    refused(result, "s.yaml: not valid yaml: line 3, column 4:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (("tick", "--now", "garbage"), "--now"),
+        (("receipt", "A", "R", "--qty", "1", "--expected", "garbage"), "--expected"),
+        (("report", "--from", "2026-13-01"), "--from"),
+        (("edit", "A", "--back-in-stock", "2026-02-30"), "--back-in-stock"),
+        (("edit", "A", "--threshold", "lots"), "--threshold"),
+    ],
+)
+def test_a_bad_date_or_threshold_names_its_option(shop, tmp_path, args, option):
+    before = store_digest(tmp_path)
+    result = shop(*args)
+    assert result.exit_code == 2 and f"Invalid value for {option}:" in result.output
+    assert store_digest(tmp_path) == before

@@ -90,8 +90,9 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml12.load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        said = yaml12.problem(exc) if isinstance(exc, yaml.YAMLError) else exc
         raise ScenarioError(
-            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
+            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {said}"
         ) from None
     return parse_scenario(data, str(path))
 

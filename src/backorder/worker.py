@@ -15,7 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -62,6 +62,7 @@ def worker_pass(
     *,
     tick: bool = True,
     budget: float | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> PassReport:
     """One store's pass: deliveries, the tick and promised dates (when ``tick``), pushes,
     notifications.
@@ -69,7 +70,8 @@ def worker_pass(
     Without ``budget`` pushes and notifications go one batch each (the serve loop comes
     back in seconds). With ``budget`` (seconds) batches are repeated until nothing due is
     left or the time is up: a backlog (a big import's events and pushes) drains in one
-    ``backorder tick`` instead of one batch per run.
+    ``backorder tick`` instead of one batch per run. ``progress`` is told how many pushes
+    or events each batch finished (``backorder tick``'s progress bar).
     """
     report = PassReport(service.name)
     readmodel.ensure(service)  # after an upgrade or a settings edit: once per process
@@ -82,11 +84,15 @@ def worker_pass(
         sent, failed = service.outbox.deliver(now=now)
         report.pushes += sent
         report.pushes_failed += failed
+        if progress is not None:
+            progress(sent + failed)
         if not sent + failed or deadline is None or time.monotonic() >= deadline:
             break
     while True:
         done = service.dispatch_events()
         report.notified += done
+        if progress is not None:
+            progress(done)
         if not done or deadline is None or time.monotonic() >= deadline:
             break
     return report
@@ -98,8 +104,12 @@ def worker_passes(
     *,
     tick: bool = True,
     budget: float | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[PassReport]:
-    return [worker_pass(service, now, tick=tick, budget=budget) for service in services]
+    return [
+        worker_pass(service, now, tick=tick, budget=budget, progress=progress)
+        for service in services
+    ]
 
 
 class Every:

@@ -67,3 +67,11 @@ def load(text: str) -> Any:
     :raises yaml.YAMLError: the text is not YAML.
     """
     return yaml.load(text, Loader=Yaml12Loader)
+
+
+def problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: where (line and column, from 1) and what (PyYAML's own
+    message spans lines and quotes the text)."""
+    mark = getattr(exc, "problem_mark", None)
+    what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"line {mark.line + 1}, column {mark.column + 1}: {what}" if mark else what

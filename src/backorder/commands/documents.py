@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from backorder.commands.group import Context, main, pass_ctx
-from backorder.commands.params import check_writable
+from backorder.commands.params import SKU, check_writable
 from backorder.documents.render import KINDS
 from backorder.models import MAX_QTY
 
@@ -21,7 +21,7 @@ _PROGRESS_LOGGER = "weasyprint.progress"
 
 
 @main.command()
-@click.argument("sku")
+@click.argument("sku", type=SKU)
 @click.option(
     "--qty", type=click.IntRange(min=1, max=MAX_QTY), help="Units a customer adds to the cart."
 )
@@ -34,7 +34,7 @@ def storefront(obj: Context, sku, qty, as_json, publish):
     """Print the storefront messages of SKU (descriptions, button, cart alerts)."""
     from backorder.storefront import storefront_messages
 
-    service = obj.service
+    service = obj.reading()
     view = service.item(sku)
     messages = storefront_messages(
         view, service.store.storefront, qty=qty, timezone=service.settings.timezone,
@@ -133,7 +133,8 @@ def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
         raise click.UsageError("name at least one ORDER_ID, or use --all")
     check_writable(pdf_out, "--pdf")
     check_writable(html_out, "--html")
-    service = obj.service
+    obj.stdout_is_data = not (pdf_out or html_out)  # the HTML itself on stdout
+    service = obj.reading()
     with service.db.read() as conn:  # a command that shows things never writes
         ids = list(dict.fromkeys(order_ids)) + (
             all_order_ids(conn, service.name) if all_orders else []
@@ -144,16 +145,15 @@ def render(obj: Context, kind, order_ids, all_orders, pdf_out, html_out):
             orders = list(iter_orders(conn, service.name, ids, progress=bar.update))
     _todays_promises(service, orders)
     html = render_html(kind, orders, service.store)
+    backordered = sum(order.backordered for order in orders)
+    what = f"{KINDS[kind][1].lower()} for {len(orders)} order(s), {backordered} unit(s) backordered"
     if html_out:
         Path(html_out).write_text(html, encoding="utf-8")
+        click.echo(f"wrote {html_out}: {what}")
     if pdf_out:
         with _page_progress():
             pdf = render_bytes(service.pm or get_manager(), html, "pdf")
         Path(pdf_out).write_bytes(pdf)
-        backordered = sum(order.backordered for order in orders)
-        click.echo(
-            f"wrote {pdf_out}: {KINDS[kind][1].lower()} for {len(orders)} order(s), "
-            f"{backordered} unit(s) backordered"
-        )
+        click.echo(f"wrote {pdf_out}: {what}")
     elif not html_out:
         click.echo(html)

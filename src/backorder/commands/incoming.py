@@ -9,7 +9,7 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import local
-from backorder.commands.params import parse_date, store_tz
+from backorder.commands.params import SKU, parse_date, store_tz
 from backorder.models import MAX_QTY
 from backorder.rules.allocation import Allocation
 
@@ -53,18 +53,18 @@ def _show(
 
 
 @main.command("fulfil-queue")
-@click.argument("sku")
+@click.argument("sku", type=SKU)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def fulfil_queue(obj: Context, sku, as_json):
     """The order in which SKU's backordered lines ship (oldest first), and what still waits."""
-    service = obj.service
+    service = obj.reading()
     allocation = service.incoming.allocation(sku)
     _show(allocation, sku, as_json, store_tz(service), service.lifecycle.line_counts(sku))
 
 
 @main.command()
-@click.argument("sku")
+@click.argument("sku", type=SKU)
 @click.argument("ref")
 @click.option(
     "--qty", type=click.IntRange(min=0, max=MAX_QTY), help="Units expected (or received)."
@@ -84,7 +84,7 @@ def receipt(obj: Context, sku, ref, qty, expected, arrived, cancel, as_json):
     elif cancel:
         allocation = incoming.cancel(sku, ref)
     else:
-        expected_at = parse_date(expected, store_tz(obj.service))
+        expected_at = parse_date(expected, store_tz(obj.service), "--expected")
         if qty is None or expected_at is None:
             raise click.UsageError("an expected receipt needs --qty and --expected")
         allocation = incoming.expect(sku, ref, qty, expected_at)

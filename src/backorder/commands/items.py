@@ -9,7 +9,7 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import item_json, print_items
-from backorder.commands.params import parse_date, parse_threshold, store_tz
+from backorder.commands.params import SKU, parse_date, parse_threshold, store_tz
 from backorder.engine import ItemEdit
 from backorder.models import POLICY_FIELDS, BackorderState, ItemInput, Status
 
@@ -37,7 +37,7 @@ def _given(tz, stock, threshold, incoming, back_in_stock, mode, low_stock) -> di
     if incoming is not None:
         fields["incoming_qty"] = incoming
     if back_in_stock is not None:
-        fields["back_in_stock_date"] = parse_date(back_in_stock, tz)
+        fields["back_in_stock_date"] = parse_date(back_in_stock, tz, "--back-in-stock")
     if mode is not None:
         fields["mode"] = mode
     if low_stock is not None:
@@ -74,7 +74,6 @@ def status(obj: Context, as_json, show_all, limit, offset, only_status, search):
         _stream_json(service, where, offset, limit, etas, tz)
         return
     shown = limit or 50
-    obj.header()
     with service.db.read() as conn:
         status = status_expr(conn, service.name, service.settings)
         summary = totals(conn, service.name, service.settings, status)
@@ -126,7 +125,7 @@ def _stream_json(service, where, offset, limit, etas, tz) -> None:
 
 
 @main.command()
-@click.argument("skus", nargs=-1, required=True)
+@click.argument("skus", nargs=-1, required=True, type=SKU)
 @_settings_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
@@ -138,7 +137,7 @@ def assign(obj: Context, skus, as_json, **opts):
 
 
 @main.command()
-@click.argument("skus", nargs=-1, required=True)
+@click.argument("skus", nargs=-1, required=True, type=SKU)
 @click.option(
     "--action",
     type=click.Choice(["keep", "track", "not-purchasable"]),
@@ -158,7 +157,7 @@ def unassign(obj: Context, skus, action, as_json):
 
 
 @main.command()
-@click.argument("sku")
+@click.argument("sku", type=SKU)
 @_settings_options
 @click.option("--purchasable/--not-purchasable", default=None)
 @click.option(
@@ -189,7 +188,7 @@ def edit(obj: Context, sku, purchasable, out_of_stock_threshold, use_default, as
 
 
 @main.command()
-@click.argument("skus", nargs=-1, required=True)
+@click.argument("skus", nargs=-1, required=True, type=SKU)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def enable(obj: Context, skus, as_json):
@@ -215,7 +214,7 @@ def enable(obj: Context, skus, as_json):
 
 
 @main.command()
-@click.argument("skus", nargs=-1, required=True)
+@click.argument("skus", nargs=-1, required=True, type=SKU)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def disable(obj: Context, skus, as_json):

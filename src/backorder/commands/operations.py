@@ -10,7 +10,7 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import print_json
-from backorder.commands.params import check_writable, parse_date, parse_day
+from backorder.commands.params import check_dialect, check_writable, parse_date, parse_day
 from backorder.http.extras import needs_extra
 
 PROGRESS_MIN_BYTES = 2_000_000
@@ -136,13 +136,16 @@ def export(obj: Context, file, dialect, everything, escape_formulas):
     from backorder.imports import export_csv
 
     check_writable(file, "export")
+    check_dialect(dialect)
+    obj.stdout_is_data = file == "-"
     assigned = None if everything else True
     options = {"dialect": dialect, "assigned": assigned, "escape_formulas": escape_formulas}
+    service = obj.reading()
     if file == "-":
-        export_csv(obj.service, sys.stdout, **options)
+        export_csv(service, sys.stdout, **options)
         return
     with open(file, "w", newline="", encoding="utf-8") as out:
-        count = export_csv(obj.service, out, **options)
+        count = export_csv(service, out, **options)
     click.echo(f"{count} item(s) written to {file}", err=True)
 
 
@@ -172,11 +175,12 @@ def report(
     from backorder import report as reporting
 
     check_writable(csv_file, "--csv")
+    obj.stdout_is_data = csv_file == "-"
     records = reporting.backorder_report(
         obj.reading(),
         search=search,
-        date_from=parse_day(date_from),
-        date_to=parse_day(date_to),
+        date_from=parse_day(date_from, "--from"),
+        date_to=parse_day(date_to, "--to"),
         category=category,
         brand=brand,
         status=status,
@@ -190,7 +194,6 @@ def report(
     elif as_json:
         print_json([r.model_dump(mode="json") for r in records])
     else:
-        obj.header()
         for line in reporting.table(records):
             click.echo(line)
         click.echo(f"{len(records)} backordered line(s)")
@@ -212,14 +215,17 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
     from backorder.config import load_config
     from backorder.plugins import get_manager
     from backorder.server import create_app
-    from backorder.storage.db import Database
+    from backorder.storage.db import Database, shown_url
 
     config = load_config(obj.config_path)
     db = Database(obj.db_url or config.database)
     app = create_app(
         config, db, get_manager(), worker=not no_worker, interval=interval, tick_every=tick_every
     )
-    click.echo(f"webhooks: http://{host}:{port}/webhooks/<store> for {sorted(config.stores)}")
+    click.echo(
+        f"webhooks: http://{host}:{port}/webhooks/<store> for {sorted(config.stores)} "
+        f"in {shown_url(db.url)}"
+    )
     from backorder.serving import uvicorn_options  # timeouts and limits (README: Security)
 
     uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options())
@@ -231,14 +237,16 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
               help="Every store (the config file's and installed ones), not just --store.")
 @click.option("--budget", type=click.FloatRange(min=0), default=60.0, show_default=True,
               help="Seconds to spend draining a backlog of pushes and notifications.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: on a terminal, with a backlog to drain).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def tick(obj: Context, now, all_stores, budget, as_json):
+def tick(obj: Context, now, all_stores, budget, progress, as_json):
     """One worker pass: webhooks received, back-in-stock dates, promised dates, pushes and
     notifications due; safe to run from cron."""
     from backorder.config import load_config
     from backorder.plugins import get_manager
-    from backorder.storage.db import Database
+    from backorder.storage.db import Database, shown_url
     from backorder.stores import StoreDirectory
     from backorder.worker import worker_passes
 
@@ -246,11 +254,23 @@ def tick(obj: Context, now, all_stores, budget, as_json):
         config = load_config(obj.config_path)
         db = Database(obj.db_url or config.database)
         services = list(StoreDirectory(config, db, get_manager()).values())
+        if not as_json:
+            names = ", ".join(repr(service.name) for service in services) or "(none)"
+            click.echo(f"stores {names} in {shown_url(db.url)}")
     else:
         services = [obj.service]
-    at = parse_date(now)
+    at = parse_date(now, option="--now")
     due = {s.name: _due_units(s, at) for s in services}
-    results = worker_passes(services, at, budget=budget)
+    waiting = sum(_backlog_size(service) for service in services)
+    if progress is None:
+        progress = sys.stderr.isatty() and waiting > BACKLOG_BAR_MIN
+    if progress:
+        with click.progressbar(
+            length=max(waiting, 1), label="Draining backlog", show_pos=True, file=sys.stderr
+        ) as bar:
+            results = worker_passes(services, at, budget=budget, progress=_advance(bar))
+    else:
+        results = worker_passes(services, at, budget=budget)
     if as_json:
         print_json(
             [
@@ -286,6 +306,27 @@ def tick(obj: Context, now, all_stores, budget, as_json):
         if backlog:
             pending = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in backlog.items())
             click.echo(f"{name}: still pending after --budget {budget:g}s: {pending}")
+
+
+BACKLOG_BAR_MIN = 100
+"""``tick`` shows its progress bar (on a terminal) when more than this many pushes and
+events wait: more than one batch (a pass hands out 100 pushes, 500 events at a time)."""
+
+
+def _backlog_size(service) -> int:
+    """Pushes and events waiting to be sent: what ``tick``'s progress bar counts down."""
+    backlog = service.outbox.backlog()
+    return backlog["pushes_pending"] + backlog["events_pending"]
+
+
+def _advance(bar):
+    """A worker pass's ``progress`` callback moving ``bar`` (never beyond its end: the tick
+    itself may add events to the backlog counted before it)."""
+
+    def advance(done: int) -> None:
+        bar.update(min(done, bar.length - bar.pos))
+
+    return advance
 
 
 def _due_units(service, at) -> tuple[int, int]:

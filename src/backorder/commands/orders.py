@@ -8,6 +8,7 @@ import click
 
 from backorder.commands.group import Context, main, pass_ctx
 from backorder.commands.output import print_json
+from backorder.commands.params import check_sku
 from backorder.errors import InvalidInput
 from backorder.lifecycle import OrderChange
 from backorder.models import LineRequest, OrderIn
@@ -25,8 +26,8 @@ def order(obj: Context, order_id, lines, email, as_json):
     for text in lines:
         sku, _, qty = text.rpartition("=")
         if not sku or not qty.isdigit():
-            raise click.BadParameter(f"{text!r}: write lines as SKU=QTY")
-        requests.append(LineRequest(sku=sku, qty=int(qty)))
+            raise click.BadParameter(f"{text[:40]!r}: write lines as SKU=QTY")
+        requests.append(LineRequest(sku=check_sku(sku), qty=int(qty)))
     result = obj.service.place_order(
         OrderIn(order_id=order_id, lines=requests, customer_email=email)
     )
@@ -56,8 +57,8 @@ def _change_lines(order_id: str, texts: tuple[str, ...]) -> dict[str, int] | Non
         except ValueError:
             units = None
         if not sku or units is None:
-            raise InvalidInput(f"order {order_id}: {text!r}: write lines as SKU=QTY")
-        out[sku] = out.get(sku, 0) + units
+            raise InvalidInput(f"order {order_id}: {text[:40]!r}: write lines as SKU=QTY")
+        out[check_sku(sku)] = out.get(sku, 0) + units
     return out
 
 

@@ -14,6 +14,8 @@ status::
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -63,6 +65,15 @@ class PlatformCallError(PlatformError):
     """The platform's registered name (``StoreConfig.platform``)."""
     LABEL: ClassVar[str] = ""
     """How messages name the platform ("BigCommerce")."""
+    URL_SETTING: ClassVar[str] = "base_url"
+    """The connection setting holding the API's address: what to check when none answers."""
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ()
+    """The connection's secrets ("access_token"; each may be given as ``NAME_env``): what to
+    check on a 401 or 403."""
+    PERMISSIONS: ClassVar[str] = "their permissions"
+    """What else a 401 or 403 may mean (the token's scopes)."""
+    NOT_FOUND: ClassVar[str] = "the id asked for"
+    """What to check on a 404; ``{name}`` is filled from the connection table."""
 
     def __init__(
         self,
@@ -98,6 +109,28 @@ class PlatformCallError(PlatformError):
         detail = cls.detail(body, response) + note
         return cls(method, url, response.status_code, detail, body=body, attempts=attempts)
 
+    def what_to_check(self, connection: Mapping[str, Any]) -> str:
+        """What a user should check, by status, naming the settings of the store's
+        ``connection`` table: its address (no answer), its credentials and their scopes (401,
+        403), the id asked for (404); "" when the platform's own words must do."""
+        status = self.status
+        if status is None:
+            name, value = self.URL_SETTING, connection.get(self.URL_SETTING)
+            where = f"connection.{name} ({value})" if value else f"connection.{name} (not set)"
+            return f"check {where} and that {self.LABEL or self.PLATFORM} is up"
+        if status in (401, 403):
+            secrets = " and ".join(secret_source(connection, key) for key in self.CREDENTIALS)
+            return f"check {secrets or 'the credentials'}, and {self.PERMISSIONS}"
+        if status == 404:
+            fill = {key: value for key, value in connection.items() if isinstance(value, str)}
+            try:
+                return "check " + self.NOT_FOUND.format_map(fill)
+            except KeyError:  # a setting the table does not have
+                return "check " + self.NOT_FOUND
+        if status == 429 or status >= 500:
+            return f"{self.LABEL or self.PLATFORM} is busy or failing: try again later"
+        return ""
+
     @staticmethod
     def detail(body: Any, response: httpx.Response) -> str:
         """What the platform said went wrong, short (override for a platform's error shape)."""
@@ -109,3 +142,14 @@ class PlatformCallError(PlatformError):
         if body is None:
             return response.reason_phrase or "empty answer"
         return (body if isinstance(body, str) else json.dumps(body))[:300]
+
+
+def secret_source(connection: Mapping[str, Any], key: str) -> str:
+    """Where the secret ``key`` comes from, as a user would look for it (never its value)."""
+    env = connection.get(f"{key}_env")
+    if env:
+        unset = "" if os.environ.get(str(env)) else ", not set"
+        return f"${env} (connection.{key}_env{unset})"
+    if key in connection:
+        return f"connection.{key}"
+    return f"connection.{key}_env (not set)"

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from backorder import yaml12
@@ -33,6 +34,8 @@ def _catalog(store: StoreConfig) -> list[CatalogItem]:
         return []
     try:
         return _catalog_adapter.validate_python(yaml12.load(Path(path).read_text("utf-8")))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {yaml12.problem(exc)}") from None
     except ValidationError as exc:
         where, problem = first_problem(exc)
         raise ConfigError(f"{path}: {where}: {problem}") from None

@@ -44,6 +44,10 @@ class BigCommerceError(PlatformCallError):
     """An API call failed; ``status`` and ``body`` say how."""
 
     PLATFORM, LABEL = "bigcommerce", "BigCommerce"
+    URL_SETTING, CREDENTIALS = "api_url", ("access_token",)
+    # the OAuth scopes of the API account's token (specs/bigcommerce/*.yml, "OAuth scopes")
+    PERMISSIONS = "its OAuth scopes (Products, Store Inventory: modify; Orders: read-only)"
+    NOT_FOUND = "the id asked for, and connection.store_hash ({store_hash})"
 
     @classmethod
     def from_response(cls, method, url, response, **kwargs) -> PlatformCallError:

@@ -86,8 +86,11 @@ def client_for(store: StoreConfig) -> BigCommerceClient:
     conn = connection(store)
     token = store.secret("access_token")
     if not token:
+        from backorder.http.errors import secret_source
+
         raise ValueError(
-            f"store {store.name!r}: connection.access_token_env names no set environment variable"
+            f"store {store.name!r}: connection.access_token_env names no set environment "
+            f"variable: check {secret_source(store.connection, 'access_token')}"
         )
     api_url = conn.api_url.rstrip("/")
     key = (api_url, conn.store_hash, token)

@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import httpx
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from backorder.config import StoreConfig
 from backorder.errors import PlatformError
 from backorder.http import Clock, PlatformCallError, PlatformHttp, Retries, RetryPolicy
+from backorder.http.errors import secret_source
 from backorder_lightspeed_ecom.models import (
     DeliveryDate,
     Order,
@@ -62,6 +63,15 @@ class LightspeedError(PlatformCallError):
     """The API refused or failed a request; the message names the method, URL and status."""
 
     PLATFORM, LABEL = PLATFORM, "Lightspeed"
+    URL_SETTING, CREDENTIALS = "base_url", ("api_key", "api_secret")
+    PERMISSIONS = "the API key's permissions (Settings > Developers in the back office)"
+    NOT_FOUND = "the id asked for (an order's id, not its number)"
+
+    def what_to_check(self, connection: Mapping[str, Any]) -> str:
+        if self.status is None and not connection.get("base_url"):  # the cluster's host
+            cluster = connection.get("cluster", "eu")
+            return f"check connection.cluster ({cluster}) and that Lightspeed is up"
+        return super().what_to_check(connection)
 
     @staticmethod
     def detail(body: Any, response: httpx.Response) -> str:
@@ -148,9 +158,14 @@ class LightspeedClient:
     def for_store(cls, store: StoreConfig, **kwargs: Any) -> LightspeedClient:
         key, secret = store.secret("api_key"), store.secret("api_secret")
         if not key or not secret:
+            missing = [
+                secret_source(store.connection, name)
+                for name, value in (("api_key", key), ("api_secret", secret))
+                if not value
+            ]
             raise ValueError(
                 f"store {store.name!r}: connection.api_key and connection.api_secret "
-                "(or api_key_env / api_secret_env) are required"
+                f"(or api_key_env / api_secret_env) are required: check {' and '.join(missing)}"
             )
         return cls(connection_of(store), key, secret, **kwargs)
 

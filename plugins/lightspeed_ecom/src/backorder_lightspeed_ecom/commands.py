@@ -95,6 +95,7 @@ def order_command(obj, order_id):
     """Record a Lightspeed order through the rules (computes each line's backordered qty)."""
     from backorder_lightspeed_ecom.sync import record_order
 
+    obj.stdout_is_data = True  # the recorded order as JSON: the store header goes to stderr
     with LightspeedClient.for_store(obj.service.store) as client:
         recorded = record_order(obj.service, client, order_id)
     out = recorded.result.model_dump(mode="json")
@@ -110,6 +111,7 @@ def export_command(obj, language):
     """Write the items as a Lightspeed product CSV to stdout."""
     from backorder_lightspeed_ecom.csv_dialect import LightspeedCsv
 
+    obj.stdout_is_data = True  # the CSV: the store header goes to stderr
     click.echo(write_csv(obj.service.items(), LightspeedCsv(language)), nl=False)
 
 

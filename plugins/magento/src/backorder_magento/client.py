@@ -53,6 +53,12 @@ class MagentoError(PlatformCallError):
     message with its parameters filled in (a 401 also names the Bearer setting)."""
 
     PLATFORM, LABEL = PLATFORM, "Magento"
+    URL_SETTING, CREDENTIALS = "base_url", ("token",)
+    PERMISSIONS = "the integration's API resources (System > Extensions > Integrations)"
+    NOT_FOUND = (
+        "the id asked for (an order's entity id, not its increment id), and the store code "
+        "in connection.base_url ({base_url})"
+    )
 
     @staticmethod
     def detail(body: Any, response: httpx.Response) -> str:

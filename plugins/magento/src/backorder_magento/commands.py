@@ -38,10 +38,12 @@ def sandbox_magento(host: str, port: int, token: str, integration_as_bearer: boo
 @click.pass_context
 def repair_stock_status(ctx, apply: bool, csv_out: str | None, csv_in: str | None) -> None:
     """Find items stuck at is_in_stock = 0 while backorders are allowed, and repair them."""
+    from backorder.commands.params import check_writable
     from backorder.config import load_config
     from backorder_magento.connection import client_for, item_options
     from backorder_magento.repair import repair_from_csv, repair_via_api, write_csv
 
+    check_writable(csv_out, "--csv")  # before --apply changes anything in Magento
     obj = ctx.find_root().obj
     store = load_config(getattr(obj, "config_path", None)).store(getattr(obj, "store_name", None))
     if store.platform != PLATFORM:

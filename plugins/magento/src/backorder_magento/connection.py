@@ -42,8 +42,14 @@ def client_for(store) -> MagentoClient:
     base_url = store.connection.get("base_url")
     token = store.secret("token")
     if not base_url or not token:
+        from backorder.http.errors import secret_source
+
+        missing = ([] if base_url else ["connection.base_url"]) + (
+            [] if token else [secret_source(store.connection, "token")]
+        )
         raise ValueError(
-            f"store {store.name!r}: connection needs base_url and token (or token_env)"
+            f"store {store.name!r}: connection needs base_url and token (or token_env): "
+            f"check {' and '.join(missing)}"
         )
     options = store.connection_as(ConnectionOptions)
     return MagentoClient(
