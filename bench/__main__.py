@@ -261,6 +261,7 @@ def run_pgorders(work: Path, quick: bool) -> dict:
 
 def run_race(work: Path, quick: bool) -> dict:
     r = step("race", "run", work, quick)
+    floor = step("race", "floor", work, quick)
     plugins_line(r)
     print(
         f"race: 8 processes, 10 hot SKUs, PostgreSQL: {r['orders']:,} orders in "
@@ -268,14 +269,21 @@ def run_race(work: Path, quick: bool) -> dict:
         f"{r['target_orders_per_s']}){'  MISSES target' if r['missed'] else '  meets target'}; "
         f"oversold {r['oversold']} (must be 0), undersold {r['undersold']}, "
         f"ledger == on hand: {r['books_agree']}; peak {r['workers_peak_rss_mb']:.0f} MB "
-        f"per worker"
+        f"per worker; {r['cpu_us_per_order']} µs CPU per order in the workers"
     )
+    print(
+        f"  raw psycopg floor, same 8 processes and statements on this machine: "
+        f"{floor['orders_per_s']} orders/s, {floor['cpu_us_per_order']} µs CPU per order, "
+        f"{floor['retries']} lost races retried, oversold {floor['oversold']}"
+    )
+    if floor["oversold"]:
+        r["missed"] = [*r["missed"], f"race floor oversold {floor['oversold']}"]
     print(
         f"  same order ids: {r['same_ids_callers']} callers, {r['same_ids_first_answers']} "
         f"placements of 20 ids (must be 20), 0 errors, {r['same_ids_seconds']:.1f} s; "
         f"{r['batches']} batches on overlapping SKUs: 0 errors, {r['batches_seconds']:.1f} s"
     )
-    return r
+    return {**r, "floor": floor}
 
 
 def run_script(path: Path, quick: bool) -> dict:
