@@ -5,11 +5,12 @@ its statements: the order-id lookup, the items read, the order insert (for its i
 lines, the ledger rows, each item written, the events, the storefront rows, the commit.
 Here, on PostgreSQL:
 
-- :func:`find`: the transaction's ``BEGIN``, the order-id lookup and the items read go
-  out together (psycopg's pipeline mode): one round trip;
+- :func:`find`: the transaction's ``BEGIN`` and one statement reading both whether the
+  order id is taken and the items go out together (psycopg's pipeline mode): one round
+  trip;
 - :func:`save_order` switches the transaction into pipeline mode (:mod:`.pg_pipeline`);
-  the order's lines take its id from the sequence the insert just drew from
-  (``currval``), so nothing waits for ``RETURNING``. The ledger rows, the item writes
+  the order and its lines are one statement (the lines take the id the order's insert
+  returns), so nothing waits for it. The ledger rows, the item writes
   (:func:`write_item`), the events and the storefront rows after it queue too, and
   :meth:`Database.transaction <backorder.storage.db.Database.transaction>` sends them
   with one Sync before it commits, checking then that every conditional item write
@@ -26,6 +27,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from backorder.models import ItemState, OrderResult
 from backorder.storage import fastpath, pg_pipeline
@@ -33,14 +35,23 @@ from backorder.storage.fastpath import driver
 from backorder.storage.fastpath.orders import (
     changed_fields,
     item_reader,
-    items_by_sku_sql,
     update_item_params,
     update_item_sql,
 )
 from backorder.storage.records import Loaded, VersionConflict
-from backorder.storage.schema import LINE_COLUMNS, ORDER_COLUMNS
+from backorder.storage.schema import ITEM_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS
 
-_ORDER_ID = "SELECT id FROM orders WHERE store = %s AND order_id = %s"
+
+@lru_cache(maxsize=64)
+def _find_sql(skus: int) -> str:
+    """Whether the order id is taken, beside each item's row (one row of NULLs if none)."""
+    items = f"SELECT {', '.join(ITEM_COLUMNS)} FROM items WHERE store = %s" + (
+        f" AND sku IN ({', '.join(['%s'] * skus)})" if skus else " AND false"
+    )
+    return (
+        "SELECT EXISTS (SELECT 1 FROM orders WHERE store = %s AND order_id = %s), i.* "
+        f"FROM (VALUES (1)) AS one LEFT JOIN ({items}) AS i ON true ORDER BY i.sku"
+    )
 
 
 def _postgres(conn: sa.Connection) -> bool:
@@ -63,33 +74,35 @@ def find(
     with pg_pipeline.driver_connection(conn).pipeline():
         if own_begin:
             driver.cursor(conn).execute("BEGIN")
-        seen = driver.run(conn, driver.cursor(conn), _ORDER_ID, (store, order_id))
-        rows = None
-        if skus:
-            rows = driver.run(
-                conn, driver.cursor(conn), items_by_sku_sql(dialect, len(skus)), (store, *skus)
-            )
-    found = seen.fetchone() is not None
-    seen.close()
+        params = (store, order_id, store, *skus)
+        cur = driver.run(conn, driver.cursor(conn), _find_sql(len(skus)), params)
+    rows = cur.fetchall()
+    cur.close()
+    found = bool(rows[0][0])
     loaded: dict[str, Loaded] = {}
-    if rows is not None:
-        read = item_reader(dialect)
-        for row in rows.fetchall():
-            row_id, version, item = read(row)
+    read = item_reader(dialect)
+    for row in rows:
+        if row[1] is not None:  # (no item found: one row of NULLs)
+            row_id, version, item = read(row[1:])
             loaded[item.sku] = Loaded(row_id, version, item)
-        rows.close()
     return found, loaded
 
 
 @lru_cache(maxsize=64)
-def _lines_sql(lines: int) -> str:
-    """The lines' insert, their ``order_pk`` the id the order's insert just drew."""
-    row = "(currval(pg_get_serial_sequence('orders', 'id')), " + ", ".join(
-        ["%s"] * (len(LINE_COLUMNS) - 1)
-    ) + ")"
-    return f"INSERT INTO order_lines ({', '.join(LINE_COLUMNS)}) VALUES " + ", ".join(
-        [row] * lines
+def _save_sql(lines: int) -> str:
+    """The order and its lines in one statement: the lines take the id the order's insert
+    returns, so nothing waits for it."""
+    order = driver.insert_sql(POSTGRESQL, "orders", ORDER_COLUMNS) + " RETURNING id"
+    if not lines:
+        return order
+    row = "((SELECT id FROM placed), " + ", ".join(["%s"] * (len(LINE_COLUMNS) - 1)) + ")"
+    return (
+        f"WITH placed AS ({order}) INSERT INTO order_lines ({', '.join(LINE_COLUMNS)}) "
+        "VALUES " + ", ".join([row] * lines)
     )
+
+
+POSTGRESQL = postgresql.dialect()
 
 
 def save_order(
@@ -101,8 +114,8 @@ def save_order(
     customer_email: str | None,
     names: dict[str, str],
 ) -> None:
-    """:func:`fastpath.save_order`; on PostgreSQL queued in the transaction's pipeline,
-    which stays open for the statements after it."""
+    """:func:`fastpath.save_order`; on PostgreSQL one statement, queued in the
+    transaction's pipeline, which stays open for the statements after it."""
     if not (_postgres(conn) and pg_pipeline.start(conn)):
         fastpath.save_order(
             conn, store, result, placed_at=placed_at, customer_email=customer_email,
@@ -111,23 +124,16 @@ def save_order(
         return
     dialect = conn.dialect
     order = (store, result.order_id, placed_at, customer_email, result.accepted, result.errors)
-    cur = driver.cursor(conn)
-    driver.run(
-        conn,
-        cur,
-        driver.insert_sql(dialect, "orders", ORDER_COLUMNS),
-        driver.bind_rows(dialect, "orders", ORDER_COLUMNS, [order])[0],
-    )
-    cur.close()
-    if not result.lines:
-        return
+    params = list(driver.bind_rows(dialect, "orders", ORDER_COLUMNS, [order])[0])
     lines = driver.bind_rows(dialect, "order_lines", LINE_COLUMNS[1:], [
         (line.line_no, line.sku, names.get(line.sku, ""), line.requested, line.in_stock,
          line.backordered, line.accepted, line.error, line.message)
         for line in result.lines
     ])
+    for line in lines:
+        params += line
     cur = driver.cursor(conn)
-    driver.run(conn, cur, _lines_sql(len(lines)), [v for line in lines for v in line])
+    driver.run(conn, cur, _save_sql(len(lines)), params)
     cur.close()
 
 
