@@ -141,3 +141,16 @@ def test_a_sqlalchemy_statement_inside_the_write_pipeline_sees_the_queued_writes
     finally:
         sa.event.remove(service.db.engine, "before_cursor_execute", peek)
     assert seen == {"lines": 2}
+
+
+def test_unknown_skus_and_a_replayed_order_read_in_the_one_statement(service):
+    """The one read answers both questions: no item found (a row of NULLs) and the order
+    id taken (the replay returns the first answer, nothing booked twice)."""
+    unknown = service.place_order(order("o1", ("NOPE", 1)))
+    assert not unknown.accepted and "NOPE" in unknown.errors[0]
+    first = service.place_order(order("o2", ("A", 2), ("NOPE", 1)))
+    again = service.place_order(order("o2", ("A", 2), ("NOPE", 1)))
+    assert again.duplicate and again.model_copy(update={"duplicate": False}) == first
+    placed = service.place_order(order("o3", ("A", 2)))
+    assert placed.accepted and service.place_order(order("o3", ("A", 2))).duplicate
+    assert service.item("A").on_hand == 8  # o2 refused whole (an unknown line), o3 once
