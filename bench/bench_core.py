@@ -491,26 +491,36 @@ def _pg_size(size: dict) -> dict:
     return {"lines": size["lines"] // 5, "skus": size["skus"] // 5}
 
 
+PG_RUNS = int(os.environ.get("BENCH_REPEATS", "3"))
+"""Runs of ours and of the floor, alternated, each on a store of its own: one run's
+commits can wait twice as long as the next's for the disk on a shared machine."""
+
+
 def _use_store(work: Path, kind: str) -> None:
-    """Run the step on the store the prepare step made for ``kind`` (ours, floor)."""
+    """Run the step on the store the prepare step made for ``kind`` (ours, floor) and this
+    run (``BENCH_PG_RUN``, from 0)."""
     global STORE
-    STORE = f"{(work / 'pg-run').read_text().strip()}-{kind}"
+    run = int(os.environ.get("BENCH_PG_RUN", "0"))
+    STORE = f"{(work / 'pg-run').read_text().strip()}-{kind}" + (f"-{run}" if run else "")
 
 
 def pgorders_prepare(work: Path, size: dict) -> dict:
-    """Two stores with the same catalog on PostgreSQL (engine, floor): names unique per run,
-    so a shared database is never cleared."""
+    """Stores with the same catalog on PostgreSQL, one per run of the engine and of the
+    floor: names unique per run, so a shared database is never cleared."""
     import uuid
 
     if reason := _pg_reachable():
         raise SystemExit(reason)
     (work / "pg-run").write_text(f"bench-{uuid.uuid4().hex[:8]}")
     pg = _pg_size(size)
-    for kind in ("ours", "floor"):
-        _use_store(work, kind)
-        _catalog(_service(work / f"pg-{kind}.db", url=PG_URL), pg["skus"])
+    for run in range(PG_RUNS):
+        os.environ["BENCH_PG_RUN"] = str(run)
+        for kind in ("ours", "floor"):
+            _use_store(work, kind)
+            _catalog(_service(work / f"pg-{kind}.db", url=PG_URL), pg["skus"])
     workload = order_workload(pg)
-    return {"orders": len(workload), "lines": sum(len(lines) for _, lines in workload)}
+    return {"orders": len(workload), "lines": sum(len(lines) for _, lines in workload),
+            "runs": PG_RUNS}
 
 
 def pgorders_ours(work: Path, size: dict) -> float:
