@@ -154,3 +154,17 @@ def test_unknown_skus_and_a_replayed_order_read_in_the_one_statement(service):
     placed = service.place_order(order("o3", ("A", 2)))
     assert placed.accepted and service.place_order(order("o3", ("A", 2))).duplicate
     assert service.item("A").on_hand == 8  # o2 refused whole (an unknown line), o3 once
+
+
+def test_an_autocommit_engine_is_left_in_autocommit(pg_url):
+    """An embedding application's engine in autocommit keeps it: the order path neither
+    switches it off nor queues statements outside a transaction."""
+    db = Database(pg_url, isolation_level="AUTOCOMMIT")
+    service = StoreService(db, StoreConfig(name=f"pgo-{uuid.uuid4().hex[:8]}"))
+    try:
+        service.upsert_catalog([ItemInput(sku="A", on_hand=5)])
+        assert service.place_order(order("o1", ("A", 2))).accepted
+        assert service.item("A").on_hand == 3
+        assert driver_connection(service).autocommit is True
+    finally:
+        db.dispose()

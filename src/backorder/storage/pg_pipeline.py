@@ -28,6 +28,7 @@ import sqlalchemy as sa
 _ALLOWED = "backorder_pipeline_allowed"
 _IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open
 _OPEN = "backorder_pipeline"
+_OWN_BEGIN = "backorder_pipeline_own_begin"
 
 
 class _Pipeline:
@@ -49,6 +50,7 @@ def driver_connection(conn: sa.Connection) -> Any:
 def transaction(conn: sa.Connection) -> Iterator[None]:
     """``conn.begin()`` in which the order path may pipeline: the pipeline is finished
     (synced, its checks made) before the commit, or abandoned before the rollback."""
+    conn.info.pop(_OWN_BEGIN, None)
     try:
         with conn.begin():
             conn.info[_ALLOWED] = True
@@ -74,17 +76,19 @@ def begin_in_pipeline(conn: sa.Connection) -> bool:
     sends no ``BEGIN`` and the caller queues it; ``commit()`` and ``rollback()`` still end
     the transaction the caller began (psycopg sends them whenever one is open), and
     :func:`transaction` switches autocommit off again after it."""
-    if not conn.info.get(_ALLOWED):
+    info = conn.info
+    if not info.get(_ALLOWED):
         return False
     dbapi = driver_connection(conn)
     if dbapi.autocommit or dbapi.pgconn.transaction_status != _IDLE:
         return False
     dbapi.autocommit = True
+    info[_OWN_BEGIN] = True
     return True
 
 
 def _end_own_begin(conn: sa.Connection) -> None:
-    if conn.invalidated or conn.closed:
+    if conn.invalidated or conn.closed or not conn.info.pop(_OWN_BEGIN, False):
         return
     dbapi = driver_connection(conn)
     if dbapi is None or not dbapi.autocommit:
@@ -102,6 +106,8 @@ def start(conn: sa.Connection) -> bool:
         return True
     if not info.get(_ALLOWED):
         return False
+    if driver_connection(conn).autocommit and not info.get(_OWN_BEGIN):
+        return False  # no transaction to hold the queue: each statement is its own
     stack = ExitStack()
     stack.enter_context(driver_connection(conn).pipeline())
     info[_OPEN] = _Pipeline(stack)
