@@ -308,6 +308,10 @@ _UPDATE_ITEM = (
 )
 
 
+class _LostRace(Exception):
+    """A conditional item write matched no row: another writer committed first."""
+
+
 def _raw_orders(conn: sqlite3.Connection, workload) -> None:
     """The engine's statements for these orders, one transaction each, issued by hand."""
     at = _stamp(AT)
@@ -342,7 +346,8 @@ def _raw_orders(conn: sqlite3.Connection, workload) -> None:
                 now, reason = _raw_settle(sku, after[sku], was, at, events)
                 reason = reason if now != was else why
                 values = (after[sku], now, reason, version + 1, at, row_id, version)
-                conn.execute(_UPDATE_ITEM, values)
+                if conn.execute(_UPDATE_ITEM, values).rowcount != 1:
+                    raise _LostRace(sku)  # another process wrote it since (the race floor)
             if events:
                 conn.executemany(_INSERT_EVENTS, events)
         conn.execute("COMMIT")
@@ -486,26 +491,36 @@ def _pg_size(size: dict) -> dict:
     return {"lines": size["lines"] // 5, "skus": size["skus"] // 5}
 
 
+PG_RUNS = int(os.environ.get("BENCH_REPEATS", "3"))
+"""Runs of ours and of the floor, alternated, each on a store of its own: one run's
+commits can wait twice as long as the next's for the disk on a shared machine."""
+
+
 def _use_store(work: Path, kind: str) -> None:
-    """Run the step on the store the prepare step made for ``kind`` (ours, floor)."""
+    """Run the step on the store the prepare step made for ``kind`` (ours, floor) and this
+    run (``BENCH_PG_RUN``, from 0)."""
     global STORE
-    STORE = f"{(work / 'pg-run').read_text().strip()}-{kind}"
+    run = int(os.environ.get("BENCH_PG_RUN", "0"))
+    STORE = f"{(work / 'pg-run').read_text().strip()}-{kind}" + (f"-{run}" if run else "")
 
 
 def pgorders_prepare(work: Path, size: dict) -> dict:
-    """Two stores with the same catalog on PostgreSQL (engine, floor): names unique per run,
-    so a shared database is never cleared."""
+    """Stores with the same catalog on PostgreSQL, one per run of the engine and of the
+    floor: names unique per run, so a shared database is never cleared."""
     import uuid
 
     if reason := _pg_reachable():
         raise SystemExit(reason)
     (work / "pg-run").write_text(f"bench-{uuid.uuid4().hex[:8]}")
     pg = _pg_size(size)
-    for kind in ("ours", "floor"):
-        _use_store(work, kind)
-        _catalog(_service(work / f"pg-{kind}.db", url=PG_URL), pg["skus"])
+    for run in range(PG_RUNS):
+        os.environ["BENCH_PG_RUN"] = str(run)
+        for kind in ("ours", "floor"):
+            _use_store(work, kind)
+            _catalog(_service(work / f"pg-{kind}.db", url=PG_URL), pg["skus"])
     workload = order_workload(pg)
-    return {"orders": len(workload), "lines": sum(len(lines) for _, lines in workload)}
+    return {"orders": len(workload), "lines": sum(len(lines) for _, lines in workload),
+            "runs": PG_RUNS}
 
 
 def pgorders_ours(work: Path, size: dict) -> float:
@@ -1004,7 +1019,7 @@ def _race_worker(work: Path, store: str, worker: int, orders: int, barrier, out)
         service.place_order(OrderIn(order_id=f"warm-{worker}-{n}",
                                     lines=[LineRequest(sku=f"WARM-{worker}", qty=1)]))
     barrier.wait()
-    started = time.time()
+    started, cpu = time.time(), time.process_time()
     taken = accepted = 0
     for n in range(orders):
         sku = HOT_SKUS[(n + worker) % len(HOT_SKUS)]
@@ -1013,35 +1028,55 @@ def _race_worker(work: Path, store: str, worker: int, orders: int, barrier, out)
         if result.accepted:
             accepted += 1
             taken += sum(line.in_stock + line.backordered for line in result.lines)
-    out.put((started, time.time(), taken, accepted, round(_memory("VmHWM"), 1)))
+    out.put((started, time.time(), taken, accepted, round(_memory("VmHWM"), 1),
+             time.process_time() - cpu, 0))
     service.db.dispose()
 
 
-def race_run(work: Path, size: dict) -> dict:
-    """8 processes place 1-unit orders round-robin on 10 hot SKUs (demand > salable qty):
-    orders/s from the moment all are warm until the last is done; nothing oversold."""
-    import multiprocessing as mp
-    import uuid
-
-    from backorder.models import ItemInput
-    from backorder.storage import records
-
-    if reason := _pg_reachable():
-        raise SystemExit(reason)
+def _race_floor_worker(store: str, worker: int, orders: int, barrier, out) -> None:
+    """:func:`_race_worker` through the raw floor (psycopg, the pgorders floor's statements,
+    a lost race rolled back and run again)."""
     global STORE
-    STORE = f"bench-race-{uuid.uuid4().hex[:8]}"
-    service = _service(work / "race.db", url=PG_URL)
+    STORE = store
+    conn = _Psycopg(PG_URL)
+
+    def place(order_id: str, sku: str) -> None:
+        nonlocal retries
+        while True:
+            try:
+                return _raw_orders(conn, [(order_id, [(sku, 1)])])  # type: ignore[arg-type]
+            except _LostRace:
+                conn.execute("ROLLBACK")
+                retries += 1
+
+    retries = 0
+    for n in range(WARM_UP):
+        place(f"warm-{worker}-{n}", f"WARM-{worker}")
+    barrier.wait()
+    started, cpu = time.time(), time.process_time()
+    for n in range(orders):
+        place(f"w{worker}-{n}", HOT_SKUS[(n + worker) % len(HOT_SKUS)])
+    out.put((started, time.time(), 0, 0, round(_memory("VmHWM"), 1),
+             time.process_time() - cpu, retries))
+    conn.conn.close()
+
+
+def _race_catalog(service) -> None:
+    from backorder.models import ItemInput
+
     service.upsert_catalog(
         [ItemInput(sku=sku, on_hand=HOT_STOCK) for sku in HOT_SKUS]
         + [ItemInput(sku=f"WARM-{w}", on_hand=10**6) for w in range(WORKERS)]
     )
+
+
+def _race_processes(target, args_of) -> list[tuple]:
+    """Run ``WORKERS`` processes of ``target`` (spawned); each worker's result tuple."""
+    import multiprocessing as mp
+
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(WORKERS), ctx.Queue()
-    procs = [
-        ctx.Process(target=_race_worker,
-                    args=(work, STORE, w, size["race_orders"], barrier, out))
-        for w in range(WORKERS)
-    ]
+    procs = [ctx.Process(target=target, args=(*args_of(w), barrier, out)) for w in range(WORKERS)]
     for proc in procs:
         proc.start()
     results = [out.get(timeout=900) for _ in procs]
@@ -1049,6 +1084,62 @@ def race_run(work: Path, size: dict) -> dict:
         proc.join(60)
     if any(proc.exitcode for proc in procs):
         raise SystemExit(f"race workers failed: {[proc.exitcode for proc in procs]}")
+    return results
+
+
+def _taken(store: str) -> int:
+    """Units the store's orders took of the hot SKUs (from its ledger)."""
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql")) as conn:
+        row = conn.execute(
+            "SELECT coalesce(sum(-delta), 0) FROM movements WHERE store = %s AND kind = 'order' "
+            "AND sku LIKE 'HOT-%%'", (store,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def race_floor(work: Path, size: dict) -> dict:
+    """The race through the raw floor: its orders/s with 8 processes on this machine."""
+    import uuid
+
+    if reason := _pg_reachable():
+        raise SystemExit(reason)
+    global STORE
+    STORE = f"bench-racefloor-{uuid.uuid4().hex[:8]}"
+    service = _service(work / "race-floor.db", url=PG_URL)
+    _race_catalog(service)
+    service.db.dispose()
+    results = _race_processes(_race_floor_worker, lambda w: (STORE, w, size["race_orders"]))
+    seconds = max(r[1] for r in results) - min(r[0] for r in results)
+    orders = WORKERS * size["race_orders"]
+    taken = _taken(STORE)
+    salable = len(HOT_SKUS) * (HOT_STOCK + THRESHOLD)
+    return {
+        "seconds": seconds,
+        "orders": orders,
+        "orders_per_s": round(orders / seconds, 1),
+        "cpu_us_per_order": round(sum(r[5] for r in results) / orders * 1e6),
+        "retries": sum(r[6] for r in results),
+        "units_taken": taken,
+        "oversold": max(taken - salable, 0),
+    }
+
+
+def race_run(work: Path, size: dict) -> dict:
+    """8 processes place 1-unit orders round-robin on 10 hot SKUs (demand > salable qty):
+    orders/s from the moment all are warm until the last is done; nothing oversold."""
+    import uuid
+
+    from backorder.storage import records
+
+    if reason := _pg_reachable():
+        raise SystemExit(reason)
+    global STORE
+    STORE = f"bench-race-{uuid.uuid4().hex[:8]}"
+    service = _service(work / "race.db", url=PG_URL)
+    _race_catalog(service)
+    results = _race_processes(_race_worker, lambda w: (work, STORE, w, size["race_orders"]))
     seconds = max(r[1] for r in results) - min(r[0] for r in results)
     orders = WORKERS * size["race_orders"]
     taken = sum(r[2] for r in results)
@@ -1068,6 +1159,7 @@ def race_run(work: Path, size: dict) -> dict:
         "orders": orders,
         "accepted": sum(r[3] for r in results),
         "orders_per_s": round(rate, 1),
+        "cpu_us_per_order": round(sum(r[5] for r in results) / orders * 1e6),
         "target_orders_per_s": 1000,
         "missed": [] if rate >= 1000 else [f"{rate:.0f} orders/s < 1000"],
         "units_taken": taken,

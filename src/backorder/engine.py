@@ -853,16 +853,18 @@ class StoreService:
 
     def _book(self, uow: UnitOfWork, order: OrderIn, enforce: bool) -> OrderResult:
         """One order inside the caller's transaction (cached statements: storage.fastpath)."""
-        from backorder.storage import fastpath
+        from backorder.storage import fastpath, pg_orders  # (pg_orders: round trips on PG)
 
         conn = uow.conn
         at = order.placed_at or self.clock()
-        if fastpath.order_exists(conn, self.name, order.order_id):
+        found, loaded = pg_orders.find(
+            conn, self.name, order.order_id, {line.sku for line in order.lines}
+        )
+        if found:
             previous = records.load_order(conn, self.name, order.order_id)
             assert previous is not None, "an order id found in this transaction loads"
             _same_lines(order, previous)
             return previous.model_copy(update={"duplicate": True})
-        loaded = fastpath.load_items(conn, self.name, {line.sku for line in order.lines})
         items = {sku: entry.item for sku, entry in loaded.items()}
         counted = {} if enforce else self._counted(conn, order, items)
         for sku, units in counted.items():  # decided on the stock the sale met
@@ -870,7 +872,7 @@ class StoreService:
                                              "on_hand": items[sku].on_hand + units})
         result, names, current = self._decide(order, items, enforce)
         # A refused order is kept too (with no stock moved), so a replay of it is a no-op.
-        fastpath.save_order(
+        pg_orders.save_order(
             conn, self.name, result, placed_at=at, customer_email=order.customer_email,
             names=names,
         )
@@ -883,7 +885,7 @@ class StoreService:
         fastpath.record_movements(conn, moves)
         for sku, item in current.items():
             new = uow.settle(item, at)
-            if fastpath.write_item(conn, loaded[sku], new, at):
+            if pg_orders.write_item(conn, loaded[sku], new, at):
                 uow.changed[sku] = new
         return result
 

@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 
 from backorder.errors import ConfigError, StorageError
-from backorder.storage import races
+from backorder.storage import pg_pipeline, races
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -136,6 +136,8 @@ class Database:
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
+        else:  # the order path's pipeline ends before any SQLAlchemy statement
+            sa.event.listen(self.engine, "before_execute", pg_pipeline.before_sqlalchemy)
         if migrate:
             try:
                 self.migrate()
@@ -179,15 +181,21 @@ class Database:
             with self._lock() if self.is_sqlite else nullcontext():
                 kept = self._writer()
                 if kept is None:
-                    with self.engine.begin() as conn:
+                    with self.engine.connect() as conn, self._begin(conn):
                         yield conn
                     return
-                with kept.begin():
+                with self._begin(kept):
                     yield kept
         except self.driver_errors as exc:
             if self._retried(exc):
                 raise  # the caller's retry loop (StoreService.transact) runs it again
             raise storage_error(exc) from exc
+
+    def _begin(self, conn: sa.Connection):
+        """``conn.begin()``; on PostgreSQL one in which the order path may queue statements
+        (psycopg pipeline mode, :mod:`backorder.storage.pg_pipeline`): they are sent and
+        checked before the commit."""
+        return conn.begin() if self.is_sqlite else pg_pipeline.transaction(conn)
 
     @staticmethod
     def _retried(exc: BaseException) -> bool:
