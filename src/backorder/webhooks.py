@@ -201,7 +201,8 @@ def apply_deliveries(
     token = uuid.uuid4().hex
     with service.db.transaction() as conn:
         rows = work_queue.claim(
-            conn, webhook_deliveries, service.name, token, now=now or service.clock(), limit=limit
+            conn, webhook_deliveries, service.name, token, now=now or service.clock(),
+            limit=limit, ready=deliveries.in_order(),
         )
     applied = failed = 0
     for row in rows:
