@@ -7,6 +7,7 @@ applied before its order finds nothing and is closed as refused (lost).
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
 
@@ -147,3 +148,32 @@ def test_four_processes_on_postgresql_apply_each_delivery_once(pg_url):
         ).scalars().all()
     stock_moves = [key for key in keys if "stock-" in key]
     assert len(stock_moves) == len(set(stock_moves)) == 140
+
+
+def test_a_cancel_that_arrives_before_its_order_is_applied_after_it(tmp_path):
+    """Platforms deliver in parallel: the cancel may be stored before its order. It is
+    retried, not refused, and applied once the order is in; an order that never comes
+    refuses it after the last try."""
+    service = open_store(f"sqlite:///{tmp_path}/w.db")
+    seed(service)
+    order, cancel = order_and_cancel(2)
+    record_deliveries(service, [cancel])
+    assert apply_deliveries(service, now=T0) == (0, 1)  # no order yet: try again later
+    (waiting,) = pending_deliveries(service)
+    assert waiting["outcome"].startswith("NotFound") and waiting["attempts"] == 1
+
+    record_deliveries(service, [order])
+    later = T0 + dt.timedelta(minutes=1)
+    assert apply_deliveries(service, now=later) == (2, 0)  # the order, then the cancel
+    assert pending_deliveries(service) == [] and cancelled(service, "O-C-3-2") == 3
+
+    _, lonely = order_and_cancel(3)  # its order never arrives
+    record_deliveries(service, [lonely])
+    for hour in range(1, 20):  # about 6 hours of backoff
+        apply_deliveries(service, now=T0 + dt.timedelta(hours=hour))
+    with service.db.read() as conn:
+        outcome = conn.execute(
+            sa.select(webhook_deliveries.c.outcome)
+            .where(webhook_deliveries.c.delivery_id == "cancel-3")
+        ).scalar_one()
+    assert outcome.startswith("refused: no order")

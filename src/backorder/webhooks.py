@@ -230,7 +230,13 @@ def _apply_row(service: StoreService, row: Any, token: str) -> bool:
     try:
         outcome = apply_event(service, event)
     except FINAL as exc:  # the rules or the data refuse it: retrying cannot help
-        _finish(service, row, token, outcome=f"refused: {exc}")
+        if not _order_may_arrive(event, exc, row):
+            _finish(service, row, token, outcome=f"refused: {exc}")
+            return True
+        log.info("store %s: delivery %s waits for its order: %s", service.name,
+                 event.delivery_id, exc)
+        _finish(service, row, token, error=exc)
+        return False
     except Exception as exc:
         log.warning("store %s: delivery %s failed: %s", service.name, event.delivery_id, exc)
         if row.attempts + 1 >= MAX_ATTEMPTS:
@@ -241,6 +247,17 @@ def _apply_row(service: StoreService, row: Any, token: str) -> bool:
     else:
         _finish(service, row, token, outcome=outcome)
     return True
+
+
+def _order_may_arrive(event: WebhookEvent, exc: Exception, row: Any) -> bool:
+    """An order change for an order we do not have yet: its order's delivery may still be
+    on its way (platforms deliver in parallel and retry a failed delivery later), so it is
+    retried with the usual backoff and refused only after :data:`MAX_ATTEMPTS` tries."""
+    return (
+        isinstance(exc, NotFound)
+        and event.kind == "order_change"
+        and row.attempts + 1 < MAX_ATTEMPTS
+    )
 
 
 def _finish(service: StoreService, row: Any, token: str, **result: Any) -> None:
