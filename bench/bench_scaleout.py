@@ -56,7 +56,7 @@ so every stock save sets a figure no order has touched: each makes one movement)
 class Delivery:
     store: str
     body: bytes
-    kind: str  # "order" or "stock"
+    kind: str  # "order", "cancel" or "stock"
     process: int
     duplicate: bool = False
 
@@ -146,15 +146,20 @@ def skus(name: str) -> list[str]:
 def workload(
     names: list[str], per_store: int, processes: int, sandbox, rng: random.Random
 ) -> tuple[list[Delivery], dict[str, dict]]:
-    """The deliveries in sending order, and what each store must end with."""
+    """The deliveries in sending order, and what each store must end with.
+
+    A fifth of the orders are cancelled in Magento at once: the cancel's push is sent right
+    behind its order's, to the next process (both in flight together: the cancel must not
+    be applied before its order)."""
     expected: dict[str, dict] = {
-        name: {"orders": {}, "stock": 0, "deliveries": 0} for name in names
+        name: {"orders": {}, "stock": 0, "cancels": 0, "deliveries": 0} for name in names
     }
-    plain: list[Delivery] = []
+    plain: list[tuple[Delivery, Delivery | None]] = []
     value = 1000
     for name in names:
         for n in range(per_store):
             delivery_id = f"{name}-d{n}"
+            cancel = None
             if n % 2 == 0:  # an order placed in Magento, then its push
                 sku = f"{name}-O{rng.randrange(SKUS_PER_STORE)}"
                 qty = rng.randint(1, 3)
@@ -164,6 +169,11 @@ def workload(
                 expected[name]["orders"][order_id] = (sku, qty)
                 push = {"delivery_id": delivery_id, "event": ORDER_PLACED, "order_id": order_id}
                 kind = "order"
+                if rng.random() < 0.2:
+                    cancelled = sandbox.cancel_order(order_id, f"{delivery_id}-cancel")
+                    cancel = Delivery(name, json.dumps(cancelled).encode(), "cancel", 0)
+                    expected[name]["cancels"] += 1
+                    expected[name]["deliveries"] += 1
             else:  # a stock item saved with a figure never set before
                 value += 1
                 sku = f"{name}-S{rng.randrange(SKUS_PER_STORE)}"
@@ -171,13 +181,15 @@ def workload(
                 expected[name]["stock"] += 1
                 kind = "stock"
             expected[name]["deliveries"] += 1
-            body = json.dumps(push).encode()
-            plain.append(Delivery(name, body, kind, 0))
+            plain.append((Delivery(name, json.dumps(push).encode(), kind, 0), cancel))
     rng.shuffle(plain)
     sent: list[Delivery] = []
-    for i, delivery in enumerate(plain):
+    for i, (delivery, cancel) in enumerate(plain):
         delivery.process = i % processes
         sent.append(delivery)
+        if cancel is not None:
+            cancel.process = (i + 1) % processes
+            sent.append(cancel)
         if rng.random() < 0.05:  # delivered again, to another process
             shift = rng.randrange(1, processes) if processes > 1 else 0
             other = (delivery.process + shift) % processes
@@ -360,6 +372,9 @@ def verify(url: str, expected: dict[str, dict]) -> dict:
         lines = q(conn,
             "SELECT o.store, o.order_id, l.sku, l.requested FROM orders o"
             " JOIN order_lines l ON l.order_pk = o.id").all()
+        cancels = dict(q(conn,
+            "SELECT store, count(*) FROM order_changes WHERE kind = 'cancel'"
+            " GROUP BY store").all())
         moves = dict(q(conn,
             "SELECT store, count(*) FROM movements WHERE kind = 'sync' AND source = 'webhook'"
             " GROUP BY store").all())
@@ -380,6 +395,9 @@ def verify(url: str, expected: dict[str, dict]) -> dict:
         wrong += [f"{store} order {o}: {got[o]} != {want['orders'][o]}"
                   for o in set(want["orders"]) & set(got)
                   if got[o] != want["orders"][o] and got[o][0] != "twice"]
+        done = cancels.get(store, 0)
+        lost += max(want["cancels"] - done, 0)
+        doubled += max(done - want["cancels"], 0)
         made = moves.get(store, 0)
         lost += max(want["stock"] - made, 0)
         doubled += max(made - want["stock"], 0)
