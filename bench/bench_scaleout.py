@@ -29,6 +29,7 @@ import hmac
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -483,6 +484,8 @@ def main() -> int:
         if not args.keep:
             drop_schema(schema)
     problems = log_problems(tmp)
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
     distinct = sum(want["deliveries"] for want in expected.values())
     sent = len(deliveries)
     errors = len(answers.failures) + len(problems)
