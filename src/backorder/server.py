@@ -64,6 +64,7 @@ def create_app(
     worker: bool = True,
     interval: float = 2.0,
     tick_every: float = 60.0,
+    threads: int | None = None,
 ) -> Starlette:
     """The webhook app. With ``worker`` its lifespan runs the :class:`Worker` loop.
 
@@ -73,6 +74,12 @@ def create_app(
     may be left out). Mounted in another app, this app's lifespan does not run: use
     ``async with app.state.worker.running(interval):`` in your own lifespan (README:
     "Embedding backorder").
+
+    ``threads`` caps the threads that parse, store and apply deliveries at once (anyio's
+    default limiter, 40 when not given). Each such thread keeps its own database
+    connection, so on PostgreSQL one process holds up to about ``threads`` + the pool's
+    5 connections: several processes must fit ``max_connections`` (README: "Running
+    several processes").
     """
     from starlette.applications import Starlette
     from starlette.background import BackgroundTask
@@ -160,6 +167,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        if threads is not None:
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         if not worker:
             yield
             return

@@ -197,31 +197,67 @@ def pending_deliveries(service: StoreService) -> list[dict[str, Any]]:
 def apply_deliveries(
     service: StoreService, *, limit: int = 100, now: dt.datetime | None = None
 ) -> tuple[int, int]:
-    """Apply due deliveries of one store; returns ``(applied, failed)``. Safe from many workers."""
+    """Apply due deliveries of one store, at most ``limit``; returns ``(applied, failed)``.
+    Safe from many workers.
+
+    An order change waits for earlier deliveries about its order
+    (:func:`backorder.storage.deliveries.in_order`): after a batch that applied orders or
+    order changes, what waited on them is claimed in the same call (a cron ``tick``
+    applies an order and its cancel in one run).
+    """
     token = uuid.uuid4().hex
-    with service.db.transaction() as conn:
-        rows = work_queue.claim(
-            conn, webhook_deliveries, service.name, token, now=now or service.clock(), limit=limit
-        )
-    applied = failed = 0
-    for row in rows:
-        event = WebhookEvent.model_validate(row.payload)
-        try:
-            outcome = apply_event(service, event)
-        except FINAL as exc:  # the rules or the data refuse it: retrying cannot help
-            _finish(service, row, token, outcome=f"refused: {exc}")
-            applied += 1
-        except Exception as exc:
-            log.warning("store %s: delivery %s failed: %s", service.name, event.delivery_id, exc)
-            if row.attempts + 1 >= MAX_ATTEMPTS:
-                _finish(service, row, token, outcome=f"gave up: {exc}")
+    applied = failed = taken = 0
+    while taken < limit:
+        with service.db.transaction() as conn:
+            rows = work_queue.claim(
+                conn, webhook_deliveries, service.name, token, now=now or service.clock(),
+                limit=limit - taken, ready=deliveries.in_order(),
+            )
+        taken += len(rows)
+        for row in rows:
+            if _apply_row(service, row, token):
+                applied += 1
             else:
-                _finish(service, row, token, error=exc)
-            failed += 1
-        else:
-            _finish(service, row, token, outcome=outcome)
-            applied += 1
+                failed += 1
+        if not any(row.kind in ("order", "order_change") for row in rows):
+            break  # nothing can be waiting on this batch
     return applied, failed
+
+
+def _apply_row(service: StoreService, row: Any, token: str) -> bool:
+    """Apply one claimed delivery and close it; False when it failed (retried later)."""
+    event = WebhookEvent.model_validate(row.payload)
+    try:
+        outcome = apply_event(service, event)
+    except FINAL as exc:  # the rules or the data refuse it: retrying cannot help
+        if not _order_may_arrive(event, exc, row):
+            _finish(service, row, token, outcome=f"refused: {exc}")
+            return True
+        log.info("store %s: delivery %s waits for its order: %s", service.name,
+                 event.delivery_id, exc)
+        _finish(service, row, token, error=exc)
+        return False
+    except Exception as exc:
+        log.warning("store %s: delivery %s failed: %s", service.name, event.delivery_id, exc)
+        if row.attempts + 1 >= MAX_ATTEMPTS:
+            _finish(service, row, token, outcome=f"gave up: {exc}")
+        else:
+            _finish(service, row, token, error=exc)
+        return False
+    else:
+        _finish(service, row, token, outcome=outcome)
+    return True
+
+
+def _order_may_arrive(event: WebhookEvent, exc: Exception, row: Any) -> bool:
+    """An order change for an order we do not have yet: its order's delivery may still be
+    on its way (platforms deliver in parallel and retry a failed delivery later), so it is
+    retried with the usual backoff and refused only after :data:`MAX_ATTEMPTS` tries."""
+    return (
+        isinstance(exc, NotFound)
+        and event.kind == "order_change"
+        and row.attempts + 1 < MAX_ATTEMPTS
+    )
 
 
 def _finish(service: StoreService, row: Any, token: str, **result: Any) -> None:

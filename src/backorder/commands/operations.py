@@ -205,8 +205,11 @@ def report(
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between worker passes.")
 @click.option("--tick-every", default=60.0, show_default=True, help="Seconds between ticks.")
 @click.option("--no-worker", is_flag=True, help="Only receive; let other processes apply.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads handling deliveries at once (default 40); each keeps a database "
+              "connection.")
 @pass_ctx
-def serve(obj: Context, host, port, interval, tick_every, no_worker):
+def serve(obj: Context, host, port, interval, tick_every, no_worker, threads):
     """Receive platform webhooks at /webhooks/STORE and run the background worker."""
     with needs_extra("backorder", "server"):
         import starlette  # noqa: F401  (create_app imports it when called)
@@ -220,7 +223,8 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker):
     config = load_config(obj.config_path)
     db = Database(obj.db_url or config.database)
     app = create_app(
-        config, db, get_manager(), worker=not no_worker, interval=interval, tick_every=tick_every
+        config, db, get_manager(), worker=not no_worker, interval=interval, tick_every=tick_every,
+        threads=threads,
     )
     click.echo(
         f"webhooks: http://{host}:{port}/webhooks/<store> for {sorted(config.stores)} "

@@ -30,6 +30,34 @@ def insert_new(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
     return new
 
 
+def in_order() -> sa.ColumnElement[bool]:
+    """A claim condition: an ``order_change`` waits while the order's placement (stored
+    before or after it: platforms deliver in parallel) or an earlier change of the same
+    order is stored but not applied yet.
+
+    Several workers (threads, processes) apply one store's deliveries at once, each its
+    own claimed rows; without this a cancel received right after its order could be
+    applied first, find no order and be closed as refused (lost). Deliveries of other
+    kinds do not wait: stock figures carry their own ``as_of``.
+    """
+    earlier = webhook_deliveries.alias("earlier")  # the other delivery, earlier or not
+    order_id = webhook_deliveries.c.payload["order_id"].as_string()
+    waits_for = (
+        sa.select(earlier.c.id)
+        .where(
+            earlier.c.store == webhook_deliveries.c.store,
+            earlier.c.done_at.is_(None),
+            sa.or_(
+                earlier.c.kind == "order",  # its placement, stored before or after it
+                sa.and_(earlier.c.kind == "order_change", earlier.c.id < webhook_deliveries.c.id),
+            ),
+            earlier.c.payload["order_id"].as_string() == order_id,
+        )
+        .exists()
+    )
+    return sa.or_(webhook_deliveries.c.kind != "order_change", ~waits_for)
+
+
 def pending(conn: sa.Connection, store: str) -> list[dict[str, Any]]:
     """Deliveries of a store not yet applied, oldest first."""
     query = (

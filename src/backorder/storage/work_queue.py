@@ -27,15 +27,19 @@ def claim(
     now: dt.datetime,
     limit: int | None = 100,
     ids: Sequence[int] | None = None,
+    ready: sa.ColumnElement[bool] | None = None,
 ) -> list[sa.Row]:
     """Take due rows for one worker (``token``), with a lease.
 
     PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets concurrent workers pass each other;
     SQLite: the write transaction (``BEGIN IMMEDIATE``) already serializes claimers.
     With ``ids`` (delivery right after the commit that wrote them) only rows no
-    worker has touched yet are taken.
+    worker has touched yet are taken. ``ready``: a further condition a row must meet
+    now (a row that must wait for an earlier one is left for a later claim).
     """
     query = sa.select(table).where(table.c.store == store, table.c.done_at.is_(None))
+    if ready is not None:
+        query = query.where(ready)
     if ids is not None:
         query = query.where(table.c.id.in_(list(ids)), table.c.attempts == 0)
     else:
