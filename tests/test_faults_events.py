@@ -175,3 +175,16 @@ def test_an_undated_level_is_applied_as_it_comes(backorder_db):
     assert service.item("A").on_hand == 3  # the older dated figure was skipped
     service.apply_levels([StockLevel(sku="A", on_hand=5, source_ref="plain")], source="webhook")
     assert service.item("A").on_hand == 5
+
+
+def test_an_unchanged_platform_count_still_makes_older_counts_stale(backorder_db):
+    """BigCommerce-style counts 0 @9:00, 1 @9:03, 1 @9:05, 1 @9:09, then a late 0 @9:06: the
+    9:09 figure changed nothing yet is the newest, so the 9:06 one is stale (it once took
+    the unit back: hypothesis found it)."""
+    service = new_store(backorder_db, "count")
+    for minute, figure in [(0, 0), (3, 1), (5, 1), (9, 1), (6, 0)]:
+        level = StockLevel(sku="A", on_hand=figure, basis="platform_count",
+                           source_ref=f"h{minute}", as_of=T0 + dt.timedelta(minutes=minute))
+        service.apply_levels([level], source="webhook")
+    # the first count sets the stock (0), then the one unit the platform gained
+    assert service.item("A").on_hand == 1

@@ -585,8 +585,11 @@ class StoreService:
         seen = loaded.item.platform_level
         delta = level.on_hand - (loaded.item.on_hand if seen is None else seen)
         item = loaded.item.model_copy(update={"platform_level": level.on_hand})
-        key = f"{source}:{level.sku}:v{loaded.version}:{level.on_hand}"
-        # a dated figure is booked even unchanged (it is now the newest), once
+        # a dated figure is booked even unchanged (it is now the newest), once: named by its
+        # date, since an unchanged figure leaves the version as it was and a later unchanged
+        # figure must still move the newest date on (else an older one is let in after it)
+        when = f"@{level.as_of.isoformat()}" if level.as_of else f"v{loaded.version}"
+        key = f"{source}:{level.sku}:{when}:{level.on_hand}"
         if delta or (level.as_of and not uow.applied(key)):
             item = uow.move(
                 item, delta, kind="sync", source=f"{source} ({seen} -> {level.on_hand})",
