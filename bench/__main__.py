@@ -151,7 +151,7 @@ def run_orders(work: Path, quick: bool) -> dict:
     plugins_line(s["ours"])
     check = s["check"]
     print(
-        f"  all five tables identical (engine vs floor); "
+        f"  all six tables identical, storefront read model included (engine vs floor); "
         f"{check['backordered_fraction']:.0%} of lines backordered, "
         f"{check['refused_fraction']:.0%} of orders refused (threshold)"
     )

@@ -148,7 +148,7 @@ def _dump(path: Path, tables: list[str]) -> dict[str, list[tuple]]:
 
 
 # ------------------------------------------------------------------------------ orders
-ORDER_TABLES = ["items", "movements", "orders", "order_lines", "events"]
+ORDER_TABLES = ["items", "movements", "orders", "order_lines", "events", "storefront_items"]
 
 
 def order_workload(size: dict) -> list[tuple[str, list[tuple[str, int]]]]:
@@ -254,6 +254,42 @@ def _raw_settle(sku: str, on_hand: int, state: str, at: str, events: list) -> tu
     return state, reason
 
 
+_REFUSED_WHOLE = "order_refused: another line of the order was refused"
+
+_POLICY = (
+    f'{{"mode":"notify","threshold":{THRESHOLD},"low_stock_level":0,"min_sale_qty":1,'
+    '"max_sale_qty":null,"qty_increments":1,"out_of_stock_threshold":0}'
+)
+_UPSERT_VIEW = (
+    "INSERT INTO storefront_items (store, sku, product_id, variant_id, view, basis, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store, sku) DO UPDATE SET "
+    "product_id = excluded.product_id, variant_id = excluded.variant_id, view = excluded.view, "
+    "basis = excluded.basis, updated_at = excluded.updated_at"
+)
+
+
+def _raw_view(sku, product_id, name, on_hand, state, reason, basis, at) -> tuple:
+    """The storefront read model row of a bench item (assigned, tracked, no overrides,
+    no incoming stock), its view worked out and spelt as JSON by hand."""
+    salable = max(on_hand + THRESHOLD, 0) if state != "disabled" else max(on_hand, 0)
+    status = "unavailable" if not salable else "backorder" if state == "enabled" else "in_stock"
+    view = (
+        f'{{"sku":{json.dumps(sku)},"product_id":{json.dumps(product_id)},"variant_id":null,'
+        f'"name":{json.dumps(name)},"assigned":true,"tracked":true,"on_hand":{on_hand},'
+        f'"salable":{salable},"status":"{status}","purchasable":{"true" if salable else "false"},'
+        f'"mode":"notify","threshold":{THRESHOLD},"backordered":{max(-on_hand, 0)},'
+        f'"state":"{state}","disabled_reason":{json.dumps(reason)},"incoming_qty":0,'
+        f'"back_in_stock_date":null,"policy":{_POLICY}}}'
+    )
+    return (STORE, sku, product_id, None, view, basis, at)
+
+
+def _raw_basis(conn) -> str:
+    """The digest of the store's settings its read model rows carry (read before the
+    measured work: it is a constant of the store's config)."""
+    return conn.execute("SELECT basis FROM storefront_items LIMIT 1").fetchone()[0]
+
+
 def _raw_decide(order_id, lines, on_hand, state, names, at):
     """One order against ``on_hand``/``state`` (left as they are): ``(accepted, line rows
     without the order's key, errors, after)`` with ``after`` the accepted order's new stock."""
@@ -271,6 +307,11 @@ def _raw_decide(order_id, lines, on_hand, state, names, at):
         decided.append(
             (names[sku], line_no, sku, qty, in_stock, back, error is None, error, message)
         )
+    if errors:  # booked whole or not at all: the lines the rules passed are refused too
+        decided = [
+            row if not row[6] else (*row[:4], 0, 0, False, _REFUSED_WHOLE, None)
+            for row in decided
+        ]
     return not errors, decided, errors, current
 
 
@@ -308,8 +349,9 @@ _UPDATE_ITEM = (
 )
 
 
-def _raw_orders(conn: sqlite3.Connection, workload) -> None:
-    """The engine's statements for these orders, one transaction each, issued by hand."""
+def _raw_orders(conn: sqlite3.Connection, workload, basis: str | None = None) -> None:
+    """The engine's statements for these orders, one transaction each, issued by hand;
+    with ``basis``, the storefront read model rows of the items each order changed too."""
     at = _stamp(AT)
     for order_id, lines in workload:
         conn.execute("BEGIN IMMEDIATE")
@@ -318,7 +360,7 @@ def _raw_orders(conn: sqlite3.Connection, workload) -> None:
         ).fetchone()
         skus = sorted({sku for sku, _ in lines})
         rows = conn.execute(
-            "SELECT id, version, on_hand, state, name, disabled_reason FROM items "
+            "SELECT id, version, on_hand, state, name, disabled_reason, product_id FROM items "
             f"WHERE store = ? AND sku IN ({', '.join('?' * len(skus))}) ORDER BY sku",
             (STORE, *skus),
         ).fetchall()
@@ -338,28 +380,37 @@ def _raw_orders(conn: sqlite3.Connection, workload) -> None:
             events: list[tuple] = []
             _raw_effects(order_id, decided, on_hand, at, moves, events)
             conn.executemany(_INSERT_MOVES, moves)
-            for sku, (row_id, version, _h, was, _name, why) in loaded.items():
+            views = []
+            for sku, (row_id, version, _h, was, name, why, product_id) in loaded.items():
                 now, reason = _raw_settle(sku, after[sku], was, at, events)
                 reason = reason if now != was else why
                 values = (after[sku], now, reason, version + 1, at, row_id, version)
+                if basis is not None:
+                    views.append(
+                        _raw_view(sku, product_id, name, after[sku], now, reason, basis, at)
+                    )
                 conn.execute(_UPDATE_ITEM, values)
             if events:
                 conn.executemany(_INSERT_EVENTS, events)
+            if views:
+                conn.executemany(_UPSERT_VIEW, views)
         conn.execute("COMMIT")
 
 
 def orders_floor(work: Path, size: dict) -> float:
     conn = _raw(work / "orders-floor.db")
     workload = order_workload(size)
+    basis = _raw_basis(conn)
     started = _start()
-    _raw_orders(conn, workload)
+    _raw_orders(conn, workload, basis)
     return time.perf_counter() - started
 
 
-def _raw_orders_batch(conn: sqlite3.Connection, workload) -> None:
+def _raw_orders_batch(conn: sqlite3.Connection, workload, basis: str) -> None:
     """``place_orders``' statements by hand: orders and items read in chunks, decisions in
     memory, then one multi-row insert per 1,000 orders (RETURNING ids), one executemany
-    each for lines, movements and events, and one UPDATE per item changed."""
+    each for lines (their search index set-based, as ours from 1,000 lines), movements and
+    events, one UPDATE per item changed and its storefront read model row."""
     at = _stamp(AT)
     conn.execute("BEGIN IMMEDIATE")
     ids = [order_id for order_id, _ in workload]
@@ -375,7 +426,7 @@ def _raw_orders_batch(conn: sqlite3.Connection, workload) -> None:
     for i in range(0, len(skus), 5000):
         chunk = skus[i : i + 5000]
         for row in conn.execute(
-            "SELECT id, version, on_hand, state, name, disabled_reason, sku FROM items "
+            "SELECT id, version, on_hand, state, name, disabled_reason, sku, product_id FROM items "
             f"WHERE store = ? AND sku IN ({', '.join('?' * len(chunk))}) ORDER BY sku",
             (STORE, *chunk),
         ):
@@ -412,25 +463,52 @@ def _raw_orders_batch(conn: sqlite3.Connection, workload) -> None:
         rows += [
             (*line, pk) for (pk,), (*_, decided) in zip(pks, chunk, strict=True) for line in decided
         ]
-    conn.executemany(_INSERT_LINES, rows)
+    if len(rows) < 1000:
+        conn.executemany(_INSERT_LINES, rows)
+    else:  # the lines' search index: triggers set aside, one INSERT ... SELECT, triggers back
+        triggers = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+            "('order_lines_search_insert', 'order_lines_search_update')"
+        ).fetchall()
+        for (sql,) in triggers:
+            conn.execute("DROP TRIGGER " + sql.split()[2])
+        before = conn.execute("SELECT coalesce(max(id), 0) FROM order_lines").fetchone()[0]
+        conn.executemany(_INSERT_LINES, rows)
+        conn.execute(
+            "INSERT INTO order_lines_search(rowid, name, sku) SELECT id, name, sku "
+            "FROM order_lines WHERE id > ?",
+            (before,),
+        )
+        for (sql,) in triggers:
+            conn.execute(sql)
     conn.executemany(_INSERT_MOVES, moves)
+    changed = [
+        (sku, row) for sku, row in loaded.items() if (on_hand[sku], state[sku]) != (row[2], row[3])
+    ]
     conn.executemany(
         _UPDATE_ITEM,
         [
             (on_hand[sku], state[sku], reason[sku], row[1] + 1, at, row[0], row[1])
-            for sku, row in loaded.items()
-            if (on_hand[sku], state[sku]) != (row[2], row[3])
+            for sku, row in changed
         ],
     )
     conn.executemany(_INSERT_EVENTS, events)
+    conn.executemany(
+        _UPSERT_VIEW,
+        [
+            _raw_view(sku, row[7], row[4], on_hand[sku], state[sku], reason[sku], basis, at)
+            for sku, row in changed
+        ],
+    )
     conn.execute("COMMIT")
 
 
 def orders_floor_batch(work: Path, size: dict) -> float:
     conn = _raw(work / "orders-floor_batch.db")
     workload = order_workload(size)
+    basis = _raw_basis(conn)
     started = _start()
-    _raw_orders_batch(conn, workload)
+    _raw_orders_batch(conn, workload, basis)
     return time.perf_counter() - started
 
 
