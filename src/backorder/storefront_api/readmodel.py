@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -71,6 +72,83 @@ def _row(store: str, view: ItemView, at: dt.datetime, made_with: str) -> dict:
 
 COLUMNS = ("store", "sku", "product_id", "variant_id", "view", "basis", "updated_at")
 
+_IDENTITY = '{"sku":"","product_id":null,"variant_id":null,"name":"",'
+"""How a view with an empty identity begins as pydantic writes it (its first four fields)."""
+_quote: Callable[[str], str] = json.encoder.encode_basestring
+"""A JSON string as pydantic writes it (UTF-8 kept, the same escapes: tested)."""
+
+
+class Speller:
+    """Views as the stored JSON text, worked out once per distinct *state*.
+
+    A view copies the item's identity (SKU, product and variant IDs, name) and computes
+    the rest from its stock, switches and policy only; items that agree on those share
+    the rest of their view's text. Each distinct state is worked out by ``rules.view``
+    and written by pydantic once; the identity is spliced in front. (The read model is
+    written by every change: an order's items, a 100,000-row import's.) Tested equal to
+    ``rules.view(...).model_dump_json()``.
+    """
+
+    LIMIT = 50_000
+    """States remembered (then forgotten all at once): bounds the memory."""
+
+    def __init__(self, settings: StoreSettings) -> None:
+        self.settings = settings
+        self._rest: dict[Hashable, str] = {}
+
+    def spell(
+        self,
+        identity: tuple[str, str | None, str | None, str],
+        state: Hashable,
+        make: Callable[[], ItemState],
+    ) -> str:
+        """The view of the item ``identity`` (SKU, product ID, variant ID, name) whose
+        other fields ``state`` stands for; ``make()`` builds it (any identity) when this
+        state was not met before."""
+        rest = self._rest.get(state)
+        if rest is None:
+            blank = make().model_copy(
+                update={"sku": "", "product_id": None, "variant_id": None, "name": ""}
+            )
+            text = rules.view(blank, self.settings).model_dump_json()
+            assert text.startswith(_IDENTITY), "a view begins with its identity"
+            rest = text[len(_IDENTITY) :]
+            if len(self._rest) >= self.LIMIT:
+                self._rest.clear()
+            self._rest[state] = rest
+        sku, product_id, variant_id, name = identity
+        return (
+            f'{{"sku":{_quote(sku)},'
+            f'"product_id":{"null" if product_id is None else _quote(product_id)},'
+            f'"variant_id":{"null" if variant_id is None else _quote(variant_id)},'
+            f'"name":{_quote(name)},{rest}'
+        )
+
+    def item(self, item: ItemState) -> str:
+        """:meth:`spell` of an item state."""
+        overrides = item.overrides
+        state = (
+            item.assigned, item.tracked, item.on_hand, item.incoming_qty,
+            item.back_in_stock_date, item.state, item.disabled_reason,
+            item.purchasing_disabled,
+            json.dumps(overrides, sort_keys=True, default=str) if overrides else "",
+        )
+        identity = (item.sku, item.product_id, item.variant_id, item.name)
+        return self.spell(identity, state, lambda: item)
+
+
+_spellers: dict[int, Speller] = {}
+
+
+def speller(settings: StoreSettings) -> Speller:
+    """The speller of these settings (a store's service keeps one settings object)."""
+    found = _spellers.get(id(settings))
+    if found is None or found.settings is not settings:
+        if len(_spellers) > 100:
+            _spellers.clear()
+        found = _spellers[id(settings)] = Speller(settings)
+    return found
+
 
 @functools.lru_cache(maxsize=8)
 def _upsert_sql(dialect: sa.Dialect) -> str:
@@ -110,17 +188,27 @@ def refresh(
     if not states:
         return 0
     made_with, dialect = basis(settings), conn.dialect
-    views = [rules.view(state, settings) for state in states.values()]
-    if dialect.name == "sqlite":  # JSON is text there: pydantic writes it directly
+    if dialect.name == "sqlite":  # JSON is text there: written as the speller spells it
         when = driver.processor(dialect, "storefront_items", "updated_at")(at)
-        bound = [(store, v.sku, v.product_id, v.variant_id, v.model_dump_json(), made_with,
-                  when) for v in views]
+        spell = speller(settings).item
+        bound = [(store, s.sku, s.product_id, s.variant_id, spell(s), made_with, when)
+                 for s in states.values()]
     else:
+        views = [rules.view(state, settings) for state in states.values()]
         bound = driver.bind_rows(dialect, "storefront_items", COLUMNS, [
             (store, v.sku, v.product_id, v.variant_id, v.model_dump(mode="json"), made_with, at)
             for v in views])
-    driver.run(conn, driver.cursor(conn), _upsert_sql(dialect), bound, many=True)
-    return len(views)
+    write(conn, bound)
+    return len(bound)
+
+
+def write(conn: sa.Connection, rows: Sequence[tuple]) -> None:
+    """Write or rewrite rows (:data:`COLUMNS`, as the driver takes them) in one
+    ``executemany`` on the transaction's driver cursor."""
+    if rows:
+        cur = driver.cursor(conn)
+        driver.run(conn, cur, _upsert_sql(conn.dialect), rows, many=True)
+        cur.close()
 
 
 def rebuild(conn: sa.Connection, store: str, settings: StoreSettings, at: dt.datetime) -> int:
@@ -205,4 +293,6 @@ def ensure(service: StoreService) -> int:
     return written
 
 
-__all__ = ["basis", "ensure", "lookup", "rebuild", "refresh", "stale"]
+__all__ = [
+    "Speller", "basis", "ensure", "lookup", "rebuild", "refresh", "speller", "stale", "write",
+]
