@@ -211,11 +211,15 @@ def run_import(work: Path, quick: bool) -> dict:
     print(f"import: a {setup['rows']:,}-row CSV ({setup['bytes'] / 1e6:.0f} MB), assign mode")
     s = {name: step("import", name, work, quick) for name in ("ours", "floor", "check")}
     plugins_line(s["ours"])
-    print("  items, movements and events identical (engine vs floor)")
-    return {
-        **setup,
-        "figures": [figure("import_csv vs csv + executemany", s["ours"], s["floor"], 1.3)],
-    }
+    print("  items, movements, events and read model identical (engine vs floor)")
+    assign = figure("import_csv, assign vs csv + executemany", s["ours"], s["floor"], 1.3)
+    update_setup = step("import", "update_prepare", work, quick)
+    print(f"  then a {update_setup['rows']:,}-row CSV updating as many items (stock, incoming, "
+          "date; random order), update mode")
+    u = {name: step("import", f"update_{name}", work, quick) for name in ("ours", "floor", "check")}
+    print("  items, movements, events and read model identical (engine vs floor)")
+    update = figure("import_csv, update vs csv + executemany", u["ours"], u["floor"], 1.3)
+    return {**setup, "update_rows": update_setup["rows"], "figures": [assign, update]}
 
 
 def run_bcorders(work: Path, quick: bool) -> dict:

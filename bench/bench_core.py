@@ -257,7 +257,7 @@ def _raw_settle(sku: str, on_hand: int, state: str, at: str, events: list) -> tu
 _REFUSED_WHOLE = "order_refused: another line of the order was refused"
 
 _POLICY = (
-    f'{{"mode":"notify","threshold":{THRESHOLD},"low_stock_level":0,"min_sale_qty":1,'
+    '{"mode":"%s",' f'"threshold":{THRESHOLD},"low_stock_level":0,"min_sale_qty":1,'
     '"max_sale_qty":null,"qty_increments":1,"out_of_stock_threshold":0}'
 )
 _UPSERT_VIEW = (
@@ -268,18 +268,22 @@ _UPSERT_VIEW = (
 )
 
 
-def _raw_view(sku, product_id, name, on_hand, state, reason, basis, at) -> tuple:
-    """The storefront read model row of a bench item (assigned, tracked, no overrides,
-    no incoming stock), its view worked out and spelt as JSON by hand."""
-    salable = max(on_hand + THRESHOLD, 0) if state != "disabled" else max(on_hand, 0)
+def _raw_view(
+    sku, product_id, name, on_hand, state, reason, basis, at, incoming=0, date=None, mode="notify"
+):
+    """The storefront read model row of a bench item (assigned, tracked, no override but
+    the ``mode``; ``date``: its back-in-stock date as the view spells it), its view worked
+    out and spelt as JSON by hand."""
+    allowed = state != "disabled" and mode != "off"
+    salable = max(on_hand + THRESHOLD, 0) if allowed else max(on_hand, 0)
     status = "unavailable" if not salable else "backorder" if state == "enabled" else "in_stock"
     view = (
         f'{{"sku":{json.dumps(sku)},"product_id":{json.dumps(product_id)},"variant_id":null,'
         f'"name":{json.dumps(name)},"assigned":true,"tracked":true,"on_hand":{on_hand},'
         f'"salable":{salable},"status":"{status}","purchasable":{"true" if salable else "false"},'
-        f'"mode":"notify","threshold":{THRESHOLD},"backordered":{max(-on_hand, 0)},'
-        f'"state":"{state}","disabled_reason":{json.dumps(reason)},"incoming_qty":0,'
-        f'"back_in_stock_date":null,"policy":{_POLICY}}}'
+        f'"mode":"{mode}","threshold":{THRESHOLD},"backordered":{max(-on_hand, 0)},'
+        f'"state":"{state}","disabled_reason":{json.dumps(reason)},"incoming_qty":{incoming},'
+        f'"back_in_stock_date":{json.dumps(date)},"policy":{_POLICY % mode}}}'
     )
     return (STORE, sku, product_id, None, view, basis, at)
 
@@ -724,7 +728,7 @@ def sa_count(table):
 
 
 # -------------------------------------------------------------------------------- tick
-TICK_TABLES = ["items", "movements", "events"]
+TICK_TABLES = ["items", "movements", "events", "storefront_items"]
 DUE_FRACTION = 0.10
 TICK_NOW = AT + dt.timedelta(days=30)
 
@@ -770,6 +774,12 @@ def tick_prepare(work: Path, size: dict) -> dict:
     _insert_items(conn, rows)
     conn.execute("COMMIT")
     conn.close()
+    from backorder.storefront_api import readmodel
+
+    service = _service(work / "tick.db")  # the store's read model, as it has one
+    with service.db.transaction() as tx:
+        readmodel.rebuild(tx, STORE, service.settings, AT)
+    service.db.dispose()
     _copy_db(work / "tick.db", *(work / f"tick-{s}.db" for s in ("ours", "items", "floor", "same")))
     return {"items": size["items"], "due_fraction": DUE_FRACTION}
 
@@ -833,9 +843,11 @@ _BOOKED = (
 
 
 def tick_same(work: Path, size: dict) -> float:
-    """The bulk tick's statements issued raw: what the set-based path itself costs the driver."""
+    """The bulk tick's statements issued raw: what the set-based path itself costs the driver,
+    then the received items read back by SKU (IN lists of 900) and their read model rows."""
     conn = _raw(work / "tick-same.db")
     now = _stamp(TICK_NOW)
+    basis = _raw_basis(conn)
     started = _start()
     conn.execute("BEGIN IMMEDIATE")
     picked = conn.execute(
@@ -874,8 +886,27 @@ def tick_same(work: Path, size: dict) -> float:
         f"version = version + 1, updated_at = ? WHERE {chosen}",
         (now, ids),
     )
+    skus = [sku for _, sku, _, _ in picked]
+    views = []
+    for i in range(0, len(skus), 900):
+        part = skus[i : i + 900]
+        for row in conn.execute(
+            "SELECT id, version, sku, product_id, variant_id, name, assigned, tracked, on_hand, "
+            "incoming_qty, back_in_stock_date, state, disabled_reason, purchasing_disabled, "
+            "overrides, platform_level FROM items WHERE store = ? "
+            f"AND sku IN ({_marks(len(part))}) ORDER BY sku",
+            (STORE, *part),
+        ):
+            sku, pid, name, on_hand, state, reason, overrides = (row[i] for i in _VIEWED)
+            mode = "off" if overrides != "{}" else "notify"  # (the bench's only override)
+            views.append(_raw_view(sku, pid, name, on_hand, state, reason, basis, now, mode=mode))
+    conn.executemany(_UPSERT_VIEW, views)
     conn.execute("COMMIT")
     return time.perf_counter() - started
+
+
+_VIEWED = (2, 3, 5, 8, 11, 12, 14)
+"""Where the SKU, product ID, name, stock, state, reason and overrides are in an item row."""
 
 
 def tick_check(work: Path, size: dict) -> dict:
@@ -893,7 +924,7 @@ def tick_check(work: Path, size: dict) -> dict:
 
 
 # ------------------------------------------------------------------------------ import
-IMPORT_TABLES = ["items", "movements", "events"]
+IMPORT_TABLES = ["items", "movements", "events", "storefront_items"]
 
 
 def _import_ready() -> str | None:
@@ -919,6 +950,15 @@ def import_prepare(work: Path, size: dict) -> dict:
     return {"rows": size["rows"], "bytes": (work / "import.csv").stat().st_size}
 
 
+def _store_basis(path: Path) -> str:
+    """The digest of the bench store's settings that its read model rows carry (a constant
+    of its config file, worked out before the measured work)."""
+    from backorder.config import load_config
+    from backorder.storefront_api.readmodel import basis
+
+    return basis(load_config(_config(path)).store(STORE).settings)
+
+
 def import_ours(work: Path, size: dict) -> dict:
     from backorder import imports
 
@@ -938,6 +978,7 @@ def import_floor(work: Path, size: dict) -> float:
     conn = _raw(work / "import-floor.db")
     path = work / "import.csv"
     at = _stamp(AT)
+    basis = _store_basis(work / "import-floor.db")
     started = _start()
     data = path.read_bytes()
     import_id = hashlib.sha256(b"assign|name,on_hand|" + data).hexdigest()[:24]
@@ -947,11 +988,12 @@ def import_floor(work: Path, size: dict) -> float:
     ).fetchone()
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
     next(reader)
-    rows, moves, events = [], [], []
+    rows, moves, events, views = [], [], [], []
     for line_no, (product_id, sku, name, stock) in enumerate(reader, start=2):
         on_hand = int(stock)
         state = "enabled" if on_hand <= 0 else "idle"
         rows.append((STORE, sku, product_id, name, on_hand, state, at))
+        views.append(_raw_view(sku, product_id, name, on_hand, state, None, basis, at))
         events.append((STORE, "assigned", sku, None, "{}", at, at))
         if on_hand <= 0:
             events.append((STORE, "backorder_enabled", sku, None, "{}", at, at))
@@ -1006,6 +1048,7 @@ def import_floor(work: Path, size: dict) -> float:
         moves,
     )
     conn.executemany(_INSERT_EVENTS, events)
+    conn.executemany(_UPSERT_VIEW, views)
     conn.execute(
         "INSERT INTO import_runs (store, import_id, mode, file_name, rows, summary, "
         "created_at) VALUES (?, ?, 'assign', ?, ?, '{}', ?)",
@@ -1026,6 +1069,191 @@ def import_check(work: Path, size: dict) -> dict:
                     print(f"{t}: ours {a}\n{t}: floor {b}", file=sys.stderr)
                     break
         raise SystemExit(f"import: floor and engine wrote different rows in {mismatched}")
+    return {"identical_tables": IMPORT_TABLES}
+
+
+# ----------------------------------------------------------------------- update import
+UPDATE_DATES = [f"{d:02d}/12/2026" for d in range(1, 29)] + ["2027-01-15", "2027-02-01T08:00"]
+
+
+def import_update_prepare(work: Path, size: dict) -> dict:
+    """A store of ``size['rows']`` assigned items (their statuses, search index and read
+    model written as any store has them; not timed) and a CSV updating all of them, in
+    random order (``SKU, Stock, Incoming Stock, Back in stock date``): new stock for 90 %
+    of the rows, some crossing the switch condition either way, so both switches fire."""
+    from backorder.storefront_api import readmodel
+
+    service = _service(work / "update.db")
+    rng = random.Random(8)
+    old = [rng.randint(-3, 50) for _ in range(size["rows"])]
+    conn = _raw(work / "update.db")
+    conn.execute("BEGIN")
+    stamp = _stamp(AT - dt.timedelta(days=1))
+    conn.executemany(
+        "INSERT INTO items (store, sku, product_id, variant_id, name, assigned, tracked, "
+        "on_hand, incoming_qty, back_in_stock_date, state, disabled_reason, "
+        "purchasing_disabled, overrides, category, brand, version, updated_at) "
+        "VALUES (?, ?, ?, NULL, ?, 1, 1, ?, 0, NULL, ?, NULL, 0, '{}', NULL, NULL, 0, ?)",
+        (
+            (STORE, f"SKU-{i:07d}", f"P{i}", f"Item {i}", q, "enabled" if q <= 0 else "idle",
+             stamp)
+            for i, q in enumerate(old)
+        ),
+    )
+    conn.execute("COMMIT")
+    conn.close()
+    with service.db.transaction() as tx:
+        readmodel.rebuild(tx, STORE, service.settings, AT - dt.timedelta(days=1))
+    service.db.dispose()
+    _copy_db(work / "update.db", work / "update-ours.db", work / "update-floor.db")
+    order = list(range(size["rows"]))
+    rng.shuffle(order)  # a merchant's file is rarely in the store's order
+    with open(work / "update.csv", "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["SKU", "Stock", "Incoming Stock", "Back in stock date"])
+        for i in order:
+            stock = old[i] if rng.random() < 0.1 else rng.randint(-3, 50)
+            date = rng.choice(UPDATE_DATES) if rng.random() < 0.7 else ""
+            writer.writerow([f"SKU-{i:07d}", stock, rng.randint(0, 20) if date else "", date])
+    return {"rows": size["rows"], "bytes": (work / "update.csv").stat().st_size}
+
+
+def import_update_ours(work: Path, size: dict) -> dict:
+    from backorder import imports
+
+    service = _service(work / "update-ours.db")
+    started = _start()
+    report = imports.import_csv(service, work / "update.csv", mode="update")
+    return {"seconds": time.perf_counter() - started, "updated": report.updated}
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+_STATUS_TRIGGERS = (
+    "'items_search_insert', 'items_search_update', 'items_status_insert', 'items_status_update'"
+)
+
+
+def import_update_floor(work: Path, size: dict) -> float:
+    """Raw ``csv`` + ``executemany``, ours' statements: the SKUs looked up in IN lists of
+    900 per round of 50,000 rows, the same switches (inline, for this data), the same
+    ``UPDATE items``, movements, events and read model rows; the search and status
+    triggers set aside and the updated rows' statuses set with their SQL in IN lists."""
+    import hashlib
+
+    from backorder.storage import item_status
+
+    path = work / "update.csv"
+    conn = _raw(work / "update-floor.db")
+    at = _stamp(AT)
+    basis = _store_basis(work / "update-floor.db")
+    started = _start()
+    data = path.read_bytes()
+    import_id = hashlib.sha256(
+        b"update|back_in_stock_date,incoming_qty,on_hand|" + data
+    ).hexdigest()[:24]
+    del data
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(
+        "SELECT created_at FROM import_runs WHERE store = ? AND import_id = ?", (STORE, import_id)
+    ).fetchone()
+    triggers = conn.execute(
+        f"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({_STATUS_TRIGGERS})"
+    ).fetchall()
+    for (sql,) in triggers:
+        conn.execute("DROP TRIGGER " + sql.split()[2])
+    conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()
+    dates: dict[str, tuple | None] = {"": None}
+    with open(path, newline="", encoding="utf-8") as text:
+        reader = csv.reader(text)
+        next(reader)
+        rows = [(line_no, *cells) for line_no, cells in enumerate(reader, start=2)]
+    updated: list[int] = []
+    for start in range(0, len(rows), 50_000):
+        chunk = rows[start : start + 50_000]
+        current: dict[str, tuple] = {}
+        skus = sorted({r[1] for r in chunk})
+        for i in range(0, len(skus), 900):
+            part = skus[i : i + 900]
+            for row in conn.execute(
+                "SELECT id, version, sku, on_hand, incoming_qty, back_in_stock_date, state, "
+                f"product_id, name FROM items WHERE store = ? AND sku IN ({_marks(len(part))})",
+                (STORE, *part),
+            ):
+                current[row[2]] = row
+        updates, moves, events, views = [], [], [], []
+        for line_no, sku, stock, incoming, date in chunk:
+            row_id, version, sku, on_hand, was_incoming, was_date, state, pid, name = current[sku]
+            new = int(stock)
+            new_incoming = int(incoming) if incoming else 0
+            stored = dates.get(date, ())
+            if stored == ():
+                if "/" in date:
+                    parsed = dt.datetime.strptime(date, "%d/%m/%Y").replace(tzinfo=dt.UTC)
+                else:
+                    parsed = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
+                stored = dates[date] = (_stamp(parsed), parsed.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            new_date, shown = stored or (None, None)
+            new_state = "enabled" if new <= 0 else "idle"
+            reason = None
+            if new_state != state:
+                events.append(
+                    (STORE, "backorder_enabled", sku, None, "{}", at, at)
+                    if new_state == "enabled"
+                    else (STORE, "backorder_disabled", sku, "stock_recovered", "{}", at, at)
+                )
+            if new != on_hand:
+                moves.append(
+                    (STORE, sku, new - on_hand, new, "import", f"import {path} row {line_no}",
+                     f"import:{import_id}:{sku}", at)
+                )
+            if (new, new_incoming, new_date, new_state) != (on_hand, was_incoming, was_date, state):
+                updates.append(
+                    (new_state, reason, new, new_incoming, new_date, at, row_id, version)
+                )
+                updated.append(row_id)
+                views.append(_raw_view(
+                    sku, pid, name, new, new_state, reason, basis, at, new_incoming, shown
+                ))
+        conn.executemany(
+            "UPDATE items SET state = ?, disabled_reason = ?, on_hand = ?, incoming_qty = ?, "
+            "back_in_stock_date = ?, updated_at = ?, version = version + 1 "
+            "WHERE id = ? AND version = ?",
+            updates,
+        )
+        conn.executemany(_INSERT_MOVES, moves)
+        conn.executemany(_INSERT_EVENTS, events)
+        conn.executemany(_UPSERT_VIEW, views)
+    status = item_status.backfill_sql("sqlite")
+    updated.sort()
+    for i in range(0, len(updated), 900):
+        part = updated[i : i + 900]
+        conn.execute(status + f" WHERE id IN ({', '.join('?' * len(part))})", part)
+    for (sql,) in triggers:
+        conn.execute(sql)
+    conn.execute(
+        "INSERT INTO import_runs (store, import_id, mode, file_name, rows, summary, created_at) "
+        "VALUES (?, ?, 'update', ?, ?, '{}', ?)",
+        (STORE, import_id, str(path), len(rows), at),
+    )
+    conn.execute("COMMIT")
+    return time.perf_counter() - started
+
+
+def import_update_check(work: Path, size: dict) -> dict:
+    """Ours and the floor must leave the same items, movements, events and read model."""
+    ours = _dump(work / "update-ours.db", IMPORT_TABLES)
+    floor = _dump(work / "update-floor.db", IMPORT_TABLES)
+    mismatched = [t for t in IMPORT_TABLES if ours[t] != floor[t]]
+    if mismatched:
+        for t in mismatched:
+            for a, b in zip(ours[t], floor[t], strict=False):
+                if a != b:
+                    print(f"{t}: ours {a}\n{t}: floor {b}", file=sys.stderr)
+                    break
+        raise SystemExit(f"import update: floor and engine wrote different rows in {mismatched}")
     return {"identical_tables": IMPORT_TABLES}
 
 

@@ -234,7 +234,10 @@ class StoreService:
                     uow = UnitOfWork(conn, self.name, self.settings, at)
                     result = work(uow)
                     uow.pending += self.notifications.record(conn, uow.events)
-                    readmodel.refresh(conn, self.name, self.settings, uow.changed, at)
+                    unviewed = uow.changed if not uow.viewed else {
+                        sku: state for sku, state in uow.changed.items() if sku not in uow.viewed
+                    }
+                    readmodel.refresh(conn, self.name, self.settings, unviewed, at)
                     uow.push_ids = self.outbox.queue(conn, uow, reason)
             except Exception as exc:
                 # Lost a race (see storage.races): another writer committed first, or
@@ -763,6 +766,9 @@ class StoreService:
         skus = {line.sku for o in orders for line in o.lines}
         loaded = fastpath.load_many(conn, self.name, skus, lock=True)
         items = {sku: entry.item for sku, entry in loaded.items()}
+        # what an order's lines store as their names, unless a line brings its own (a
+        # batch never renames items), shared by the orders held until they are written
+        item_names = {sku: item.name for sku, item in items.items()}
         written_at: dict[str, dt.datetime] = {}
         first: dict[str, OrderResult] = {}
         results: list[OrderResult] = []
@@ -778,6 +784,8 @@ class StoreService:
                 continue
             at = order.placed_at or self.clock()
             result, names, current = self._decide(order, items, enforce)
+            if not any(line.name for line in order.lines):  # the items' own: one mapping kept
+                names = item_names
             first[order.order_id] = result
             results.append(result)
             placed.append((result, at, order.customer_email, names))

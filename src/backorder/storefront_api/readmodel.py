@@ -19,13 +19,13 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from backorder import rules
 from backorder.models import ItemState, ItemView
-from backorder.storage import records
+from backorder.storage import fastpath
 from backorder.storage.fastpath import driver
 from backorder.storage.schema import items, storefront_items
 
@@ -100,14 +100,15 @@ class Speller:
         self,
         identity: tuple[str, str | None, str | None, str],
         state: Hashable,
-        make: Callable[[], ItemState],
+        make: Callable[..., ItemState],
+        *args: Any,
     ) -> str:
         """The view of the item ``identity`` (SKU, product ID, variant ID, name) whose
-        other fields ``state`` stands for; ``make()`` builds it (any identity) when this
-        state was not met before."""
+        other fields ``state`` stands for; ``make(*args)`` builds it (any identity) when
+        this state was not met before."""
         rest = self._rest.get(state)
         if rest is None:
-            blank = make().model_copy(
+            blank = make(*args).model_copy(
                 update={"sku": "", "product_id": None, "variant_id": None, "name": ""}
             )
             text = rules.view(blank, self.settings).model_dump_json()
@@ -134,7 +135,11 @@ class Speller:
             json.dumps(overrides, sort_keys=True, default=str) if overrides else "",
         )
         identity = (item.sku, item.product_id, item.variant_id, item.name)
-        return self.spell(identity, state, lambda: item)
+        return self.spell(identity, state, _same, item)
+
+
+def _same(item: ItemState) -> ItemState:
+    return item
 
 
 _spellers: dict[int, Speller] = {}
@@ -176,7 +181,7 @@ def refresh(
     unknown = [sku for sku, state in changed.items() if state is None]
     for part in _chunks(unknown):
         states.update(
-            (sku, loaded.item) for sku, loaded in records.load_items(conn, store, skus=part).items()
+            (sku, loaded.item) for sku, loaded in fastpath.load_items(conn, store, part).items()
         )
     gone = [sku for sku in unknown if sku not in states]
     for part in _chunks(gone):
@@ -216,13 +221,20 @@ def rebuild(conn: sa.Connection, store: str, settings: StoreSettings, at: dt.dat
     conn.execute(storefront_items.delete().where(storefront_items.c.store == store))
     skus = list(conn.execute(sa.select(items.c.sku).where(items.c.store == store)).scalars())
     written, made_with = 0, basis(settings)
+    sqlite = conn.dialect.name == "sqlite"
+    when = driver.processor(conn.dialect, "storefront_items", "updated_at")(at)
+    spell = Speller(settings).item
     for part in _chunks(skus, 5000):
-        loaded = records.load_items(conn, store, skus=part)
-        rows = [_row(store, rules.view(e.item, settings), at, made_with)
-                for e in loaded.values()]
-        if rows:
-            conn.execute(storefront_items.insert(), rows)
-        written += len(rows)
+        loaded = fastpath.load_items(conn, store, part)
+        if sqlite:  # JSON is text there: written as the speller spells it
+            write(conn, [(store, sku, e.item.product_id, e.item.variant_id, spell(e.item),
+                          made_with, when) for sku, e in loaded.items()])
+        else:
+            rows = [_row(store, rules.view(e.item, settings), at, made_with)
+                    for e in loaded.values()]
+            if rows:
+                conn.execute(storefront_items.insert(), rows)
+        written += len(loaded)
     return written
 
 
