@@ -73,14 +73,13 @@ def test_a_state_is_worked_out_once():
     speller = Speller(store)
     made = []
 
-    def make(sku):
-        def build():
-            made.append(sku)
-            return ItemState(sku=sku, assigned=True, on_hand=-2, state=BackorderState.ENABLED)
-        return build
+    def make(sku, name):
+        made.append(sku)
+        return ItemState(sku=sku, name=name, assigned=True, on_hand=-2,
+                         state=BackorderState.ENABLED)
 
-    first = speller.spell(("A", None, None, "Tent"), "same", make("A"))
-    second = speller.spell(("B", "P", None, "Lamp"), "same", make("B"))
+    first = speller.spell(("A", None, None, "Tent"), "same", make, "A", "Tent")
+    second = speller.spell(("B", "P", None, "Lamp"), "same", make, "B", "Lamp")
     assert made == ["A"]
     assert first.startswith('{"sku":"A","product_id":null,"variant_id":null,"name":"Tent",')
     expected = ItemState(sku="B", product_id="P", name="Lamp", assigned=True, on_hand=-2,

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from backorder import rules
 from backorder.imports.columns import UNLIMITED
 from backorder.imports.reading import UNSET, Mode, ParsedFile, Slots
-from backorder.models import BackorderState, DisableReason, ItemState, StoreSettings
+from backorder.models import BackorderState, DisableReason, ItemState, StoreSettings, trusted
 from backorder.models import Mode as PolicyMode
 from backorder.rules.switching import AUTOMATIC_REASONS
 from backorder.storage.fastpath.csv_import import ImportItem
@@ -448,13 +448,14 @@ class Planner:
             if self.pushed is not None:
                 self.pushed[sku] = None
             if self.speller is not None:
+                identity = (sku, item.product_id, item.variant_id, new_name)
                 self.writes.views.append((
                     self.store, sku, item.product_id, item.variant_id,
                     self.speller.spell(
-                        (sku, item.product_id, item.variant_id, new_name),
+                        identity,
                         (new_assigned, bool(item.tracked), new_on_hand, new_incoming, new_date,
                          new_state, new_reason, bool(item.purchasing_disabled), policy.stored),
-                        self._view_state, new_assigned, bool(item.tracked), new_on_hand,
+                        self._view_state, identity, new_assigned, bool(item.tracked), new_on_hand,
                         new_incoming, new_date, new_state, new_reason,
                         bool(item.purchasing_disabled), policy.overrides,
                     ),
@@ -523,10 +524,11 @@ class Planner:
             if pushed is not None:
                 pushed[sku] = None
             if speller is not None:
+                identity = (sku, pid, vid, name)
                 spelt = speller.spell(
-                    (sku, pid, vid, name),
+                    identity,
                     (True, True, on_hand, incoming, date, state, reason, False, policy.stored),
-                    make, True, True, on_hand, incoming, date, state, reason, False,
+                    make, identity, True, True, on_hand, incoming, date, state, reason, False,
                     policy.overrides,
                 )
                 views.append((store, sku, pid, vid, spelt, made_with, at_raw))
@@ -542,22 +544,20 @@ class Planner:
         self.stock_moved += moved
 
     def _view_state(
-        self, assigned: bool, tracked: bool, on_hand: int, incoming: int, date: Any,
-        state: str, reason: str | None, purchasing_disabled: bool, overrides: dict,
+        self, identity: tuple, assigned: bool, tracked: bool, on_hand: int, incoming: int,
+        date: Any, state: str, reason: str | None, purchasing_disabled: bool, overrides: dict,
     ) -> ItemState:
-        """An item as written (no identity: the speller asks for its state only)."""
-        return ItemState.model_construct(
-            sku="",
-            assigned=assigned,
-            tracked=tracked,
-            on_hand=on_hand,
-            incoming_qty=incoming,
-            back_in_stock_date=self.utc(date),
-            state=BackorderState(state),
-            disabled_reason=DisableReason(reason) if reason else None,
-            purchasing_disabled=purchasing_disabled,
-            overrides=overrides,
-        )
+        """An item as written (for the speller: its view's first item of this state)."""
+        sku, product_id, variant_id, name = identity
+        return trusted(ItemState, {  # values as planned from validated rows, as written
+            "sku": sku, "product_id": product_id, "variant_id": variant_id, "name": name,
+            "assigned": assigned, "tracked": tracked, "on_hand": on_hand,
+            "incoming_qty": incoming, "back_in_stock_date": self.utc(date),
+            "state": BackorderState(state),
+            "disabled_reason": DisableReason(reason) if reason else None,
+            "purchasing_disabled": purchasing_disabled, "overrides": overrides,
+            "platform_level": None,
+        })
 
     def _new_extras(self, row: tuple) -> tuple:
         """A new item's ``(variant id, threshold action, incoming, date, category, brand)``."""

@@ -72,8 +72,6 @@ def _row(store: str, view: ItemView, at: dt.datetime, made_with: str) -> dict:
 
 COLUMNS = ("store", "sku", "product_id", "variant_id", "view", "basis", "updated_at")
 
-_IDENTITY = '{"sku":"","product_id":null,"variant_id":null,"name":"",'
-"""How a view with an empty identity begins as pydantic writes it (its first four fields)."""
 _quote: Callable[[str], str] = json.encoder.encode_basestring
 """A JSON string as pydantic writes it (UTF-8 kept, the same escapes: tested)."""
 
@@ -104,26 +102,24 @@ class Speller:
         *args: Any,
     ) -> str:
         """The view of the item ``identity`` (SKU, product ID, variant ID, name) whose
-        other fields ``state`` stands for; ``make(*args)`` builds it (any identity) when
+        other fields ``state`` stands for; ``make(*args)`` builds it (this identity) when
         this state was not met before."""
-        rest = self._rest.get(state)
-        if rest is None:
-            blank = make(*args).model_copy(
-                update={"sku": "", "product_id": None, "variant_id": None, "name": ""}
-            )
-            text = rules.view(blank, self.settings).model_dump_json()
-            assert text.startswith(_IDENTITY), "a view begins with its identity"
-            rest = text[len(_IDENTITY) :]
-            if len(self._rest) >= self.LIMIT:
-                self._rest.clear()
-            self._rest[state] = rest
         sku, product_id, variant_id, name = identity
-        return (
+        head = (
             f'{{"sku":{_quote(sku)},'
             f'"product_id":{"null" if product_id is None else _quote(product_id)},'
             f'"variant_id":{"null" if variant_id is None else _quote(variant_id)},'
-            f'"name":{_quote(name)},{rest}'
+            f'"name":{_quote(name)},'
         )
+        rest = self._rest.get(state)
+        if rest is None:
+            text = rules.view(make(*args), self.settings).model_dump_json()
+            assert text.startswith(head), "a view begins with its identity"
+            rest = text[len(head) :]
+            if len(self._rest) >= self.LIMIT:
+                self._rest.clear()
+            self._rest[state] = rest
+        return head + rest
 
     def item(self, item: ItemState) -> str:
         """:meth:`spell` of an item state."""
