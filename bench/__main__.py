@@ -111,10 +111,13 @@ def figure(
     verdict = "" if target is None and memory is None else (
         f"  MISSES target ({'; '.join(missed)})" if missed else "  meets target"
     )
+    cpu = (ours.get("cpu_seconds"), floor.get("cpu_seconds"))
+    cpu_ratio = cpu[0] / cpu[1] if cpu[0] and cpu[1] else None
     print(
         f"  {label:<44} {ours['seconds']:8.2f} s vs floor {floor['seconds']:7.2f} s"
         f"  = {ratio:5.2f}x (target {f'<= {target}x' if target else '-'})"
-        f"  work {ours.get('work_mb', 0):.0f} MB vs {floor.get('work_mb', 0):.0f} MB"
+        + (f"; CPU {cpu[0]:.2f} vs {cpu[1]:.2f} s = {cpu_ratio:.2f}x" if cpu_ratio else "")
+        + f"  work {ours.get('work_mb', 0):.0f} MB vs {floor.get('work_mb', 0):.0f} MB"
         f"{f' (target <= {memory}x)' if memory else ''}"
         f" [peak {ours['peak_rss_mb']:.0f} vs {floor['peak_rss_mb']:.0f}]{verdict}"
     )
@@ -124,6 +127,9 @@ def figure(
         "floor_seconds": round(floor["seconds"], 3),
         "ratio": round(ratio, 2),
         "target": target,
+        "cpu_seconds": cpu[0],
+        "floor_cpu_seconds": cpu[1],
+        "cpu_ratio": round(cpu_ratio, 2) if cpu_ratio else None,
         "peak_rss_mb": ours["peak_rss_mb"],
         "floor_peak_rss_mb": floor["peak_rss_mb"],
         "work_mb": ours.get("work_mb"),

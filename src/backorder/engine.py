@@ -795,12 +795,12 @@ class StoreService:
             moves += self._order_moves(uow, order, result, start, at)
             for sku, item in current.items():
                 new = uow.settle(item, at)
-                if new != items[sku]:
+                if new.__dict__ != items[sku].__dict__:  # (models' == also compares extras)
                     items[sku], written_at[sku] = new, at
         fastpath.save_orders(conn, self.name, placed)
         fastpath.record_movements(conn, moves)
         writes = [(loaded[sku], items[sku], at) for sku, at in written_at.items()]
-        fastpath.write_items(conn, [w for w in writes if w[1] != w[0].item])
+        fastpath.write_items(conn, writes)  # (an item as read is not written: no column changed)
         uow.changed.update({entry.item.sku: new for entry, new, _ in writes})
         return results
 
