@@ -62,9 +62,14 @@ def test_spelt_views_are_pydantics(store, states, other_sku, other_name):
     speller = Speller(store)
     for state in states:
         assert speller.item(state) == rules.view(state, store).model_dump_json()
-        # the same state under another identity: the remembered rest, a new identity
-        twin = state.model_copy(update={"sku": other_sku or "x", "name": other_name,
-                                        "product_id": None})
+        # the same state under another identity, incoming quantity and date: the
+        # remembered rest, those spliced in
+        twin = state.model_copy(update={
+            "sku": other_sku or "x", "name": other_name, "product_id": None,
+            "incoming_qty": state.incoming_qty + 1,
+            "back_in_stock_date": None if state.back_in_stock_date else dt.datetime(
+                2027, 3, 4, 5, 6, 7, 8, tzinfo=dt.UTC),
+        })
         assert speller.item(twin) == rules.view(twin, store).model_dump_json()
 
 
@@ -78,8 +83,8 @@ def test_a_state_is_worked_out_once():
         return ItemState(sku=sku, name=name, assigned=True, on_hand=-2,
                          state=BackorderState.ENABLED)
 
-    first = speller.spell(("A", None, None, "Tent"), "same", make, "A", "Tent")
-    second = speller.spell(("B", "P", None, "Lamp"), "same", make, "B", "Lamp")
+    first = speller.spell(("A", None, None, "Tent"), 0, None, "same", make, "A", "Tent")
+    second = speller.spell(("B", "P", None, "Lamp"), 0, None, "same", make, "B", "Lamp")
     assert made == ["A"]
     assert first.startswith('{"sku":"A","product_id":null,"variant_id":null,"name":"Tent",')
     expected = ItemState(sku="B", product_id="P", name="Lamp", assigned=True, on_hand=-2,

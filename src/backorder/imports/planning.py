@@ -399,21 +399,22 @@ class Planner:
             events.append(("assigned", sku, None, self.empty_json))
             self.event_counts["assigned"] = self.event_counts.get("assigned", 0) + 1
         if switch:
-            switching = ItemState.model_construct(
-                sku=sku,
-                product_id=item.product_id,
-                variant_id=item.variant_id,
-                name=new_name,
-                assigned=new_assigned,
-                tracked=bool(item.tracked),
-                on_hand=new_on_hand,
-                incoming_qty=new_incoming,
-                back_in_stock_date=self.utc(new_date),
-                state=BackorderState(state),
-                disabled_reason=DisableReason(reason) if reason else None,
-                purchasing_disabled=bool(item.purchasing_disabled),
-                overrides=policy.overrides,
-            )
+            switching = trusted(ItemState, {  # every field, from the row and the store's item
+                "sku": sku,
+                "product_id": item.product_id,
+                "variant_id": item.variant_id,
+                "name": new_name,
+                "assigned": new_assigned,
+                "tracked": bool(item.tracked),
+                "on_hand": new_on_hand,
+                "incoming_qty": new_incoming,
+                "back_in_stock_date": self.utc(new_date),
+                "state": BackorderState(state),
+                "disabled_reason": DisableReason(reason) if reason else None,
+                "purchasing_disabled": bool(item.purchasing_disabled),
+                "overrides": policy.overrides,
+                "platform_level": None,
+            })
             new_state, new_reason, happened = self._settle(switching)
             for kind, why, data in happened:
                 events.append((kind, sku, why, data))
@@ -452,12 +453,12 @@ class Planner:
                 self.writes.views.append((
                     self.store, sku, item.product_id, item.variant_id,
                     self.speller.spell(
-                        identity,
-                        (new_assigned, bool(item.tracked), new_on_hand, new_incoming, new_date,
-                         new_state, new_reason, bool(item.purchasing_disabled), policy.stored),
+                        identity, new_incoming, new_date,
+                        (new_assigned, bool(item.tracked), new_on_hand, new_state, new_reason,
+                         bool(item.purchasing_disabled), policy.stored),
                         self._view_state, identity, new_assigned, bool(item.tracked), new_on_hand,
                         new_incoming, new_date, new_state, new_reason,
-                        bool(item.purchasing_disabled), policy.overrides,
+                        bool(item.purchasing_disabled), policy.overrides, when=self.utc,
                     ),
                     self.basis, self.at_raw,
                 ))
@@ -483,7 +484,7 @@ class Planner:
         store, speller, views, made_with, at_raw = (
             self.store, self.speller, writes.views, self.basis, self.at_raw
         )
-        make = self._view_state
+        make, utc = self._view_state, self.utc
         at = self.slots
         i_sku, i_pid, i_name, i_oh = at.sku, at.product_id, at.name, at.on_hand
         vid, action, incoming, date, category, brand = None, UNSET, 0, None, None, None
@@ -526,10 +527,10 @@ class Planner:
             if speller is not None:
                 identity = (sku, pid, vid, name)
                 spelt = speller.spell(
-                    identity,
-                    (True, True, on_hand, incoming, date, state, reason, False, policy.stored),
+                    identity, incoming, date,
+                    (True, True, on_hand, state, reason, False, policy.stored),
                     make, identity, True, True, on_hand, incoming, date, state, reason, False,
-                    policy.overrides,
+                    policy.overrides, when=utc,
                 )
                 views.append((store, sku, pid, vid, spelt, made_with, at_raw))
             before = (False, 0, 0, None, "idle", None, name, policy.threshold_before, None, None)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 
 from backorder import rules
 from backorder.models import ItemState, ItemView
@@ -79,31 +80,35 @@ _quote: Callable[[str], str] = json.encoder.encode_basestring
 class Speller:
     """Views as the stored JSON text, worked out once per distinct *state*.
 
-    A view copies the item's identity (SKU, product and variant IDs, name) and computes
-    the rest from its stock, switches and policy only; items that agree on those share
-    the rest of their view's text. Each distinct state is worked out by ``rules.view``
-    and written by pydantic once; the identity is spliced in front. (The read model is
-    written by every change: an order's items, a 100,000-row import's.) Tested equal to
-    ``rules.view(...).model_dump_json()``.
+    A view copies the item's identity (SKU, product and variant IDs, name), its incoming
+    quantity and back-in-stock date, and computes the rest from its stock, switches and
+    policy only; items that agree on those share the rest of their view's text. Each
+    distinct state is worked out by ``rules.view`` and written by pydantic once; the
+    copied values are spliced in. (The read model is written by every change: an order's
+    items, a 100,000-row import's.) Tested equal to ``rules.view(...).model_dump_json()``.
     """
 
     LIMIT = 50_000
-    """States remembered (then forgotten all at once): bounds the memory."""
+    """States (and dates) remembered, then forgotten all at once: bounds the memory."""
 
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
-        self._rest: dict[Hashable, str] = {}
+        self._rest: dict[Hashable, tuple[str, str]] = {}
+        self._dates: dict[Hashable, str] = {}
 
     def spell(
         self,
         identity: tuple[str, str | None, str | None, str],
+        incoming: int,
+        date: Hashable,
         state: Hashable,
         make: Callable[..., ItemState],
         *args: Any,
+        when: Callable[[Any], dt.datetime | None] = lambda date: date,
     ) -> str:
-        """The view of the item ``identity`` (SKU, product ID, variant ID, name) whose
-        other fields ``state`` stands for; ``make(*args)`` builds it (this identity) when
-        this state was not met before."""
+        """The view of the item ``identity`` (SKU, product ID, variant ID, name) with
+        ``incoming`` units coming on ``when(date)``, whose other fields ``state`` stands
+        for; ``make(*args)`` builds the item when this state was not met before."""
         sku, product_id, variant_id, name = identity
         head = (
             f'{{"sku":{_quote(sku)},'
@@ -111,31 +116,51 @@ class Speller:
             f'"variant_id":{"null" if variant_id is None else _quote(variant_id)},'
             f'"name":{_quote(name)},'
         )
-        rest = self._rest.get(state)
-        if rest is None:
+        shown = self._dates.get(date)
+        if shown is None:
+            value = when(date)
+            shown = "null" if value is None else _DATES.dump_json(value).decode()
+            self._dates[date] = shown
+        parts = self._rest.get(state)
+        if parts is None:
             text = rules.view(make(*args), self.settings).model_dump_json()
-            assert text.startswith(head), "a view begins with its identity"
-            rest = text[len(head) :]
-            if len(self._rest) >= self.LIMIT:
+            copied = f',"incoming_qty":{incoming},"back_in_stock_date":{shown},"policy":'
+            assert text.startswith(head) and text.count(copied) == 1, "a view's copied values"
+            cut = text.index(copied)
+            parts = (text[len(head) : cut], text[cut + len(copied) - len(',"policy":') :])
+            if len(self._rest) >= self.LIMIT or len(self._dates) >= self.LIMIT:
                 self._rest.clear()
-            self._rest[state] = rest
-        return head + rest
+                self._dates.clear()
+            self._rest[state] = parts
+        return (f'{head}{parts[0]},"incoming_qty":{incoming},"back_in_stock_date":{shown}'
+                f"{parts[1]}")
 
     def item(self, item: ItemState) -> str:
         """:meth:`spell` of an item state."""
         overrides = item.overrides
         state = (
-            item.assigned, item.tracked, item.on_hand, item.incoming_qty,
-            item.back_in_stock_date, item.state, item.disabled_reason,
+            item.assigned, item.tracked, item.on_hand, item.state, item.disabled_reason,
             item.purchasing_disabled,
             json.dumps(overrides, sort_keys=True, default=str) if overrides else "",
         )
         identity = (item.sku, item.product_id, item.variant_id, item.name)
-        return self.spell(identity, state, _same, item)
+        date = item.back_in_stock_date  # (equal instants in other zones are spelt otherwise)
+        return self.spell(
+            identity, item.incoming_qty, (date, date and date.tzinfo), state, _same, item,
+            when=_first,
+        )
+
+
+_DATES: TypeAdapter[dt.datetime] = TypeAdapter(dt.datetime)
+"""A back-in-stock date as pydantic writes a view's."""
 
 
 def _same(item: ItemState) -> ItemState:
     return item
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 _spellers: dict[int, Speller] = {}
