@@ -57,7 +57,7 @@ from backorder.notifications import Notifications
 from backorder.outbox import PushOutbox
 from backorder.platform import Platform
 from backorder.plugins import PluginManager
-from backorder.storage import event_log, races, records
+from backorder.storage import event_log, fastpath, races, records
 from backorder.storage.db import Database, storage_error
 from backorder.storage.fastpath import gc_paused
 from backorder.storefront_api import readmodel
@@ -753,8 +753,6 @@ class StoreService:
     def _book_many(
         self, uow: UnitOfWork, orders: list[OrderIn], enforce: bool
     ) -> list[OrderResult]:
-        from backorder.storage import fastpath
-
         conn = uow.conn
         if not enforce and records.net_watermarks(
             conn, self.name, sorted({line.sku for o in orders for line in o.lines})
@@ -873,8 +871,6 @@ class StoreService:
 
     def _book(self, uow: UnitOfWork, order: OrderIn, enforce: bool) -> OrderResult:
         """One order inside the caller's transaction (cached statements: storage.fastpath)."""
-        from backorder.storage import fastpath
-
         conn = uow.conn
         at = order.placed_at or self.clock()
         if fastpath.order_exists(conn, self.name, order.order_id):
@@ -954,8 +950,6 @@ class StoreService:
         def work(uow: UnitOfWork) -> list[DomainEvent]:
             if not self.bulk_tick:
                 return self._tick_items(uow, now)
-            from backorder.storage import fastpath
-
             wanted = self.notifications.wanted_by(EventType.BACKORDER_DISABLED)
             skus, events = fastpath.receive_due(
                 uow.conn, self.name, self.settings, now, pending=bool(wanted)
