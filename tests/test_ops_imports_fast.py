@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -20,13 +21,13 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backorder import imports
+from backorder import imports, rules
 from backorder.config import StoreConfig
 from backorder.engine import ItemEdit, StoreService
 from backorder.models import BackorderPolicy, ItemInput, StoreSettings
 from backorder.storage import records
 from backorder.storage.db import Database
-from backorder.storage.schema import items, movements
+from backorder.storage.schema import items, movements, storefront_items
 
 AT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 DATES = ["", "01/12/2026", "2026-12-24T10:00+01:00", "2027-01-05"]
@@ -105,6 +106,18 @@ def _two_stores(tmp: str, store_settings_: StoreSettings) -> list[StoreService]:
     ]
 
 
+def _read_model_is_current(svc: StoreService) -> None:
+    """Every item's storefront read model row is its view as the rules give it now."""
+    with svc.db.read() as conn:
+        rows = conn.execute(sa.select(storefront_items.c.sku, storefront_items.c.view)).all()
+        stored = {sku: view for sku, view in rows}
+        loaded = records.load_items(conn, svc.name)
+    assert stored == {  # (SQLite hands JSON back parsed)
+        sku: json.loads(rules.view(entry.item, svc.settings).model_dump_json())
+        for sku, entry in loaded.items()
+    }
+
+
 def _snapshot(db: Database) -> list:
     with db.transaction() as conn:
         return [
@@ -128,7 +141,8 @@ def test_update_import_equals_editing_item_by_item(store_settings_, start, data)
         for svc in (fast, reference):
             svc.upsert_catalog(
                 [
-                    ItemInput(sku=f"S{i}", product_id=f"P{i}", on_hand=q, assigned=False)
+                    ItemInput(sku=f"S{i}", product_id=f"P{i}", name=f"Item \"{i}\"", on_hand=q,
+                              assigned=False)
                     for i, (q, _, _) in enumerate(start)
                 ]
             )
@@ -159,6 +173,7 @@ def test_update_import_equals_editing_item_by_item(store_settings_, start, data)
         assert ours[2] == theirs[2]  # events by type
         assert dict(ours[2]) == report.events
         assert report.updated == len(report.changes) <= len(picked)
+        _read_model_is_current(fast)  # its rows written by the import itself (SQLite)
 
         before = _snapshot(fast.db)  # the same file again changes nothing
         again = imports.import_csv(fast, data_csv, mode="update", name="u.csv")
@@ -199,6 +214,7 @@ def test_assign_import_equals_assigning_item_by_item(store_settings_, products, 
         assert ours[1] == theirs[1]
         assert ours[2] == theirs[2]
         assert report.assigned == len(catalog)
+        _read_model_is_current(fast)
         for db in (fast.db, reference.db):
             db.dispose()
 

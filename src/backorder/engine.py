@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import Any, Literal, TypeVar
 
@@ -57,7 +57,7 @@ from backorder.notifications import Notifications
 from backorder.outbox import PushOutbox
 from backorder.platform import Platform
 from backorder.plugins import PluginManager
-from backorder.storage import event_log, races, records
+from backorder.storage import event_log, fastpath, pg_orders, races, records
 from backorder.storage.db import Database, storage_error
 from backorder.storage.fastpath import gc_paused
 from backorder.storefront_api import readmodel
@@ -118,6 +118,18 @@ def _same_lines(order: OrderIn, previous: OrderResult | None) -> None:
             f"order {order.order_id}: this id was already placed with other lines ({diff}); "
             "nothing changed (use a new order id)"
         )
+
+
+def _remembered(render: rules.Notice, size: int = 4096) -> rules.Notice:
+    """``render`` run once per distinct values: a notice is a pure function of them (name,
+    SKU, quantities), and the sandboxed template costs more than the rest of a line's
+    decision. The last ``size`` distinct values are kept."""
+    cached = functools.lru_cache(maxsize=size)(lambda key: render(dict(key)))
+
+    def notice(values: Mapping[str, Any]) -> str:
+        return cached(tuple(values.items()))
+
+    return notice
 
 
 def utcnow() -> dt.datetime:
@@ -182,7 +194,7 @@ class StoreService:
         if text is None:
             loaded = self.pm is not None and self.store.platform in self.pm.platform_names()
             text = self.platform.backorder_notice if loaded else rules.BACKORDER_NOTICE
-        return MessageTemplate("backorder_notice", text, rules.NOTICE_TOKENS).render
+        return _remembered(MessageTemplate("backorder_notice", text, rules.NOTICE_TOKENS).render)
 
     @property
     def pushes(self) -> bool:
@@ -222,7 +234,10 @@ class StoreService:
                     uow = UnitOfWork(conn, self.name, self.settings, at)
                     result = work(uow)
                     uow.pending += self.notifications.record(conn, uow.events)
-                    readmodel.refresh(conn, self.name, self.settings, uow.changed, at)
+                    unviewed = uow.changed if not uow.viewed else {
+                        sku: state for sku, state in uow.changed.items() if sku not in uow.viewed
+                    }
+                    readmodel.refresh(conn, self.name, self.settings, unviewed, at)
                     uow.push_ids = self.outbox.queue(conn, uow, reason)
             except Exception as exc:
                 # Lost a race (see storage.races): another writer committed first, or
@@ -741,8 +756,6 @@ class StoreService:
     def _book_many(
         self, uow: UnitOfWork, orders: list[OrderIn], enforce: bool
     ) -> list[OrderResult]:
-        from backorder.storage import fastpath
-
         conn = uow.conn
         if not enforce and records.net_watermarks(
             conn, self.name, sorted({line.sku for o in orders for line in o.lines})
@@ -754,6 +767,9 @@ class StoreService:
         skus = {line.sku for o in orders for line in o.lines}
         loaded = fastpath.load_many(conn, self.name, skus, lock=True)
         items = {sku: entry.item for sku, entry in loaded.items()}
+        # what an order's lines store as their names, unless a line brings its own (a
+        # batch never renames items), shared by the orders held until they are written
+        item_names = {sku: item.name for sku, item in items.items()}
         written_at: dict[str, dt.datetime] = {}
         first: dict[str, OrderResult] = {}
         results: list[OrderResult] = []
@@ -769,6 +785,8 @@ class StoreService:
                 continue
             at = order.placed_at or self.clock()
             result, names, current = self._decide(order, items, enforce)
+            if not any(line.name for line in order.lines):  # the items' own: one mapping kept
+                names = item_names
             first[order.order_id] = result
             results.append(result)
             placed.append((result, at, order.customer_email, names))
@@ -778,12 +796,12 @@ class StoreService:
             moves += self._order_moves(uow, order, result, start, at)
             for sku, item in current.items():
                 new = uow.settle(item, at)
-                if new != items[sku]:
+                if new.__dict__ != items[sku].__dict__:  # (models' == also compares extras)
                     items[sku], written_at[sku] = new, at
         fastpath.save_orders(conn, self.name, placed)
         fastpath.record_movements(conn, moves)
         writes = [(loaded[sku], items[sku], at) for sku, at in written_at.items()]
-        fastpath.write_items(conn, [w for w in writes if w[1] != w[0].item])
+        fastpath.write_items(conn, writes)  # (an item as read is not written: no column changed)
         uow.changed.update({entry.item.sku: new for entry, new, _ in writes})
         return results
 
@@ -856,8 +874,6 @@ class StoreService:
 
     def _book(self, uow: UnitOfWork, order: OrderIn, enforce: bool) -> OrderResult:
         """One order inside the caller's transaction (cached statements: storage.fastpath)."""
-        from backorder.storage import fastpath, pg_orders  # (pg_orders: round trips on PG)
-
         conn = uow.conn
         at = order.placed_at or self.clock()
         found, loaded = pg_orders.find(
@@ -939,8 +955,6 @@ class StoreService:
         def work(uow: UnitOfWork) -> list[DomainEvent]:
             if not self.bulk_tick:
                 return self._tick_items(uow, now)
-            from backorder.storage import fastpath
-
             wanted = self.notifications.wanted_by(EventType.BACKORDER_DISABLED)
             skus, events = fastpath.receive_due(
                 uow.conn, self.name, self.settings, now, pending=bool(wanted)

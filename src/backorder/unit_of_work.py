@@ -47,6 +47,9 @@ class UnitOfWork:
     :ivar push_ids: the push outbox rows written with the change (``push_claim``: claimed
         by this service for its own delivery after commit).
     :ivar pending: how many of its events were stored for a notifier (0: none to dispatch).
+    :ivar viewed: SKUs of ``changed`` whose storefront read model row the change wrote
+        itself (a bulk path spelling views from what it holds): not read back and
+        written again before commit.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class UnitOfWork:
         self.changed: dict[str, ItemState | None] = {}
         self.push_ids: list[int] = []
         self.pending = 0
+        self.viewed: set[str] = set()
         self.push_claim: tuple[str, list[Any]] | None = None
         """``(token, rows)`` of the pushes written already claimed for delivery after commit."""
 

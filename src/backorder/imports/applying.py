@@ -28,7 +28,14 @@ from backorder.storage.fastpath.csv_import import ImportItem, ImportStatements
 from backorder.storage.item_search import BulkIndex
 from backorder.storage.item_status import BulkStatus
 from backorder.storage.schema import import_runs
+from backorder.storefront_api import readmodel
 from backorder.unit_of_work import UnitOfWork
+
+VIEWED = (
+    "product_id", "variant_id", "name", "incoming_qty", "back_in_stock_date",
+    "purchasing_disabled",
+)
+"""The item columns an import may not need but an item's storefront view shows."""
 
 CHUNK = 50_000
 """Rows planned and written per round: bounds the memory of the apply pass."""
@@ -168,6 +175,8 @@ class _Applier:
         need = set(parsed.applied)
         if mode == "assign" or "product_id" in parsed.fields:
             need.add("product_id")
+        if service.db.is_sqlite:  # every field a view shows (see views= below)
+            need |= set(VIEWED)
         self.sql = sql = ImportStatements(conn, lock=not service.db.is_sqlite, need=need)
         # The search index (SQLite FTS5) and the stored statuses are written set-based
         # after the rows, not row by row from their triggers: see BulkIndex, BulkStatus.
@@ -184,8 +193,13 @@ class _Applier:
             bind_date=sql.bind_date,
             bind_json=sql.bind_json,
             utc=sql.utc,
-            pushed=uow.changed,  # the storefront read model needs them, pushes or not
+            pushed=uow.changed,  # the platform's pushes need them
+            # SQLite: their read model rows spelt from the planned values and written with
+            # the items (PostgreSQL: read back and worked out before commit, as any change)
+            views=(readmodel.Speller(service.settings), readmodel.basis(service.settings))
+            if sql.sqlite else None,
         )
+        self.uow = uow
         # What every row of a table has in common, written once per statement (see
         # ImportStatements.insert): the rows carry only their statement's columns.
         at_raw = self.planner.at_raw
@@ -341,3 +355,6 @@ class _Applier:
                                 columns=self.planner.columns)
         sql.insert("movements", PLANNED_MOVEMENT_COLUMNS, writes.moves, self.move_fixed)
         sql.insert("events", PLANNED_EVENT_COLUMNS, writes.events, self.event_fixed)
+        if writes.views:
+            readmodel.write(sql.conn, writes.views)
+            self.uow.viewed.update(row[1] for row in writes.views)

@@ -19,11 +19,12 @@ from typing import Any, NamedTuple
 from backorder import rules
 from backorder.imports.columns import UNLIMITED
 from backorder.imports.reading import UNSET, Mode, ParsedFile, Slots
-from backorder.models import BackorderState, DisableReason, ItemState, StoreSettings
+from backorder.models import BackorderState, DisableReason, ItemState, StoreSettings, trusted
 from backorder.models import Mode as PolicyMode
 from backorder.rules.switching import AUTOMATIC_REASONS
 from backorder.storage.fastpath.csv_import import ImportItem
 from backorder.storage.schema import EVENT_COLUMNS, MOVEMENT_COLUMNS
+from backorder.storefront_api.readmodel import Speller
 
 _AUTOMATIC_VALUES = {reason.value for reason in AUTOMATIC_REASONS}
 _NO_OVERRIDES = "{}"
@@ -186,6 +187,9 @@ class Writes:
     """Ledger rows (:data:`PLANNED_MOVEMENT_COLUMNS`)."""
     events: list[tuple] = field(default_factory=list)
     """Outbox rows (:data:`PLANNED_EVENT_COLUMNS`)."""
+    views: list[tuple] = field(default_factory=list)
+    """Storefront read model rows (``readmodel.COLUMNS``) of the items written, when the
+    planner spells them (see ``Planner.views``)."""
 
 
 class Planner:
@@ -207,6 +211,7 @@ class Planner:
         bind_json: Callable[[Any], Any],
         utc: Callable[[Any], dt.datetime | None],
         pushed: dict[str, Any] | None,
+        views: tuple[Speller, str] | None = None,
     ) -> None:
         self.store, self.mode, self.settings, self.at = store, mode, settings, at
         self.bind_date, self.bind_json, self.utc = bind_date, bind_json, utc
@@ -248,6 +253,11 @@ class Planner:
         """A new item is made of Product ID, SKU, Name and Stock only (the common file)."""
         self.new_columns = NEW_BARE_COLUMNS if self.new_bare else NEW_COLUMNS
         self.pushed = pushed
+        self.speller: Speller | None = views[0] if views else None
+        self.basis = views[1] if views else ""
+        """With ``views`` (a speller, the settings' basis), each item written gets its read
+        model row spelt here from the values in hand (:attr:`Writes.views`), instead of
+        being read back and worked out item by item before commit."""
         self.writes = Writes()
         self.changes = ChangeList(utc)
         self.event_counts: dict[str, int] = {}
@@ -389,21 +399,22 @@ class Planner:
             events.append(("assigned", sku, None, self.empty_json))
             self.event_counts["assigned"] = self.event_counts.get("assigned", 0) + 1
         if switch:
-            switching = ItemState.model_construct(
-                sku=sku,
-                product_id=item.product_id,
-                variant_id=item.variant_id,
-                name=new_name,
-                assigned=new_assigned,
-                tracked=bool(item.tracked),
-                on_hand=new_on_hand,
-                incoming_qty=new_incoming,
-                back_in_stock_date=self.utc(new_date),
-                state=BackorderState(state),
-                disabled_reason=DisableReason(reason) if reason else None,
-                purchasing_disabled=bool(item.purchasing_disabled),
-                overrides=policy.overrides,
-            )
+            switching = trusted(ItemState, {  # every field, from the row and the store's item
+                "sku": sku,
+                "product_id": item.product_id,
+                "variant_id": item.variant_id,
+                "name": new_name,
+                "assigned": new_assigned,
+                "tracked": bool(item.tracked),
+                "on_hand": new_on_hand,
+                "incoming_qty": new_incoming,
+                "back_in_stock_date": self.utc(new_date),
+                "state": BackorderState(state),
+                "disabled_reason": DisableReason(reason) if reason else None,
+                "purchasing_disabled": bool(item.purchasing_disabled),
+                "overrides": policy.overrides,
+                "platform_level": None,
+            })
             new_state, new_reason, happened = self._settle(switching)
             for kind, why, data in happened:
                 events.append((kind, sku, why, data))
@@ -437,6 +448,20 @@ class Planner:
             self.writes.updates.append((*self._pick(values), self.at_raw, item.id, item.version))
             if self.pushed is not None:
                 self.pushed[sku] = None
+            if self.speller is not None:
+                identity = (sku, item.product_id, item.variant_id, new_name)
+                self.writes.views.append((
+                    self.store, sku, item.product_id, item.variant_id,
+                    self.speller.spell(
+                        identity, new_incoming, new_date,
+                        (new_assigned, bool(item.tracked), new_on_hand, new_state, new_reason,
+                         bool(item.purchasing_disabled), policy.stored),
+                        self._view_state, identity, new_assigned, bool(item.tracked), new_on_hand,
+                        new_incoming, new_date, new_state, new_reason,
+                        bool(item.purchasing_disabled), policy.overrides, when=self.utc,
+                    ),
+                    self.basis, self.at_raw,
+                ))
             self.changes.append((sku, line_no, old, new, False))  # Change
             self.newly_assigned += new_assigned != assigned
             self.rows_changed += line_no is not None
@@ -456,6 +481,10 @@ class Planner:
         events, moves, inserts = writes.events, writes.moves, writes.inserts
         counts, pushed, assigned = self.event_counts, self.pushed, self.empty_json
         source, key_prefix = self.source, self.key_prefix
+        store, speller, views, made_with, at_raw = (
+            self.store, self.speller, writes.views, self.basis, self.at_raw
+        )
+        make, utc = self._view_state, self.utc
         at = self.slots
         i_sku, i_pid, i_name, i_oh = at.sku, at.product_id, at.name, at.on_hand
         vid, action, incoming, date, category, brand = None, UNSET, 0, None, None, None
@@ -495,6 +524,15 @@ class Planner:
                 inserts.append((*values, policy.stored, category, brand))
             if pushed is not None:
                 pushed[sku] = None
+            if speller is not None:
+                identity = (sku, pid, vid, name)
+                spelt = speller.spell(
+                    identity, incoming, date,
+                    (True, True, on_hand, state, reason, False, policy.stored),
+                    make, identity, True, True, on_hand, incoming, date, state, reason, False,
+                    policy.overrides, when=utc,
+                )
+                views.append((store, sku, pid, vid, spelt, made_with, at_raw))
             before = (False, 0, 0, None, "idle", None, name, policy.threshold_before, None, None)
             after = (
                 True, on_hand, incoming, date, state, reason, name, policy.threshold_after,
@@ -505,6 +543,22 @@ class Planner:
         self.newly_assigned += len(rows)
         self.rows_changed += len(rows)
         self.stock_moved += moved
+
+    def _view_state(
+        self, identity: tuple, assigned: bool, tracked: bool, on_hand: int, incoming: int,
+        date: Any, state: str, reason: str | None, purchasing_disabled: bool, overrides: dict,
+    ) -> ItemState:
+        """An item as written (for the speller: its view's first item of this state)."""
+        sku, product_id, variant_id, name = identity
+        return trusted(ItemState, {  # values as planned from validated rows, as written
+            "sku": sku, "product_id": product_id, "variant_id": variant_id, "name": name,
+            "assigned": assigned, "tracked": tracked, "on_hand": on_hand,
+            "incoming_qty": incoming, "back_in_stock_date": self.utc(date),
+            "state": BackorderState(state),
+            "disabled_reason": DisableReason(reason) if reason else None,
+            "purchasing_disabled": purchasing_disabled, "overrides": overrides,
+            "platform_level": None,
+        })
 
     def _new_extras(self, row: tuple) -> tuple:
         """A new item's ``(variant id, threshold action, incoming, date, category, brand)``."""
