@@ -23,6 +23,7 @@ from backorder.models import BackorderState, DisableReason, ItemState, StoreSett
 from backorder.models import Mode as PolicyMode
 from backorder.rules.switching import AUTOMATIC_REASONS
 from backorder.storage.fastpath.csv_import import ImportItem
+from backorder.storage.keys import bounded
 from backorder.storage.schema import EVENT_COLUMNS, MOVEMENT_COLUMNS
 from backorder.storefront_api.readmodel import Speller
 
@@ -422,7 +423,8 @@ class Planner:
 
         if delta:
             source = f"{self.source}{line_no}"[-255:]
-            self.writes.moves.append((sku, delta, new_on_hand, source, self.key_prefix + sku))
+            key = bounded(self.key_prefix + sku)  # as records.record_movement keys it
+            self.writes.moves.append((sku, delta, new_on_hand, source, key))
             self.stock_moved += delta
 
         date_raw = item.back_in_stock_date
@@ -515,7 +517,8 @@ class Planner:
                     events.append((kind, sku, why, data))
                     counts[kind] = counts.get(kind, 0) + 1
             if on_hand:
-                moves.append((sku, on_hand, on_hand, f"{source}{line_no}"[-255:], key_prefix + sku))
+                moves.append((sku, on_hand, on_hand, f"{source}{line_no}"[-255:],
+                              bounded(key_prefix + sku)))
                 moved += on_hand
             if bare:
                 inserts.append((sku, pid, name, on_hand, state, reason))
