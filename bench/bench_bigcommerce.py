@@ -26,7 +26,7 @@ import time
 
 os.environ.setdefault("BACKORDER_PLUGINS", "core,bigcommerce")
 
-from backorder_bigcommerce import unconfirmed as u
+from backorder_bigcommerce import limits
 from backorder_bigcommerce.connection import client_for, register_transport
 from backorder_bigcommerce.sandbox import Sandbox
 
@@ -99,7 +99,7 @@ def main(argv=None) -> int:
                 "full sync (catalog + levels)",
                 clock,
                 client,
-                math.ceil(products / u.PAGE_LIMIT),
+                math.ceil(products / limits.PAGE_LIMIT),
                 service.sync_from_platform,
             ),
         ]
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
                 "bulk assign (tracking off)",
                 clock,
                 client,
-                math.ceil(products / u.BATCH_PRODUCTS),
+                math.ceil(products / limits.BATCH_PRODUCTS),
                 lambda: service.assign(skus),
             )
         )
