@@ -201,7 +201,7 @@ class StoreService:
         """Whether changes go to the platform after commit: its plugin is loaded and it
         pushes items, or the store publishes storefront messages to a platform that takes
         them (``publishes``; a plugin without the attribute is asked anyway)."""
-        if self.pm is None or self.store.platform not in self.pm.platform_names():
+        if self.pm is None or not self.pm.serves(self.store.platform):
             return False
         platform = self.platform
         publishes = self.store.storefront.publish and getattr(platform, "publishes", True)

@@ -95,6 +95,10 @@ class PluginManager(pluggy.PluginManager):
             self._platforms = table
         return self._platforms
 
+    def serves(self, name: str) -> bool:
+        """Whether an installed plugin serves the platform ``name`` (asked on every change)."""
+        return name in self._table()
+
     def platform_names(self) -> dict[str, str]:
         """Platform name -> the plugin that serves it."""
         return {name: plugin for name, (_, plugin) in sorted(self._table().items())}
