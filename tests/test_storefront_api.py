@@ -231,6 +231,38 @@ def test_the_api_reads_the_read_model_on_postgresql(tmp_path, plugin_manager, pg
         service.db.dispose()
 
 
+@pytest.mark.postgres
+def test_kept_reader_on_postgresql_sees_commits_and_survives_a_lost_connection(
+        tmp_path, plugin_manager, pg_url):
+    app, service = build_app(tmp_path, plugin_manager, database=pg_url)
+    try:
+        client = TestClient(app)
+        tent = "/storefront/shop/items?sku=TENT"
+        assert by_sku(client.get(tent, headers=H))["TENT"]["status"] == "in_stock"
+        service.place_order(OrderIn(order_id="o1", lines=[LineRequest(sku="TENT", qty=18)]))
+        assert by_sku(client.get(tent, headers=H))["TENT"]["status"] == "low_stock"
+        with service.db.engine.connect() as conn:  # the server drops the API's connection
+            killed = conn.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                "datname = current_database() AND pid <> pg_backend_pid() "
+                "AND query LIKE 'SELECT view FROM storefront_items%%'").scalar_one()
+        assert killed >= 1
+        assert by_sku(client.get(tent, headers=H))["TENT"]["status"] == "low_stock"
+        # this thread's kept connection, dropped by the server: replaced, the read retried
+        from backorder.storefront_api import readmodel
+
+        [view] = readmodel.readers.lookup(service.db.engine, "shop", skus=["TENT"])
+        with service.db.engine.connect() as conn:
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                "datname = current_database() AND pid <> pg_backend_pid() "
+                "AND query LIKE 'SELECT view FROM storefront_items%%'")
+        [view] = readmodel.readers.lookup(service.db.engine, "shop", skus=["TENT"])
+        assert view.status.value == "low_stock"
+    finally:
+        service.db.dispose()
+
+
 def test_the_worker_refills_an_empty_or_outdated_read_model(shop):
     from backorder.engine import StoreService
     from backorder.storefront_api import readmodel

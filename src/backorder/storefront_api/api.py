@@ -160,6 +160,7 @@ def storefront_routes(
 ) -> list[BaseRoute]:
     """The API and script routes; ``service_of`` finds a store's service by name (None:
     no such store)."""
+    from starlette.concurrency import run_in_threadpool
     from starlette.responses import Response
     from starlette.routing import Route
 
@@ -202,14 +203,17 @@ def storefront_routes(
             raise BadRequest(404, "no such store")
         return service, allowed(request, service)
 
-    def items(request: Request) -> Response:  # sync: Starlette runs it in a thread
+    async def items(request: Request) -> Response:
         try:
             service, cors = checked(request)
             asked = parse_query(request)
         except BadRequest as exc:
             retry = {"Retry-After": str(int(limiter.window))} if exc.status == 429 else {}
             return _error(exc.status, str(exc), retry)
-        views = _lookup(service, asked)
+        if service.db.is_sqlite:  # one indexed read of a local file, never waiting (WAL)
+            views = _lookup(service, asked)
+        else:  # a round trip to the server: off the event loop
+            views = await run_in_threadpool(_lookup, service, asked)
         found = {v.sku for v in views} | {v.product_id for v in views} | {
             v.variant_id for v in views}
         missing = [key for field in ("sku", "product_ids", "variant_ids")
@@ -251,10 +255,9 @@ def storefront_routes(
 
 def _lookup(service: StoreService, asked: dict[str, Any]) -> list[ItemView]:
     # one statement: no explicit read-only transaction needed, its snapshot is its own
-    with service.db.engine.connect() as conn:
-        return readmodel.lookup(conn, service.name, skus=asked["sku"],
-                                product_ids=asked["product_ids"],
-                                variant_ids=asked["variant_ids"])
+    return readmodel.readers.lookup(service.db.engine, service.name, skus=asked["sku"],
+                                    product_ids=asked["product_ids"],
+                                    variant_ids=asked["variant_ids"])
 
 
 __all__ = ["MAX_KEYS", "RateLimiter", "parse_query", "storefront_routes"]

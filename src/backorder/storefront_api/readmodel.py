@@ -14,10 +14,14 @@ read model when it misses items (after upgrading) or was computed with other set
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import json
+import os
+import threading
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -267,13 +271,14 @@ def lookup(
     product_ids: Sequence[str] = (),
     variant_ids: Sequence[str] = (),
 ) -> list[ItemView]:
-    """The stored views of the items asked for (by SKU, product or variant), by SKU.
-
-    The public API's hot path: plain driver SQL (SQLAlchemy's statement building and
-    result processing cost more than the indexed read itself), and the JSON text parsed
-    straight into the view where the driver hands it over as text (SQLite).
-    """
+    """The stored views of the items asked for (by SKU, product or variant), by SKU."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql, params = _lookup_sql(mark, store, skus, product_ids, variant_ids)
+    return _views(conn.exec_driver_sql(sql, params)) if sql else []
+
+
+def _lookup_sql(mark: str, store: str, skus: Sequence[str], product_ids: Sequence[str],
+                variant_ids: Sequence[str]) -> tuple[str, tuple[str, ...]]:
     where, params = [], [store]
     for column, values in (("sku", skus), ("product_id", product_ids),
                            ("variant_id", variant_ids)):
@@ -281,14 +286,94 @@ def lookup(
             where.append(f"{column} IN ({', '.join([mark] * len(values))})")
             params.extend(values)
     if not where:
-        return []
-    sql = (f"SELECT view FROM storefront_items WHERE store = {mark} "
-           f"AND ({' OR '.join(where)}) ORDER BY sku")
-    views = []
-    for (view,) in conn.exec_driver_sql(sql, tuple(params)):
-        views.append(ItemView.model_validate_json(view) if isinstance(view, str | bytes)
-                     else ItemView.model_validate(view))
-    return views
+        return "", ()
+    return (f"SELECT view FROM storefront_items WHERE store = {mark} "
+            f"AND ({' OR '.join(where)}) ORDER BY sku"), tuple(params)
+
+
+def _views(rows: Iterable[Sequence[Any]]) -> list[ItemView]:
+    # the JSON text parsed straight into the view where the driver hands it over as text
+    return [ItemView.model_validate_json(view) if isinstance(view, str | bytes)
+            else ItemView.model_validate(view) for (view,) in rows]
+
+
+class Readers:
+    """The public API's lookups, on one driver connection kept per thread and engine.
+
+    The API's hot path: a pool checkout and return, and SQLAlchemy's statement and result
+    layers, cost more than the indexed read itself. Each connection is taken from the
+    engine's pool once (so it is set up as the pool sets its connections up: SQLite's
+    pragmas) and detached from it; it reads in autocommit (each statement its own
+    snapshot, no transaction left open). One that broke (the server restarted) is replaced
+    and the read tried once more. ``engine.dispose()`` closes them all.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._open: weakref.WeakKeyDictionary[sa.Engine, list[Any]] = (
+            weakref.WeakKeyDictionary())
+        self._lock = threading.Lock()
+
+    def lookup(self, engine: sa.Engine, store: str, *, skus: Sequence[str] = (),
+               product_ids: Sequence[str] = (), variant_ids: Sequence[str] = ()
+               ) -> list[ItemView]:
+        """:func:`lookup`, on this thread's kept connection to ``engine``."""
+        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        sql, params = _lookup_sql(mark, store, skus, product_ids, variant_ids)
+        if not sql:
+            return []
+        errors = engine.dialect.loaded_dbapi.Error
+        for attempt in (1, 2):
+            conn = self._connection(engine)
+            try:
+                cur = conn.cursor()
+                try:
+                    cur.execute(sql, params)
+                    return _views(cur.fetchall())
+                finally:
+                    cur.close()
+            except errors:
+                self._drop(engine, conn)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _connection(self, engine: sa.Engine) -> Any:
+        kept: dict[int, tuple[int, sa.Engine, Any]] = self._local.__dict__.setdefault("kept", {})
+        found = kept.get(id(engine))
+        if found is not None and found[1] is engine and found[0] == os.getpid():
+            return found[2]
+        raw = engine.raw_connection()
+        raw.detach()  # ours until closed: the pool makes another for the rest of the process
+        conn: Any = raw.dbapi_connection
+        if engine.dialect.name != "sqlite":  # (SQLite's pragmas leave it in autocommit)
+            conn.autocommit = True
+        kept[id(engine)] = (os.getpid(), engine, conn)
+        with self._lock:
+            if engine not in self._open:
+                sa.event.listen(engine, "engine_disposed", self._close_all)
+            self._open.setdefault(engine, []).append(conn)
+        return conn
+
+    def _drop(self, engine: sa.Engine, conn: Any) -> None:
+        self._local.__dict__.get("kept", {}).pop(id(engine), None)
+        with self._lock:
+            opened = self._open.get(engine, [])
+            if conn in opened:
+                opened.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    def _close_all(self, engine: sa.Engine) -> None:
+        with self._lock:
+            opened = self._open.pop(engine, [])
+        for conn in opened:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+readers = Readers()
+"""The process's kept lookup connections (:class:`Readers`)."""
 
 
 def stale(conn: sa.Connection, store: str, settings: StoreSettings) -> bool:
@@ -327,5 +412,6 @@ def ensure(service: StoreService) -> int:
 
 
 __all__ = [
-    "Speller", "basis", "ensure", "lookup", "rebuild", "refresh", "speller", "stale", "write",
+    "Readers", "Speller", "basis", "ensure", "lookup", "readers", "rebuild", "refresh",
+    "speller", "stale", "write",
 ]
