@@ -77,6 +77,29 @@ def test_read_model_follows_every_commit(shop):
     assert tent["status"] == "backorder"
 
 
+def test_an_edited_message_shows_in_the_next_answer(shop, monkeypatch):
+    """Answers are reused per stored view, but never across the store's settings."""
+    from starlette.applications import Starlette
+
+    from backorder.engine import StoreService
+    from backorder.storefront_api import api
+
+    _, service = shop
+    monkeypatch.setattr(api, "STORE_TTL", 0.0)  # the store looked up on every request
+    current = {"shop": service}
+    client = TestClient(Starlette(routes=storefront_routes(current.get)))
+    mug = "/storefront/shop/items?sku=MUG-BLUE"
+    assert by_sku(client.get(mug, headers=H))["MUG-BLUE"]["messages"]["button_text"] == (
+        "Pre-order")
+    storefront = service.store.storefront
+    edited = type(storefront).model_validate(
+        {**storefront.model_dump(), "button_text": "Reserve yours"})
+    current["shop"] = StoreService(service.db, service.store.model_copy(
+        update={"storefront": edited}))
+    assert by_sku(client.get(mug, headers=H))["MUG-BLUE"]["messages"]["button_text"] == (
+        "Reserve yours")
+
+
 def test_answers_come_from_the_read_model_not_the_items(shop):
     client, service = shop
     with service.db.transaction() as conn:  # behind the engine's back: the API must not see it
@@ -245,7 +268,7 @@ def test_kept_reader_on_postgresql_sees_commits_and_survives_a_lost_connection(
             killed = conn.exec_driver_sql(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
                 "datname = current_database() AND pid <> pg_backend_pid() "
-                "AND query LIKE 'SELECT view FROM storefront_items%%'").scalar_one()
+                "AND query LIKE 'SELECT view%%FROM storefront_items%%'").scalar_one()
         assert killed >= 1
         assert by_sku(client.get(tent, headers=H))["TENT"]["status"] == "low_stock"
         # this thread's kept connection, dropped by the server: replaced, the read retried
@@ -256,7 +279,7 @@ def test_kept_reader_on_postgresql_sees_commits_and_survives_a_lost_connection(
             conn.exec_driver_sql(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
                 "datname = current_database() AND pid <> pg_backend_pid() "
-                "AND query LIKE 'SELECT view FROM storefront_items%%'")
+                "AND query LIKE 'SELECT view%%FROM storefront_items%%'")
         [view] = readmodel.readers.lookup(service.db.engine, "shop", skus=["TENT"])
         assert view.status.value == "low_stock"
     finally:

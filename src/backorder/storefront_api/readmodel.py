@@ -273,12 +273,13 @@ def lookup(
 ) -> list[ItemView]:
     """The stored views of the items asked for (by SKU, product or variant), by SKU."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql, params = _lookup_sql(mark, store, skus, product_ids, variant_ids)
+    sql, params = _lookup_sql(mark, "view", store, skus, product_ids, variant_ids)
     return _views(conn.exec_driver_sql(sql, params)) if sql else []
 
 
-def _lookup_sql(mark: str, store: str, skus: Sequence[str], product_ids: Sequence[str],
-                variant_ids: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+def _lookup_sql(mark: str, selected: str, store: str, skus: Sequence[str],
+                product_ids: Sequence[str], variant_ids: Sequence[str]
+                ) -> tuple[str, tuple[str, ...]]:
     where, params = [], [store]
     for column, values in (("sku", skus), ("product_id", product_ids),
                            ("variant_id", variant_ids)):
@@ -287,7 +288,7 @@ def _lookup_sql(mark: str, store: str, skus: Sequence[str], product_ids: Sequenc
             params.extend(values)
     if not where:
         return "", ()
-    return (f"SELECT view FROM storefront_items WHERE store = {mark} "
+    return (f"SELECT {selected} FROM storefront_items WHERE store = {mark} "
             f"AND ({' OR '.join(where)}) ORDER BY sku"), tuple(params)
 
 
@@ -318,8 +319,16 @@ class Readers:
                product_ids: Sequence[str] = (), variant_ids: Sequence[str] = ()
                ) -> list[ItemView]:
         """:func:`lookup`, on this thread's kept connection to ``engine``."""
-        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        sql, params = _lookup_sql(mark, store, skus, product_ids, variant_ids)
+        return [ItemView.model_validate_json(text) for text in self.texts(
+            engine, store, skus=skus, product_ids=product_ids, variant_ids=variant_ids)]
+
+    def texts(self, engine: sa.Engine, store: str, *, skus: Sequence[str] = (),
+              product_ids: Sequence[str] = (), variant_ids: Sequence[str] = ()
+              ) -> list[str]:
+        """The stored views' JSON text, as stored (one text per row version), by SKU."""
+        sqlite = engine.dialect.name == "sqlite"
+        mark, selected = ("?", "view") if sqlite else ("%s", "view::text")
+        sql, params = _lookup_sql(mark, selected, store, skus, product_ids, variant_ids)
         if not sql:
             return []
         errors = engine.dialect.loaded_dbapi.Error
@@ -329,7 +338,7 @@ class Readers:
                 cur = conn.cursor()
                 try:
                     cur.execute(sql, params)
-                    return _views(cur.fetchall())
+                    return [text for (text,) in cur.fetchall()]
                 finally:
                     cur.close()
             except errors:
