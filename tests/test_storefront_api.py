@@ -271,7 +271,7 @@ def test_kept_reader_on_postgresql_sees_commits_and_survives_a_lost_connection(
                 "AND query LIKE 'SELECT view%%FROM storefront_items%%'").scalar_one()
         assert killed >= 1
         assert by_sku(client.get(tent, headers=H))["TENT"]["status"] == "low_stock"
-        # this thread's kept connection, dropped by the server: replaced, the read retried
+        # the kept connection, dropped by the server: replaced, the read retried
         from backorder.storefront_api import readmodel
 
         [view] = readmodel.readers.lookup(service.db.engine, "shop", skus=["TENT"])

@@ -299,26 +299,31 @@ def _views(rows: Iterable[Sequence[Any]]) -> list[ItemView]:
 
 
 class Readers:
-    """The public API's lookups, on one driver connection kept per thread and engine.
+    """The public API's lookups, on a few driver connections kept per engine.
 
     The API's hot path: a pool checkout and return, and SQLAlchemy's statement and result
-    layers, cost more than the indexed read itself. Each connection is taken from the
-    engine's pool once (so it is set up as the pool sets its connections up: SQLite's
-    pragmas) and detached from it; it reads in autocommit (each statement its own
-    snapshot, no transaction left open). One that broke (the server restarted) is replaced
-    and the read tried once more. ``engine.dispose()`` closes them all.
+    layers, cost more than the indexed read itself. A lookup takes an idle kept connection
+    (or opens one: taken from the engine's pool once, so set up as the pool sets its
+    connections up, SQLite's pragmas included, and detached from it) and gives it back;
+    at most :attr:`KEEP` idle ones are kept, so the connections follow the lookups running
+    at once, not the threads. They read in autocommit (each statement its own snapshot, no
+    transaction left open). A read that failed on a kept connection (the server dropped
+    it) drops every idle one and is tried once more on a new one. ``engine.dispose()``
+    closes them; a forked child opens its own.
     """
 
+    KEEP = 4
+    """Idle connections kept per engine."""
+
     def __init__(self) -> None:
-        self._local = threading.local()
-        self._open: weakref.WeakKeyDictionary[sa.Engine, list[Any]] = (
+        self._idle: weakref.WeakKeyDictionary[sa.Engine, tuple[int, list[Any]]] = (
             weakref.WeakKeyDictionary())
         self._lock = threading.Lock()
 
     def lookup(self, engine: sa.Engine, store: str, *, skus: Sequence[str] = (),
                product_ids: Sequence[str] = (), variant_ids: Sequence[str] = ()
                ) -> list[ItemView]:
-        """:func:`lookup`, on this thread's kept connection to ``engine``."""
+        """:func:`lookup`, on a kept connection to ``engine``."""
         return [ItemView.model_validate_json(text) for text in self.texts(
             engine, store, skus=skus, product_ids=product_ids, variant_ids=variant_ids)]
 
@@ -333,50 +338,57 @@ class Readers:
             return []
         errors = engine.dialect.loaded_dbapi.Error
         for attempt in (1, 2):
-            conn = self._connection(engine)
+            conn, kept = self._take(engine)
             try:
                 cur = conn.cursor()
                 try:
                     cur.execute(sql, params)
-                    return [text for (text,) in cur.fetchall()]
+                    rows = cur.fetchall()
                 finally:
                     cur.close()
             except errors:
-                self._drop(engine, conn)
-                if attempt == 2:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                if not kept or attempt == 2:
                     raise
+                self._close_all(engine)  # the others went with the same server, likely
+                continue
+            self._give(engine, conn)
+            return [text for (text,) in rows]
         raise AssertionError("unreachable")
 
-    def _connection(self, engine: sa.Engine) -> Any:
-        kept: dict[int, tuple[int, sa.Engine, Any]] = self._local.__dict__.setdefault("kept", {})
-        found = kept.get(id(engine))
-        if found is not None and found[1] is engine and found[0] == os.getpid():
-            return found[2]
+    def _take(self, engine: sa.Engine) -> tuple[Any, bool]:
+        """An idle kept connection (True) or a new one (False)."""
+        with self._lock:
+            pid, idle = self._idle.get(engine, (None, []))
+            if pid == os.getpid() and idle:
+                return idle.pop(), True
         raw = engine.raw_connection()
         raw.detach()  # ours until closed: the pool makes another for the rest of the process
         conn: Any = raw.dbapi_connection
         if engine.dialect.name != "sqlite":  # (SQLite's pragmas leave it in autocommit)
             conn.autocommit = True
-        kept[id(engine)] = (os.getpid(), engine, conn)
-        with self._lock:
-            if engine not in self._open:
-                sa.event.listen(engine, "engine_disposed", self._close_all)
-            self._open.setdefault(engine, []).append(conn)
-        return conn
+        return conn, False
 
-    def _drop(self, engine: sa.Engine, conn: Any) -> None:
-        self._local.__dict__.get("kept", {}).pop(id(engine), None)
+    def _give(self, engine: sa.Engine, conn: Any) -> None:
         with self._lock:
-            opened = self._open.get(engine, [])
-            if conn in opened:
-                opened.remove(conn)
-        with contextlib.suppress(Exception):
-            conn.close()
+            pid, idle = self._idle.get(engine, (None, []))
+            if pid != os.getpid():  # first use here (a forked child leaves its parent's be)
+                if pid is None:
+                    sa.event.listen(engine, "engine_disposed", self._close_all)
+                idle = []
+                self._idle[engine] = (os.getpid(), idle)
+            if len(idle) < self.KEEP:
+                idle.append(conn)
+                return
+        conn.close()
 
     def _close_all(self, engine: sa.Engine) -> None:
         with self._lock:
-            opened = self._open.pop(engine, [])
-        for conn in opened:
+            pid, idle = self._idle.get(engine, (None, []))
+            closing = list(idle) if pid == os.getpid() else []
+            idle.clear()
+        for conn in closing:
             with contextlib.suppress(Exception):
                 conn.close()
 
