@@ -77,6 +77,29 @@ def test_read_model_follows_every_commit(shop):
     assert tent["status"] == "backorder"
 
 
+def test_an_edited_message_shows_in_the_next_answer(shop, monkeypatch):
+    """Answers are reused per stored view, but never across the store's settings."""
+    from starlette.applications import Starlette
+
+    from backorder.engine import StoreService
+    from backorder.storefront_api import api
+
+    _, service = shop
+    monkeypatch.setattr(api, "STORE_TTL", 0.0)  # the store looked up on every request
+    current = {"shop": service}
+    client = TestClient(Starlette(routes=storefront_routes(current.get)))
+    mug = "/storefront/shop/items?sku=MUG-BLUE"
+    assert by_sku(client.get(mug, headers=H))["MUG-BLUE"]["messages"]["button_text"] == (
+        "Pre-order")
+    storefront = service.store.storefront
+    edited = type(storefront).model_validate(
+        {**storefront.model_dump(), "button_text": "Reserve yours"})
+    current["shop"] = StoreService(service.db, service.store.model_copy(
+        update={"storefront": edited}))
+    assert by_sku(client.get(mug, headers=H))["MUG-BLUE"]["messages"]["button_text"] == (
+        "Reserve yours")
+
+
 def test_answers_come_from_the_read_model_not_the_items(shop):
     client, service = shop
     with service.db.transaction() as conn:  # behind the engine's back: the API must not see it
@@ -227,6 +250,38 @@ def test_the_api_reads_the_read_model_on_postgresql(tmp_path, plugin_manager, pg
         assert set(got) == {"MUG-BLUE", "MUG-RED"}
         assert got["MUG-BLUE"]["ships"] == {"when": "later", "date": "2031-05-20"}
         assert got["MUG-RED"]["messages"]["mixed_cart_alert"].startswith("7 added")
+    finally:
+        service.db.dispose()
+
+
+@pytest.mark.postgres
+def test_kept_reader_on_postgresql_sees_commits_and_survives_a_lost_connection(
+        tmp_path, plugin_manager, pg_url):
+    app, service = build_app(tmp_path, plugin_manager, database=pg_url)
+    try:
+        client = TestClient(app)
+        tent = "/storefront/shop/items?sku=TENT"
+        assert by_sku(client.get(tent, headers=H))["TENT"]["status"] == "in_stock"
+        service.place_order(OrderIn(order_id="o1", lines=[LineRequest(sku="TENT", qty=18)]))
+        assert by_sku(client.get(tent, headers=H))["TENT"]["status"] == "low_stock"
+        with service.db.engine.connect() as conn:  # the server drops the API's connection
+            killed = conn.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                "datname = current_database() AND pid <> pg_backend_pid() "
+                "AND query LIKE 'SELECT view%%FROM storefront_items%%'").scalar_one()
+        assert killed >= 1
+        assert by_sku(client.get(tent, headers=H))["TENT"]["status"] == "low_stock"
+        # the kept connection, dropped by the server: replaced, the read retried
+        from backorder.storefront_api import readmodel
+
+        [view] = readmodel.readers.lookup(service.db.engine, "shop", skus=["TENT"])
+        with service.db.engine.connect() as conn:
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                "datname = current_database() AND pid <> pg_backend_pid() "
+                "AND query LIKE 'SELECT view%%FROM storefront_items%%'")
+        [view] = readmodel.readers.lookup(service.db.engine, "shop", skus=["TENT"])
+        assert view.status.value == "low_stock"
     finally:
         service.db.dispose()
 

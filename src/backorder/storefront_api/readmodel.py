@@ -14,10 +14,14 @@ read model when it misses items (after upgrading) or was computed with other set
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import json
+import os
+import threading
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -267,13 +271,15 @@ def lookup(
     product_ids: Sequence[str] = (),
     variant_ids: Sequence[str] = (),
 ) -> list[ItemView]:
-    """The stored views of the items asked for (by SKU, product or variant), by SKU.
-
-    The public API's hot path: plain driver SQL (SQLAlchemy's statement building and
-    result processing cost more than the indexed read itself), and the JSON text parsed
-    straight into the view where the driver hands it over as text (SQLite).
-    """
+    """The stored views of the items asked for (by SKU, product or variant), by SKU."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql, params = _lookup_sql(mark, "view", store, skus, product_ids, variant_ids)
+    return _views(conn.exec_driver_sql(sql, params)) if sql else []
+
+
+def _lookup_sql(mark: str, selected: str, store: str, skus: Sequence[str],
+                product_ids: Sequence[str], variant_ids: Sequence[str]
+                ) -> tuple[str, tuple[str, ...]]:
     where, params = [], [store]
     for column, values in (("sku", skus), ("product_id", product_ids),
                            ("variant_id", variant_ids)):
@@ -281,14 +287,114 @@ def lookup(
             where.append(f"{column} IN ({', '.join([mark] * len(values))})")
             params.extend(values)
     if not where:
-        return []
-    sql = (f"SELECT view FROM storefront_items WHERE store = {mark} "
-           f"AND ({' OR '.join(where)}) ORDER BY sku")
-    views = []
-    for (view,) in conn.exec_driver_sql(sql, tuple(params)):
-        views.append(ItemView.model_validate_json(view) if isinstance(view, str | bytes)
-                     else ItemView.model_validate(view))
-    return views
+        return "", ()
+    return (f"SELECT {selected} FROM storefront_items WHERE store = {mark} "
+            f"AND ({' OR '.join(where)}) ORDER BY sku"), tuple(params)
+
+
+def _views(rows: Iterable[Sequence[Any]]) -> list[ItemView]:
+    # the JSON text parsed straight into the view where the driver hands it over as text
+    return [ItemView.model_validate_json(view) if isinstance(view, str | bytes)
+            else ItemView.model_validate(view) for (view,) in rows]
+
+
+class Readers:
+    """The public API's lookups, on a few driver connections kept per engine.
+
+    The API's hot path: a pool checkout and return, and SQLAlchemy's statement and result
+    layers, cost more than the indexed read itself. A lookup takes an idle kept connection
+    (or opens one: taken from the engine's pool once, so set up as the pool sets its
+    connections up, SQLite's pragmas included, and detached from it) and gives it back;
+    at most :attr:`KEEP` idle ones are kept, so the connections follow the lookups running
+    at once, not the threads. They read in autocommit (each statement its own snapshot, no
+    transaction left open). A read that failed on a kept connection (the server dropped
+    it) drops every idle one and is tried once more on a new one. ``engine.dispose()``
+    closes them; a forked child opens its own.
+    """
+
+    KEEP = 4
+    """Idle connections kept per engine."""
+
+    def __init__(self) -> None:
+        self._idle: weakref.WeakKeyDictionary[sa.Engine, tuple[int, list[Any]]] = (
+            weakref.WeakKeyDictionary())
+        self._lock = threading.Lock()
+
+    def lookup(self, engine: sa.Engine, store: str, *, skus: Sequence[str] = (),
+               product_ids: Sequence[str] = (), variant_ids: Sequence[str] = ()
+               ) -> list[ItemView]:
+        """:func:`lookup`, on a kept connection to ``engine``."""
+        return [ItemView.model_validate_json(text) for text in self.texts(
+            engine, store, skus=skus, product_ids=product_ids, variant_ids=variant_ids)]
+
+    def texts(self, engine: sa.Engine, store: str, *, skus: Sequence[str] = (),
+              product_ids: Sequence[str] = (), variant_ids: Sequence[str] = ()
+              ) -> list[str]:
+        """The stored views' JSON text, as stored (one text per row version), by SKU."""
+        sqlite = engine.dialect.name == "sqlite"
+        mark, selected = ("?", "view") if sqlite else ("%s", "view::text")
+        sql, params = _lookup_sql(mark, selected, store, skus, product_ids, variant_ids)
+        if not sql:
+            return []
+        errors = engine.dialect.loaded_dbapi.Error
+        for attempt in (1, 2):
+            conn, kept = self._take(engine)
+            try:
+                cur = conn.cursor()
+                try:
+                    cur.execute(sql, params)
+                    rows = cur.fetchall()
+                finally:
+                    cur.close()
+            except errors:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                if not kept or attempt == 2:
+                    raise
+                self._close_all(engine)  # the others went with the same server, likely
+                continue
+            self._give(engine, conn)
+            return [text for (text,) in rows]
+        raise AssertionError("unreachable")
+
+    def _take(self, engine: sa.Engine) -> tuple[Any, bool]:
+        """An idle kept connection (True) or a new one (False)."""
+        with self._lock:
+            pid, idle = self._idle.get(engine, (None, []))
+            if pid == os.getpid() and idle:
+                return idle.pop(), True
+        raw = engine.raw_connection()
+        raw.detach()  # ours until closed: the pool makes another for the rest of the process
+        conn: Any = raw.dbapi_connection
+        if engine.dialect.name != "sqlite":  # (SQLite's pragmas leave it in autocommit)
+            conn.autocommit = True
+        return conn, False
+
+    def _give(self, engine: sa.Engine, conn: Any) -> None:
+        with self._lock:
+            pid, idle = self._idle.get(engine, (None, []))
+            if pid != os.getpid():  # first use here (a forked child leaves its parent's be)
+                if pid is None:
+                    sa.event.listen(engine, "engine_disposed", self._close_all)
+                idle = []
+                self._idle[engine] = (os.getpid(), idle)
+            if len(idle) < self.KEEP:
+                idle.append(conn)
+                return
+        conn.close()
+
+    def _close_all(self, engine: sa.Engine) -> None:
+        with self._lock:
+            pid, idle = self._idle.get(engine, (None, []))
+            closing = list(idle) if pid == os.getpid() else []
+            idle.clear()
+        for conn in closing:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+readers = Readers()
+"""The process's kept lookup connections (:class:`Readers`)."""
 
 
 def stale(conn: sa.Connection, store: str, settings: StoreSettings) -> bool:
@@ -327,5 +433,6 @@ def ensure(service: StoreService) -> int:
 
 
 __all__ = [
-    "Speller", "basis", "ensure", "lookup", "rebuild", "refresh", "speller", "stale", "write",
+    "Readers", "Speller", "basis", "ensure", "lookup", "readers", "rebuild", "refresh",
+    "speller", "stale", "write",
 ]
