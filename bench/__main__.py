@@ -376,7 +376,9 @@ def main() -> int:
         help="run only these (orders, bcorders, tick, import, pgorders, race, "
         "or a bench_*.py name)",
     )
-    parser.add_argument("--json", default=str(HERE / "results.json"), help="where to write")
+    parser.add_argument(
+        "--json", help="where to write (default bench/results.json; bench/growth.json for --growth)"
+    )
     parser.add_argument(
         "--skip-pg",
         action="store_true",
@@ -392,7 +394,8 @@ def main() -> int:
         info = machine()
         print(f"machine: {info['nproc']} x {info['cpu']}; load average {info['load_average']}")
         table = growth([int(n) for n in args.growth.split(",")])
-        Path(args.json).write_text(json.dumps({"machine": info, **table}, indent=2) + "\n")
+        out = Path(args.json or HERE / "growth.json")  # the full run's results stay
+        out.write_text(json.dumps({"machine": info, **table}, indent=2) + "\n")
         return 0
     scripts = {}
     for path in sorted(HERE.glob("bench_*.py")):
@@ -438,9 +441,10 @@ def main() -> int:
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["failed"], results["missed"] = failed, missed
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    out = Path(args.json or HERE / "results.json")
+    out.write_text(json.dumps(results, indent=2) + "\n")
     print(
-        f"done in {results['seconds']:.0f} s; results in {args.json}"
+        f"done in {results['seconds']:.0f} s; results in {out}"
         + (f"; FAILED: {failed}" if failed else "")
         + (f"; targets missed: {missed}" if missed else "; every target met")
     )
