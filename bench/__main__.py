@@ -27,7 +27,7 @@ CORE = ["orders", "bcorders", "tick", "import", "pgorders", "race"]
 PG = {"pgorders", "race", "scaleout"}
 """The steps that need PostgreSQL (``--skip-pg`` leaves them out)."""
 STEP_TIMEOUT = 900
-QUICK_ARGS = {"bench_scaleout": ["--quick"]}
+QUICK_ARGS = {"bench_scaleout": ["--quick"], "bench_documents": ["--quick"]}
 """Scaled-down arguments of other areas' scripts under ``--quick``."""
 
 
