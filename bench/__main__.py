@@ -446,7 +446,7 @@ def main() -> int:
     print(
         f"done in {results['seconds']:.0f} s; results in {out}"
         + (f"; FAILED: {failed}" if failed else "")
-        + (f"; targets missed: {missed}" if missed else "; every target met")
+        + (f"; targets missed: {missed}" if missed else "" if failed else "; every target met")
     )
     if args.quick:  # a scaled-down run prints; it does not judge
         return 1 if failed else 0

@@ -1083,9 +1083,10 @@ def import_floor(work: Path, size: dict) -> float:
     return time.perf_counter() - started
 
 
-def import_check(work: Path, size: dict) -> dict:
-    ours = _dump(work / "import-ours.db", IMPORT_TABLES)
-    floor = _dump(work / "import-floor.db", IMPORT_TABLES)
+def _same_tables(step: str, ours_db: Path, floor_db: Path) -> dict:
+    """Ours and the floor left the same items, movements, events and read model (else the
+    first differing row of each table is printed and the step fails)."""
+    ours, floor = _dump(ours_db, IMPORT_TABLES), _dump(floor_db, IMPORT_TABLES)
     mismatched = [t for t in IMPORT_TABLES if ours[t] != floor[t]]
     if mismatched:
         for t in mismatched:
@@ -1093,8 +1094,12 @@ def import_check(work: Path, size: dict) -> dict:
                 if a != b:
                     print(f"{t}: ours {a}\n{t}: floor {b}", file=sys.stderr)
                     break
-        raise SystemExit(f"import: floor and engine wrote different rows in {mismatched}")
+        raise SystemExit(f"{step}: floor and engine wrote different rows in {mismatched}")
     return {"identical_tables": IMPORT_TABLES}
+
+
+def import_check(work: Path, size: dict) -> dict:
+    return _same_tables("import", work / "import-ours.db", work / "import-floor.db")
 
 
 # ----------------------------------------------------------------------- update import
@@ -1268,18 +1273,7 @@ def import_update_floor(work: Path, size: dict) -> float:
 
 
 def import_update_check(work: Path, size: dict) -> dict:
-    """Ours and the floor must leave the same items, movements, events and read model."""
-    ours = _dump(work / "update-ours.db", IMPORT_TABLES)
-    floor = _dump(work / "update-floor.db", IMPORT_TABLES)
-    mismatched = [t for t in IMPORT_TABLES if ours[t] != floor[t]]
-    if mismatched:
-        for t in mismatched:
-            for a, b in zip(ours[t], floor[t], strict=False):
-                if a != b:
-                    print(f"{t}: ours {a}\n{t}: floor {b}", file=sys.stderr)
-                    break
-        raise SystemExit(f"import update: floor and engine wrote different rows in {mismatched}")
-    return {"identical_tables": IMPORT_TABLES}
+    return _same_tables("import update", work / "update-ours.db", work / "update-floor.db")
 
 
 # -------------------------------------------------------------------------------- race
