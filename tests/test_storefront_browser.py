@@ -243,6 +243,8 @@ def set_qty(page, theme: str, qty: int) -> None:
 
 # Cornerstone's two latest majors (6.21.0 and 5.7.1), Luma, Lightspeed's default theme, any theme
 THEMES = ["cornerstone-6", "cornerstone-5", "luma", "lightspeed", "generic"]
+NATIVE_STOCK = {"luma": ".product-info-stock-sku .stock", "lightspeed": "tr.availability"}
+"""The theme's own availability line, which says "In stock" whatever the item's state."""
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -256,6 +258,8 @@ def test_backorder_variant_switch_and_quantity(stores, page, screenshots, theme)
     assert text_of(page, "description") == "Out of stock: available on backorder"
     assert text_of(page, "shipping") == "Ships as soon as it is back in stock."
     assert button(page, theme) == ("Pre-order", ORANGE, True)
+    if theme in NATIVE_STOCK:  # the theme's own "In stock" never contradicts ours
+        assert not page.is_visible(NATIVE_STOCK[theme])
     assert text_of(page, "alert") == ""  # all on backorder: no mixed-cart alert
     if theme in SHIPPING_AFTER:  # below the theme's add-to-cart block, not inside it
         assert page.evaluate("s => document.querySelector('.backorder-shipping')"
@@ -310,6 +314,9 @@ def test_api_down_leaves_the_page_working(stores, page, screenshots):
     page.click("#form-action-addToCart")
     assert page.locator("#cart-count").text_content() == "1"  # the theme still adds to cart
     page.screenshot(path=screenshots / "storefront-api-down.png")
+    page.goto(f"{shop}/luma/tent")
+    wait_state(page, "offline")
+    assert page.is_visible(NATIVE_STOCK["luma"])  # the theme's own stock line stays
 
 
 def test_hostile_merchant_text_is_shown_as_text(stores, page, screenshots):

@@ -150,6 +150,7 @@
           button: $("#product-addtocart-button", form),
           buttonLabel: $("#product-addtocart-button span", form),
           description: $(".product-info-stock-sku", info) || $(".box-tocart", form),
+          native: $(".product-info-stock-sku .stock", info),  /* "In stock": ours replaces it */
           after: $(".box-tocart .actions", form) || $("#product-addtocart-button", form)
         };
       }
@@ -177,6 +178,7 @@
           button: $("a.cart, button.cart, .cart .btn", form),
           buttonLabel: $("a.cart span, button.cart span", form),
           description: $(".product-configure", form) || form.firstElementChild,
+          native: $("tr.availability"),  /* the theme's "Availability: In stock" row */
           after: $(".cart", form)
         };
       }
@@ -293,8 +295,16 @@
     var timer = null;
     var sequence = 0;
 
+    /* The theme's own stock line ("In stock" on a backordered item) hides while ours shows. */
+    function native(shown) {
+      if (!page.native) { return; }
+      if (shown) { page.native.style.removeProperty("display"); }
+      else { page.native.style.setProperty("display", "none"); }  /* CSSOM: allowed by CSP */
+    }
+
     function clear(state) {
       say(places.description, ""); say(places.shipping, ""); say(places.alert, "");
+      native(true);
       button.reset();
       root.setAttribute("data-backorder-state", state);
     }
@@ -302,6 +312,7 @@
     function show(item) {
       var m = item.messages || {};
       say(places.description, m.inventory_description);
+      native(!m.inventory_description);
       say(places.shipping, m.shipping_description);
       var when = item.ships ? item.ships.when : "";
       /* the mixed-cart alert only when the quantity is part stock, part backorder */
