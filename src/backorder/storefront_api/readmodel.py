@@ -23,7 +23,7 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import TypeAdapter
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from backorder.engine import StoreService
     from backorder.models import StoreSettings
 
+T = TypeVar("T")
+
 CHUNK = 900
 """SKUs per ``IN (...)`` (well under SQLite's bound-parameter limit)."""
 
@@ -47,32 +49,30 @@ def _chunks(values: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]
         yield values[start : start + size]
 
 
-_digests: dict[int, tuple[StoreSettings, str]] = {}
+def kept_for(cache: dict[int, tuple[Any, T]], owner: object, make: Callable[[], T],
+             limit: int = 1000) -> T:
+    """``make()``'s result for ``owner``, made once per owner object (settings and services
+    are pydantic models and plain objects: unhashable, so kept by ``id``; the owner is kept
+    beside it, as an id may be reused once its object is gone). Past ``limit`` owners the
+    cache is forgotten at once: it bounds the memory."""
+    hit = cache.get(id(owner))
+    if hit is not None and hit[0] is owner:
+        return hit[1]
+    if len(cache) > limit:
+        cache.clear()
+    made = make()
+    cache[id(owner)] = (owner, made)
+    return made
+
+
+_digests: dict[int, tuple[Any, str]] = {}
 
 
 def basis(settings: StoreSettings) -> str:
     """A digest of the settings a view depends on: rows of another basis are stale.
     Remembered per settings object (a store's service keeps one; every change asks)."""
-    known = _digests.get(id(settings))
-    if known is not None and known[0] is settings:
-        return known[1]
-    digest = hashlib.sha256(settings.model_dump_json().encode()).hexdigest()[:16]
-    if len(_digests) > 1000:
-        _digests.clear()
-    _digests[id(settings)] = (settings, digest)
-    return digest
-
-
-def _row(store: str, view: ItemView, at: dt.datetime, made_with: str) -> dict:
-    return {
-        "store": store,
-        "sku": view.sku,
-        "product_id": view.product_id,
-        "variant_id": view.variant_id,
-        "view": view.model_dump(mode="json"),
-        "basis": made_with,
-        "updated_at": at,
-    }
+    return kept_for(_digests, settings, lambda: hashlib.sha256(
+        settings.model_dump_json().encode()).hexdigest()[:16])
 
 
 COLUMNS = ("store", "sku", "product_id", "variant_id", "view", "basis", "updated_at")
@@ -167,17 +167,12 @@ def _first(pair: tuple[Any, Any]) -> Any:
     return pair[0]
 
 
-_spellers: dict[int, Speller] = {}
+_spellers: dict[int, tuple[Any, Speller]] = {}
 
 
 def speller(settings: StoreSettings) -> Speller:
     """The speller of these settings (a store's service keeps one settings object)."""
-    found = _spellers.get(id(settings))
-    if found is None or found.settings is not settings:
-        if len(_spellers) > 100:
-            _spellers.clear()
-        found = _spellers[id(settings)] = Speller(settings)
-    return found
+    return kept_for(_spellers, settings, lambda: Speller(settings), limit=100)
 
 
 @functools.lru_cache(maxsize=8)
@@ -215,21 +210,24 @@ def refresh(
                 storefront_items.c.store == store, storefront_items.c.sku.in_(part)
             )
         )
-    if not states:
-        return 0
-    made_with, dialect = basis(settings), conn.dialect
+    bound = _rows(conn.dialect, store, settings, states.values(), at)
+    write(conn, bound)
+    return len(bound)
+
+
+def _rows(dialect: sa.Dialect, store: str, settings: StoreSettings,
+          states: Iterable[ItemState], at: dt.datetime) -> list[tuple]:
+    """The read model rows (:data:`COLUMNS`, as the driver takes them) of these items."""
+    made_with = basis(settings)
     if dialect.name == "sqlite":  # JSON is text there: written as the speller spells it
         when = driver.processor(dialect, "storefront_items", "updated_at")(at)
         spell = speller(settings).item
-        bound = [(store, s.sku, s.product_id, s.variant_id, spell(s), made_with, when)
-                 for s in states.values()]
-    else:
-        views = [rules.view(state, settings) for state in states.values()]
-        bound = driver.bind_rows(dialect, "storefront_items", COLUMNS, [
-            (store, v.sku, v.product_id, v.variant_id, v.model_dump(mode="json"), made_with, at)
-            for v in views])
-    write(conn, bound)
-    return len(bound)
+        return [(store, s.sku, s.product_id, s.variant_id, spell(s), made_with, when)
+                for s in states]
+    views = [rules.view(state, settings) for state in states]
+    return driver.bind_rows(dialect, "storefront_items", COLUMNS, [
+        (store, v.sku, v.product_id, v.variant_id, v.model_dump(mode="json"), made_with, at)
+        for v in views])
 
 
 def write(conn: sa.Connection, rows: Sequence[tuple]) -> None:
@@ -245,20 +243,10 @@ def rebuild(conn: sa.Connection, store: str, settings: StoreSettings, at: dt.dat
     """Rewrite the whole store's read model from its items; returns the rows written."""
     conn.execute(storefront_items.delete().where(storefront_items.c.store == store))
     skus = list(conn.execute(sa.select(items.c.sku).where(items.c.store == store)).scalars())
-    written, made_with = 0, basis(settings)
-    sqlite = conn.dialect.name == "sqlite"
-    when = driver.processor(conn.dialect, "storefront_items", "updated_at")(at)
-    spell = Speller(settings).item
+    written = 0
     for part in _chunks(skus, 5000):
         loaded = fastpath.load_items(conn, store, part)
-        if sqlite:  # JSON is text there: written as the speller spells it
-            write(conn, [(store, sku, e.item.product_id, e.item.variant_id, spell(e.item),
-                          made_with, when) for sku, e in loaded.items()])
-        else:
-            rows = [_row(store, rules.view(e.item, settings), at, made_with)
-                    for e in loaded.values()]
-            if rows:
-                conn.execute(storefront_items.insert(), rows)
+        write(conn, _rows(conn.dialect, store, settings, (e.item for e in loaded.values()), at))
         written += len(loaded)
     return written
 
