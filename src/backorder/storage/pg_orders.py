@@ -35,6 +35,7 @@ from backorder.storage.fastpath import driver
 from backorder.storage.fastpath.orders import (
     changed_fields,
     item_reader,
+    line_rows,
     update_item_params,
     update_item_sql,
 )
@@ -125,11 +126,7 @@ def save_order(
     dialect = conn.dialect
     order = (store, result.order_id, placed_at, customer_email, result.accepted, result.errors)
     params = list(driver.bind_rows(dialect, "orders", ORDER_COLUMNS, [order])[0])
-    lines = driver.bind_rows(dialect, "order_lines", LINE_COLUMNS[1:], [
-        (line.line_no, line.sku, names.get(line.sku, ""), line.requested, line.in_stock,
-         line.backordered, line.accepted, line.error, line.message)
-        for line in result.lines
-    ])
+    lines = driver.bind_rows(dialect, "order_lines", LINE_COLUMNS[1:], line_rows(result, names))
     for line in lines:
         params += line
     cur = driver.cursor(conn)

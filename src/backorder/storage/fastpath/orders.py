@@ -191,11 +191,12 @@ def order_exists(conn: sa.Connection, store: str, order_id: str) -> bool:
     return found
 
 
-def _line_rows(order_pk: int, result: OrderResult, names: dict[str, str]) -> list[tuple]:
-    """The rows (:data:`LINE_COLUMNS`) of an order's lines."""
+def line_rows(result: OrderResult, names: dict[str, str], *order_pk: int) -> list[tuple]:
+    """The rows (:data:`LINE_COLUMNS`) of an order's lines; without ``order_pk`` they lack
+    their first column (PostgreSQL's one-statement insert fills it in)."""
     return [
         (
-            order_pk,
+            *order_pk,
             line.line_no,
             line.sku,
             names.get(line.sku, ""),
@@ -231,7 +232,7 @@ def save_order(
     )
     order_pk = cur.fetchone()[0]
     cur.close()
-    driver.insert(conn, "order_lines", LINE_COLUMNS, _line_rows(order_pk, result, names))
+    driver.insert(conn, "order_lines", LINE_COLUMNS, line_rows(result, names, order_pk))
 
 
 def record_movements(conn: sa.Connection, rows: Sequence[tuple]) -> None:
@@ -311,7 +312,7 @@ def save_orders(
         )
         pks = dict((order_id, pk) for pk, order_id in cur.fetchall())
         for result, _, _, names in chunk:
-            lines += _line_rows(pks[result.order_id], result, names)
+            lines += line_rows(result, names, pks[result.order_id])
     cur.close()
     if len(lines) < SEARCH_BULK_LINES:
         driver.insert(conn, "order_lines", LINE_COLUMNS, lines)
