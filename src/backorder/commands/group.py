@@ -6,7 +6,9 @@ A command module imports ``main`` and ``pass_ctx`` from here (never from the
 
 from __future__ import annotations
 
+import functools
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import ValidationError
@@ -15,6 +17,9 @@ from backorder import __version__
 from backorder.engine import StoreService
 from backorder.errors import BackorderError
 from backorder.http.errors import PlatformCallError
+
+if TYPE_CHECKING:
+    from backorder.config import Config
 
 
 class Context:
@@ -27,17 +32,21 @@ class Context:
         """Set by a command whose stdout is a document (CSV, HTML, JSON) before it opens
         the store: the store header then goes to stderr."""
 
+    @functools.cached_property
+    def config(self) -> Config:
+        from backorder.config import load_config
+
+        return load_config(self.config_path)
+
     @property
     def service(self) -> StoreService:
         if self._service is None:
-            from backorder.config import load_config
             from backorder.plugins import get_manager
             from backorder.storage.db import Database
 
-            config = load_config(self.config_path)
-            store = config.store(self.store_name)
+            store = self.config.store(self.store_name)
             self._service = StoreService(
-                Database(self.db_url or config.database), store, pm=get_manager()
+                Database(self.db_url or self.config.database), store, pm=get_manager()
             )
             self._header(self._service)
         return self._service
@@ -50,13 +59,11 @@ class Context:
 
         import sqlalchemy as sa
 
-        from backorder.config import load_config
         from backorder.errors import NotFound
 
         if self._service is None:
-            config = load_config(self.config_path)
-            config.store(self.store_name)
-            url = self.db_url or config.database
+            self.config.store(self.store_name)
+            url = self.db_url or self.config.database
             try:
                 parsed = sa.engine.make_url(url)
             except (sa.exc.ArgumentError, ValueError):
@@ -112,14 +119,12 @@ def _quiet_stdout() -> None:
 
 def _connection(obj: Context | None) -> dict:
     """The ``connection`` table of the store the command worked on (empty if unknown)."""
-    from backorder.config import load_config
-
     if obj is None:
         return {}
     if obj._service is not None:
         return dict(obj._service.store.connection)
     try:
-        return dict(load_config(obj.config_path).store(obj.store_name).connection)
+        return dict(obj.config.store(obj.store_name).connection)
     except (BackorderError, ValueError, OSError):
         return {}
 

@@ -215,12 +215,11 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker, threads):
         import starlette  # noqa: F401  (create_app imports it when called)
         import uvicorn
 
-    from backorder.config import load_config
     from backorder.plugins import get_manager
     from backorder.server import create_app
     from backorder.storage.db import Database, shown_url
 
-    config = load_config(obj.config_path)
+    config = obj.config
     db = Database(obj.db_url or config.database)
     app = create_app(
         config, db, get_manager(), worker=not no_worker, interval=interval, tick_every=tick_every,
@@ -248,14 +247,13 @@ def serve(obj: Context, host, port, interval, tick_every, no_worker, threads):
 def tick(obj: Context, now, all_stores, budget, progress, as_json):
     """One worker pass: webhooks received, back-in-stock dates, promised dates, pushes and
     notifications due; safe to run from cron."""
-    from backorder.config import load_config
     from backorder.plugins import get_manager
     from backorder.storage.db import Database, shown_url
     from backorder.stores import StoreDirectory
     from backorder.worker import worker_passes
 
     if all_stores:
-        config = load_config(obj.config_path)
+        config = obj.config
         db = Database(obj.db_url or config.database)
         services = list(StoreDirectory(config, db, get_manager()).values())
         if not as_json:
