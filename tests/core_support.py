@@ -30,3 +30,15 @@ def run_coroutine(coro):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+def sqlite_rows(db_path) -> dict[str, list[str]]:
+    """Every row of every table of a SQLite file, each table's sorted: equal before and
+    after a command that must change nothing."""
+    engine = sa.create_engine(f"sqlite:///{db_path}")
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    with engine.connect() as conn:
+        found = {t.name: sorted(map(repr, conn.execute(t.select()))) for t in meta.sorted_tables}
+    engine.dispose()
+    return found

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
+from core_support import sqlite_rows
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -52,16 +52,6 @@ def template(tmp_path_factory):
     finally:
         os.chdir(old)
     return where
-
-
-def rows(db: Path) -> dict[str, list]:
-    engine = sa.create_engine(f"sqlite:///{db}")
-    meta = sa.MetaData()
-    meta.reflect(engine)
-    with engine.connect() as conn:
-        found = {t.name: sorted(map(repr, conn.execute(t.select()))) for t in meta.sorted_tables}
-    engine.dispose()
-    return found
 
 
 texts = st.one_of(
@@ -143,7 +133,7 @@ def test_any_command_line_gives_an_answer_and_a_failure_changes_nothing(
             shutil.copy(item, work / item.name)
         (work / "in.csv").write_bytes(csv_data)
         monkeypatch.chdir(work)
-        before = rows(work / "backorder.db")
+        before = sqlite_rows(work / "backorder.db")
         result = CliRunner().invoke(main, args)
         event(f"{args[0]} exit {result.exit_code}")
         assert result.exception is None or isinstance(result.exception, SystemExit), (
@@ -152,7 +142,7 @@ def test_any_command_line_gives_an_answer_and_a_failure_changes_nothing(
         assert "Traceback" not in result.output, (args, result.output)
         assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output)
         if result.exit_code == 2:
-            assert rows(work / "backorder.db") == before, (args, result.output)
+            assert sqlite_rows(work / "backorder.db") == before, (args, result.output)
             assert "error" in result.output.lower() or "usage" in result.output.lower(), (
                 args, result.output
             )

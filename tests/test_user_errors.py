@@ -10,7 +10,7 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from core_support import PG_URL, pg_unavailable
+from core_support import PG_URL, pg_unavailable, sqlite_rows
 
 from backorder.commands import main
 from backorder.models import MAX_QTY
@@ -267,18 +267,6 @@ def test_the_report_escapes_formulas(cli, tmp_path):
 
 
 # ------------------------------------------------------------------ read commands, the demo
-def table_rows(db_path) -> dict[str, list]:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(f"sqlite:///{db_path}")
-    meta = sa.MetaData()
-    meta.reflect(engine)
-    with engine.connect() as conn:
-        rows = {t.name: sorted(map(tuple, conn.execute(t.select()))) for t in meta.sorted_tables}
-    engine.dispose()
-    return rows
-
-
 def test_the_demo_never_writes_into_the_configured_store(cli, tmp_path):
     (tmp_path / "backorder.toml").write_text(
         f'database = "sqlite:///{tmp_path}/shop.db"\n[stores.shop]\nplatform = "core"\n'
@@ -293,11 +281,11 @@ def test_the_demo_never_writes_into_the_configured_store(cli, tmp_path):
 def test_render_shows_todays_promises_and_writes_nothing(cli, tmp_path):
     assert cli("demo").exit_code == 0
     db = tmp_path / "backorder-demo.db"
-    before = table_rows(db)
+    before = sqlite_rows(db)
     out = cli("--db", f"sqlite:///{db}", "render", "packing-slip", "--all")
     assert out.exit_code == 0, out.output
     assert "D-1001" in out.output
-    assert table_rows(db) == before
+    assert sqlite_rows(db) == before
 
 
 # ------------------------------------------------------------------ silent or wrong
@@ -479,12 +467,12 @@ def test_a_platform_that_is_down_is_one_line_naming_platform_and_url(cli, tmp_pa
 def test_report_shows_todays_promises_and_writes_nothing(cli, tmp_path):
     assert cli("demo").exit_code == 0
     db = tmp_path / "backorder-demo.db"
-    before = table_rows(db)
+    before = sqlite_rows(db)
     out = cli("--db", f"sqlite:///{db}", "report")
     assert out.exit_code == 0, out.output
     assert "ready to ship" in out.output and "D-1004" in out.output
     assert cli("--db", f"sqlite:///{db}", "report", "--csv", "-").exit_code == 0
-    assert table_rows(db) == before
+    assert sqlite_rows(db) == before
 
 
 def test_status_on_a_store_never_made_says_where_it_looked_and_creates_nothing(cli, tmp_path):
