@@ -72,25 +72,3 @@ def test_without_an_override_the_platform_wording_is_used(tmp_path, plugin_manag
     assert result.lines[0].message == plugin_manager.platform("core").backorder_notice.format(
         name="Trail bike", backordered=2
     )
-
-
-def test_the_notice_is_rendered_once_per_distinct_values(tmp_path, plugin_manager, monkeypatch):
-    from backorder.documents.templating import MessageTemplate
-
-    rendered = []
-    render = MessageTemplate.render
-
-    def counting(self, values=None, /, **more):
-        rendered.append(dict(values or {}))
-        return render(self, values, **more)
-
-    monkeypatch.setattr(MessageTemplate, "render", counting)
-    override = StorefrontSettings(backorder_notice="{backordered} of {qty} × {name} to follow")
-    service = _shop(tmp_path, override, plugin_manager)
-    values = {"name": "Trail bike", "sku": "BIKE", "qty": 3, "in_stock": 1, "backordered": 2}
-    assert service.backorder_notice(values) == "2 of 3 × Trail bike to follow"
-    assert service.backorder_notice(dict(values)) == "2 of 3 × Trail bike to follow"
-    assert len(rendered) == 1  # the same values: rendered once
-    other = {**values, "qty": 4, "backordered": 3}
-    assert service.backorder_notice(other) == "3 of 4 × Trail bike to follow"
-    assert len(rendered) == 2

@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any, Literal, TypeVar
 
@@ -120,18 +120,6 @@ def _same_lines(order: OrderIn, previous: OrderResult | None) -> None:
         )
 
 
-def _remembered(render: rules.Notice, size: int = 4096) -> rules.Notice:
-    """``render`` run once per distinct values: a notice is a pure function of them (name,
-    SKU, quantities), and the sandboxed template costs more than the rest of a line's
-    decision. The last ``size`` distinct values are kept."""
-    cached = functools.lru_cache(maxsize=size)(lambda key: render(dict(key)))
-
-    def notice(values: Mapping[str, Any]) -> str:
-        return cached(tuple(values.items()))
-
-    return notice
-
-
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -194,7 +182,7 @@ class StoreService:
         if text is None:
             loaded = self.pm is not None and self.store.platform in self.pm.platform_names()
             text = self.platform.backorder_notice if loaded else rules.BACKORDER_NOTICE
-        return _remembered(MessageTemplate("backorder_notice", text, rules.NOTICE_TOKENS).render)
+        return MessageTemplate("backorder_notice", text, rules.NOTICE_TOKENS).render
 
     @property
     def pushes(self) -> bool:

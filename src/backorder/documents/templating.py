@@ -5,10 +5,10 @@ Two kinds of text come from a merchant:
 * **messages** with tokens, ``"Only {stock} left"`` (seed 001) or
   ``"[cataloginventoryItemQty] in stock, [orderItemQtyBackordered] backordered"`` (seed 004).
   A message is split into literal text and tokens; each token must be one the message
-  knows, and becomes a plain variable lookup in a tiny Jinja2 template whose literal
-  parts are passed in as *data*, never as template source. So no merchant text is ever
-  evaluated (no ``str.format``, no ``eval``, no Jinja syntax), and Jinja markers in a
-  message are refused outright.
+  knows, and rendering joins the literal parts with the tokens' values. So no merchant
+  text is ever evaluated (no ``str.format``, no ``eval``, no template engine), and Jinja
+  markers in a message are refused outright (a message may be carried into a document
+  template as a value, never as its source).
 * **document templates** (HTML, top-level ``templates/`` or a store's overrides), run in
   Jinja2's :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment` with autoescape and
   :class:`~jinja2.StrictUndefined`: an unknown variable, a syntax error or an unsafe
@@ -49,6 +49,11 @@ _SHOW = {"brace": "{%s}", "bracket": "[%s]"}
 _JINJA_MARKERS = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
 
 
+def _text(value: Any) -> Any:
+    """How a value prints: nothing for ``None`` (unlimited, unknown), else itself."""
+    return "" if value is None else value
+
+
 class TemplateProblem(InvalidInput):
     """A template or message that cannot be used; says which one, on which line, and why."""
 
@@ -56,16 +61,6 @@ class TemplateProblem(InvalidInput):
         self.template, self.line, self.problem = template, line, problem
         where = f"{template} line {line}" if line else template
         super().__init__(f"{where}: {problem}")
-
-
-def _text(value: Any) -> Any:
-    """How a value prints: nothing for ``None`` (unlimited, unknown), else itself."""
-    return "" if value is None else value
-
-
-# Messages are plain text (escaped later by whatever HTML they are placed in), so the
-# message environment does not autoescape; the document environment does.
-_message_env = ImmutableSandboxedEnvironment(autoescape=False, finalize=_text)
 
 
 class MessageTemplate:
@@ -79,7 +74,6 @@ class MessageTemplate:
         self, name: str, text: str, tokens: Collection[str], syntax: Syntax = "brace"
     ) -> None:
         self.name, self.text, self.syntax = name, text, syntax
-        self.tokens: list[str] = []
         marker = _JINJA_MARKERS.search(text)
         if marker:
             raise TemplateProblem(
@@ -88,33 +82,34 @@ class MessageTemplate:
                 f"template syntax {marker.group(0)!r} is not allowed in a message; "
                 f"use {_SHOW[syntax] % 'token'} placeholders",
             )
-        literals: list[str] = []
-        source: list[str] = []
-        pos = 0
         for match in _TOKEN[syntax].finditer(text):
-            token = match.group(1)
-            if token not in tokens:
+            if match.group(1) not in tokens:
                 known = ", ".join(_SHOW[syntax] % t for t in sorted(tokens))
                 raise TemplateProblem(
                     name,
                     _line_of(text, match.start()),
                     f"unknown token {match.group(0)}; known tokens: {known}",
                 )
-            literals.append(text[pos : match.start()])
-            source.append(f"{{{{ _literal[{len(literals) - 1}] }}}}{{{{ {token} }}}}")
-            self.tokens.append(token)
-            pos = match.end()
-        literals.append(text[pos:])
-        source.append(f"{{{{ _literal[{len(literals) - 1}] }}}}")
-        self._literals = tuple(literals)
-        self._template = _message_env.from_string("".join(source))
+        pieces = _TOKEN[syntax].split(text)  # literal, token, literal, ..., literal
+        self._first = pieces[0]
+        self._after = list(zip(pieces[1::2], pieces[2::2], strict=True))
+        """Each token with the literal text that follows it."""
+        self.tokens = [token for token, _ in self._after]
 
     def render(self, values: Mapping[str, Any] | None = None, /, **more: Any) -> str:
-        """The message with its tokens filled in; a token with no value (or ``None``) is empty."""
-        context: dict[str, Any] = dict.fromkeys(self.tokens)
-        context.update(values or {}, **more)
-        context["_literal"] = self._literals
-        return self._template.render(context)
+        """The message with its tokens filled in; a token with no value (or ``None``) is empty.
+
+        The literal text and the values are joined, nothing is evaluated: this runs for every
+        backordered order line, where a template engine cost more than the line's decision."""
+        if more:
+            values = {**(values or {}), **more}
+        elif values is None:
+            values = {}
+        parts = [self._first]
+        for token, literal in self._after:
+            value = values.get(token)
+            parts += ("" if value is None else str(value), literal)
+        return "".join(parts)
 
 
 def _line_of(text: str, index: int) -> int:
