@@ -63,6 +63,9 @@ class PluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
         self._platforms: dict[str, tuple[Platform, str]] | None = None
+        self.tracing = bool(os.environ.get(ENV_TRACE))
+        """Hook and platform calls are written to standard error (decided once: the platform
+        is asked for on every change, and reading the environment costs more than that)."""
 
     # registering invalidates the platform table
     def register(self, plugin: object, name: str | None = None) -> str | None:
@@ -117,7 +120,7 @@ class PluginManager(pluggy.PluginManager):
             installed = ", ".join(sorted(self._table())) or "none"
             raise NotFound(f"no plugin serves platform {name!r}; installed platforms: {installed}")
         platform = found[0]
-        return cast(Platform, _Traced(platform)) if os.environ.get(ENV_TRACE) else platform
+        return cast(Platform, _Traced(platform)) if self.tracing else platform
 
     # ------------------------------------------------------------ notifiers
     def notifiers(self) -> dict[str, Callable[..., Any]]:
@@ -245,7 +248,7 @@ def make_manager(load_entry_points: bool = True) -> PluginManager:
             f"plugin {pm.get_name(exc.plugin)!r}: {exc}; set {ENV_ALLOW} to skip it"
         ) from None
     pm.platform_names()  # refuse unusable platforms now, not at first use
-    if os.environ.get(ENV_TRACE):
+    if pm.tracing:
         _monitor(pm)
     return pm
 
