@@ -101,8 +101,11 @@ def _sqlite_begin(conn) -> None:
     # overtaken by another writer (no lost update, no upgrade deadlock). Read-only
     # transactions (Database.read) begin deferred and never wait for writers (WAL).
     # Straight to the driver: this runs once per transaction, on every order.
+    dbapi = conn.connection.dbapi_connection
+    if dbapi.in_transaction:
+        return  # begun at the driver (Database._sqlite_write): a SQLAlchemy statement inside
     read_only = conn.get_execution_options().get("backorder_read_only", False)
-    conn.connection.dbapi_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    dbapi.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -119,6 +122,7 @@ class Database:
             to the threads that call the services at once (README: "Embedding backorder").
         """
         self.url = url
+        self.is_sqlite = url.startswith("sqlite")
         engine_options.setdefault("pool_pre_ping", not self.is_sqlite)
         if not self.is_sqlite or _file_sqlite(url):
             # Every live thread keeps a write connection (see transaction()); a bounded
@@ -144,9 +148,6 @@ class Database:
             except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
                 raise StorageError(f"database {shown_url(url)!r}: {_reason(exc)}") from None
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.startswith("sqlite")
 
     def alembic_config(self) -> Config:
         cfg = Config()
@@ -194,8 +195,39 @@ class Database:
     def _begin(self, conn: sa.Connection):
         """``conn.begin()``; on PostgreSQL one in which the order path may queue statements
         (psycopg pipeline mode, :mod:`backorder.storage.pg_pipeline`): they are sent and
-        checked before the commit."""
-        return conn.begin() if self.is_sqlite else pg_pipeline.transaction(conn)
+        checked before the commit; on SQLite one begun at the driver (:meth:`_sqlite_write`)
+        unless someone listens for SQLAlchemy's ``begin`` events besides us."""
+        if not self.is_sqlite:
+            return pg_pipeline.transaction(conn)
+        if len(self.engine.dispatch.begin) == 1:  # _sqlite_begin's alone
+            return self._sqlite_write(conn)
+        return conn.begin()
+
+    @staticmethod
+    @contextmanager
+    def _sqlite_write(conn: sa.Connection) -> Iterator[sa.Connection]:
+        """A write transaction at the driver: ``BEGIN IMMEDIATE`` ... ``COMMIT`` without
+        SQLAlchemy's transaction bookkeeping, which costs more than the two statements (an
+        order pays it every time; the fast paths issue their statements at the driver too).
+        A SQLAlchemy statement inside begins SQLAlchemy's transaction on top of it
+        (:func:`_sqlite_begin` leaves the driver's open), and it then commits or rolls
+        back through SQLAlchemy."""
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None, "a kept connection is open"
+        dbapi.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback() if conn.in_transaction() else dbapi.rollback()
+            raise
+        if conn.in_transaction():
+            conn.commit()
+            return
+        try:
+            dbapi.commit()
+        except BaseException:
+            dbapi.rollback()  # (a failed COMMIT leaves the transaction open)
+            raise
 
     @staticmethod
     def _retried(exc: BaseException) -> bool:
@@ -223,7 +255,10 @@ class Database:
             conn = self.engine.connect()
             self._writers.kept = (os.getpid(), conn)
             self._kept.add(conn)
-        return None if conn.in_transaction() else conn
+        busy = conn.in_transaction() or (
+            self.is_sqlite and getattr(conn.connection.dbapi_connection, "in_transaction", 0)
+        )  # (SQLite: _sqlite_write's, which SQLAlchemy does not know of)
+        return None if busy else conn
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
