@@ -28,3 +28,17 @@ def pg_url():
     with admin.begin() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
+def db(request, tmp_path):
+    """A migrated database, once a SQLite file and once PostgreSQL (skipped, saying why, when
+    PostgreSQL is not reachable); a module may define its own ``db`` instead."""
+    from backorder.storage.db import Database
+
+    url = f"sqlite:///{tmp_path}/backorder.db"
+    if request.param == "pg":
+        url = request.getfixturevalue("pg_url")
+    database = Database(url)
+    yield database
+    database.dispose()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import pytest
 import sqlalchemy as sa
 from core_support import T0
 
@@ -22,7 +21,6 @@ from backorder.models import (
     ItemState,
 )
 from backorder.storage import fastpath, records
-from backorder.storage.db import Database
 from backorder.storage.schema import events, movements
 
 EVERY_FIELD_SET = ItemState(
@@ -42,16 +40,6 @@ EVERY_FIELD_SET = ItemState(
     platform_level=7,
 )
 DEFAULTS = ItemState(sku="LAMP-2")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
-def db(request, tmp_path):
-    url = f"sqlite:///{tmp_path}/paths.db"
-    if request.param == "pg":
-        url = request.getfixturevalue("pg_url")
-    database = Database(url)
-    yield database
-    database.dispose()
 
 
 def test_an_item_read_on_the_order_path_is_the_item_of_record(db):

@@ -15,16 +15,11 @@ from backorder.storage.fastpath import driver
 from backorder.storage.schema import events
 
 
-@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
-def db(request, tmp_path):
-    url = f"sqlite:///{tmp_path}/txn.db"
-    if request.param == "pg":
-        url = request.getfixturevalue("pg_url")
-    database = Database(url)
-    with database.transaction() as conn:
+@pytest.fixture(autouse=True)
+def clean(db):
+    """PostgreSQL's schema lives for the whole session: this module's rows start empty."""
+    with db.transaction() as conn:
         conn.execute(events.delete().where(events.c.store == "txn"))
-    yield database
-    database.dispose()
 
 
 COLUMNS = ("store", "type", "sku", "data", "at")
