@@ -67,6 +67,14 @@ def test_pages_follow_by_key_forward_and_back(shop):
         assert f"Page {number}" in here
     assert link(here, "prev") is None
 
+    # a typed page number shows the page the links lead to (ties at one moment included)
+    for number, rows in enumerate(pages, start=1):
+        typed = client.get(f"/admin/shop/report?page={number}").text
+        assert rows_of(typed) == rows
+        assert ('rel="next"' in typed) == (number < len(pages))
+    past = client.get(f"/admin/shop/report?page={len(pages) + 1}")
+    assert past.status_code == 200 and rows_of(past.text) == []
+
 
 def test_a_forged_page_link_is_refused_with_a_message(shop):
     client = shop.signed_in()

@@ -322,6 +322,10 @@ def report_page(
         service, search=search, date_from=date_from, date_to=date_to, category=category,
         brand=brand, status=status,
     )
+    if after is None and before is None and offset > 0:
+        after = _key_before(service, query, offset)
+        if after is None:  # past the last row
+            return ReportPage([], None, None, False)
     backwards = before is not None and after is None
     if after is not None:
         at = _stored(service, after.placed_at)
@@ -343,8 +347,6 @@ def report_page(
         )
     else:
         query = query.order_by(order.c.placed_at.desc(), order.c.order_id, line.c.line_no)
-        if after is None:
-            query = query.offset(offset)
     with service.db.read() as conn:
         rows = list(conn.execute(query.limit(limit + 1)).all())
     more = len(rows) > limit
@@ -358,6 +360,18 @@ def report_page(
         ReportKey.of(rows[-1]) if rows else None,
         more,
     )
+
+
+def _key_before(service: StoreService, query: sa.Select, offset: int) -> ReportKey | None:
+    """The key of the row just before ``offset`` (``None``: there are no more rows), read
+    with the key columns alone: the rows skipped are counted, not built (a typed page 500
+    skipped 25,000 rows with every column and cost 4x its page reached by key)."""
+    keys = query.with_only_columns(
+        orders.c.placed_at, orders.c.order_id, order_lines.c.line_no
+    ).order_by(orders.c.placed_at.desc(), orders.c.order_id, order_lines.c.line_no)
+    with service.db.read() as conn:
+        row = conn.execute(keys.offset(offset - 1).limit(1)).first()
+    return None if row is None else ReportKey.of(row)
 
 
 def _counts(row: sa.Row) -> LineCounts:
