@@ -49,11 +49,6 @@ _SHOW = {"brace": "{%s}", "bracket": "[%s]"}
 _JINJA_MARKERS = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
 
 
-def _text(value: Any) -> Any:
-    """How a value prints: nothing for ``None`` (unlimited, unknown), else itself."""
-    return "" if value is None else value
-
-
 class TemplateProblem(InvalidInput):
     """A template or message that cannot be used; says which one, on which line, and why."""
 
@@ -61,6 +56,11 @@ class TemplateProblem(InvalidInput):
         self.template, self.line, self.problem = template, line, problem
         where = f"{template} line {line}" if line else template
         super().__init__(f"{where}: {problem}")
+
+
+def _text(value: Any) -> Any:
+    """How a value prints: nothing for ``None`` (unlimited, unknown), else itself."""
+    return "" if value is None else value
 
 
 class MessageTemplate:

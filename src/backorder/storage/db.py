@@ -148,7 +148,6 @@ class Database:
             except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
                 raise StorageError(f"database {shown_url(url)!r}: {_reason(exc)}") from None
 
-
     def alembic_config(self) -> Config:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -214,7 +213,7 @@ class Database:
         back through SQLAlchemy."""
         dbapi = conn.connection.dbapi_connection
         assert dbapi is not None, "a kept connection is open"
-        dbapi.execute("BEGIN IMMEDIATE")
+        _sqlite_begin(conn)  # what SQLAlchemy's begin event would have issued
         try:
             yield conn
         except BaseException:
