@@ -101,6 +101,10 @@ FEW_CANDIDATES = 1_000
 lines by date and stops at a page (see :func:`_query`)."""
 
 
+_REPORT_ORDER = (orders.c.placed_at.desc(), orders.c.order_id, order_lines.c.line_no)
+"""The report's order, newest first (what :class:`ReportKey` walks)."""
+
+
 def _query(
     service: StoreService,
     *,
@@ -201,11 +205,10 @@ def backorder_report(
     every tick; a page of the web app skips it).
     """
     tz = ZoneInfo(service.settings.timezone)
-    line, order = order_lines, orders
     query = _query(
         service, search=search, date_from=date_from, date_to=date_to, category=category,
         brand=brand, status=status,
-    ).order_by(order.c.placed_at.desc(), order.c.order_id, line.c.line_no)
+    ).order_by(*_REPORT_ORDER)
     if limit is not None:
         query = query.limit(limit).offset(offset)
     with service.db.read() as conn:
@@ -346,7 +349,7 @@ def report_page(
             order.c.placed_at.asc(), order.c.order_id.desc(), line.c.line_no.desc()
         )
     else:
-        query = query.order_by(order.c.placed_at.desc(), order.c.order_id, line.c.line_no)
+        query = query.order_by(*_REPORT_ORDER)
     with service.db.read() as conn:
         rows = list(conn.execute(query.limit(limit + 1)).all())
     more = len(rows) > limit
@@ -368,7 +371,7 @@ def _key_before(service: StoreService, query: sa.Select, offset: int) -> ReportK
     skipped 25,000 rows with every column and cost 4x its page reached by key)."""
     keys = query.with_only_columns(
         orders.c.placed_at, orders.c.order_id, order_lines.c.line_no
-    ).order_by(orders.c.placed_at.desc(), orders.c.order_id, order_lines.c.line_no)
+    ).order_by(*_REPORT_ORDER)
     with service.db.read() as conn:
         row = conn.execute(keys.offset(offset - 1).limit(1)).first()
     return None if row is None else ReportKey.of(row)
